@@ -1,0 +1,81 @@
+/**
+ * What a distro adapter answers. Adapters know nothing of the CLI; the commands drive them.
+ * (repro-get's pkg/distro interface is the same idea: Info, GenerateHash, InspectFile, InstallPackages.)
+ */
+import type { LockEntry } from '../src/lockfile.js';
+import type { Logger } from '../src/ui/log.js';
+
+export interface DistroInfo {
+  /** Adapter id: 'debian', 'ubuntu', 'fedora', 'alpine', 'arch'. */
+  id: string;
+  /** os-release ID as found (e.g. 'rocky' for a RHEL-like handled by the fedora adapter). */
+  osId: string;
+  idLike: string[];
+  versionId?: string;
+  codename?: string;
+  prettyName?: string;
+  /** The distro's own architecture name (amd64, x86_64, ...), when known. */
+  arch?: string;
+}
+
+export interface PackageRef {
+  name: string;
+  /** The distro's full version string (epoch included where the distro has one). */
+  version: string;
+  arch: string;
+}
+
+/** A provider as a URL template (see src/fetch/template.ts), with a label for messages. */
+export interface ProviderSpec {
+  template: string;
+  label?: string;
+}
+
+/** A file whose bytes have been verified against its lockfile hash. */
+export interface LocalFile {
+  entry: LockEntry;
+  /** Absolute path of the verified bytes (usually in the cache). */
+  file: string;
+}
+
+export interface GenerateOptions {
+  /** Only these package names (all installed packages when empty or undefined). */
+  only?: string[];
+  /** Skip signature checks of the distro's indexes (said loudly by the caller). */
+  allowUnsigned?: boolean;
+  log: Logger;
+}
+
+export interface GenerateResult {
+  entries: LockEntry[];
+  /** Headers the adapter knows: distro, snapshot, and any of its own. */
+  headers: Record<string, string>;
+}
+
+export interface InstallOptions {
+  reinstall?: boolean;
+  allowUnsigned?: boolean;
+  log: Logger;
+}
+
+export interface InstallReport {
+  installed: PackageRef[];
+  /** Already present at the same version, not handed to the package manager. */
+  skipped: PackageRef[];
+}
+
+export interface DistroAdapter {
+  id: string;
+  /** Returns info when <root>/etc/os-release names this distro (or one like it). */
+  detect(root: string): Promise<DistroInfo | undefined>;
+  /** Installed packages -> lockfile entries (hash and repository-relative path). */
+  generate(root: string, info: DistroInfo, opts: GenerateOptions): Promise<GenerateResult>;
+  /** Lockfile path -> package name, version and arch; undefined when the path is not a package of this distro. */
+  inspect(path: string): PackageRef | undefined;
+  /** The installed packages, for `hash verify` (needs no indexes). */
+  installed(root: string, info: DistroInfo): Promise<PackageRef[]>;
+  /** The default provider chain (mirrors configured in the root, then archives), before the cache. */
+  providers(root: string, info: DistroInfo, headers: Record<string, string>): Promise<ProviderSpec[]>;
+  /** Hands verified files to the distro's package manager, in one transaction. */
+  install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
+}

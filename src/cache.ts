@@ -1,0 +1,154 @@
+/**
+ * The content-addressed cache: <cache>/blobs/sha256/<hex>, the OCI image-layout shape.
+ * Bytes enter only after their hash matched: they are written to <cache>/tmp, fsynced, hashed,
+ * then renamed into place. rename(2) is atomic, so two pinget processes can share a cache: the
+ * loser of a race renames identical bytes over identical bytes. The cache stores and verifies;
+ * it does not fetch.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PingetError } from './errors.js';
+import { HashingStream, SHA256_HEX, sha256File } from './verify/sha256.js';
+
+export interface BlobInfo {
+  sha256: string;
+  size: number;
+}
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PINGET_CACHE) return env.PINGET_CACHE;
+  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'pinget');
+}
+
+export class Cache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  private get blobDir(): string {
+    return join(this.dir, 'blobs', 'sha256');
+  }
+
+  private get tmpDir(): string {
+    return join(this.dir, 'tmp');
+  }
+
+  blobPath(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new PingetError('INTERNAL', `not a sha256: ${sha256}`);
+    return join(this.blobDir, sha256);
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      return (await stat(this.blobPath(sha256))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  private async tempFile(sha256: string): Promise<string> {
+    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.blobDir, { recursive: true });
+    return join(this.tmpDir, `${sha256}.${process.pid}.${randomBytes(6).toString('hex')}`);
+  }
+
+  /**
+   * Writes a stream into the cache under its expected hash. On a mismatch the temp file is removed
+   * and an INTEGRITY error says what arrived instead; nothing enters the cache.
+   */
+  async ingest(sha256: string, source: Readable, signal?: AbortSignal): Promise<string> {
+    const tmp = await this.tempFile(sha256);
+    const hasher = new HashingStream();
+    try {
+      const fh = await open(tmp, 'wx');
+      try {
+        await pipeline(source, hasher, createWriteStream('', { fd: fh.fd, autoClose: false }), { signal });
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const got = hasher.digest();
+      if (got !== sha256) {
+        throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${got} (${hasher.bytes} bytes)`);
+      }
+      const dest = this.blobPath(sha256);
+      await rename(tmp, dest);
+      return dest;
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  /** Copies a local file into the cache after checking its hash. */
+  async ingestFile(sha256: string, file: string): Promise<string> {
+    if (await this.has(sha256)) return this.blobPath(sha256);
+    return this.ingest(sha256, createReadStream(file));
+  }
+
+  async list(): Promise<BlobInfo[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.blobDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out: BlobInfo[] = [];
+    for (const name of names.filter((n) => SHA256_HEX.test(n)).sort()) {
+      const st = await stat(join(this.blobDir, name)).catch(() => undefined);
+      if (st?.isFile()) out.push({ sha256: name, size: st.size });
+    }
+    return out;
+  }
+
+  /** Re-hashes every blob; removes those whose bytes no longer match their name. */
+  async verify(onBlob?: (sha256: string, ok: boolean) => void): Promise<{ ok: string[]; bad: string[] }> {
+    const ok: string[] = [];
+    const bad: string[] = [];
+    for (const { sha256 } of await this.list()) {
+      const got = await sha256File(this.blobPath(sha256));
+      if (got === sha256) ok.push(sha256);
+      else {
+        bad.push(sha256);
+        await rm(this.blobPath(sha256), { force: true });
+      }
+      onBlob?.(sha256, got === sha256);
+    }
+    return { ok, bad };
+  }
+
+  /** Removes the given blobs, or everything (blobs and leftover temp files) when none are given. */
+  async clean(keep?: (sha256: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (const { sha256 } of await this.list()) {
+      if (keep?.(sha256)) continue;
+      await rm(this.blobPath(sha256), { force: true });
+      removed++;
+    }
+    await rm(this.tmpDir, { recursive: true, force: true });
+    return removed;
+  }
+
+  /** Copies a verified blob to dest through a temp name (a reflink where the file system can). */
+  async materialize(sha256: string, dest: string): Promise<void> {
+    const src = this.blobPath(sha256);
+    const tmp = `${dest}.pinget-tmp-${randomBytes(4).toString('hex')}`;
+    try {
+      await copyFile(src, tmp, fsConstants.COPYFILE_FICLONE);
+      await rename(tmp, dest);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/** Child processes without a shell: arguments are passed as they are, never interpreted. */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { PingetError, type ErrorCode } from './errors.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+  /** Error code when the command is missing (default UNAVAILABLE) and how to install it. */
+  missingHint?: string;
+  signal?: AbortSignal;
+}
+
+/** Runs a command to completion, collecting its output. Rejects only when it cannot start. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const spawnOpts: SpawnOptions = { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal };
+    const child = spawn(cmd, args, spawnOpts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        reject(new PingetError('UNAVAILABLE', `${cmd} is not installed${opts.missingHint ? `: ${opts.missingHint}` : ''}`, { cause: e }));
+      } else reject(e);
+    });
+    child.on('close', (code, sig) =>
+      resolve({ code: code ?? (sig ? 128 : -1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+/** Runs a command and throws a PingetError with its last stderr lines when it exits non-zero. */
+export async function runChecked(cmd: string, args: string[], code: ErrorCode, opts: RunOptions = {}): Promise<RunResult> {
+  const res = await run(cmd, args, opts);
+  if (res.code !== 0) {
+    const tail = res.stderr.trim().split('\n').slice(-5).join('; ');
+    throw new PingetError(code, `${cmd} ${args[0] ?? ''} failed (exit ${res.code})${tail ? `: ${tail}` : ''}`, {
+      details: res.stderr.trim().split('\n').slice(-20),
+    });
+  }
+  return res;
+}
