@@ -1,9 +1,12 @@
 /** Detection from <root>/etc/os-release, and the registry of adapters. */
 import { PingetError } from '../src/errors.js';
 import type { DistroAdapter, DistroInfo } from './types.js';
+import { fedoraAdapter } from './fedora/index.js';
+import { archAdapter } from './arch/index.js';
+import { alpineAdapter } from './alpine/index.js';
 
 // One line per adapter; order matters only when two could claim the same os-release.
-export const ADAPTERS: DistroAdapter[] = [];
+export const ADAPTERS: DistroAdapter[] = [fedoraAdapter, archAdapter, alpineAdapter];
 
 export function adapterById(id: string): DistroAdapter | undefined {
   return ADAPTERS.find((a) => a.id === id);

@@ -1,9 +1,14 @@
 /** Turns provider templates into providers, by scheme. */
 import { PingetError } from '../errors.js';
 import type { Provider, ProviderContext, ProviderFactory } from './types.js';
+import { httpProviderFactory } from './http.js';
+import { fileProviderFactory } from './file.js';
+import { ociProviderFactory } from './oci.js';
+import { ipfsProviderFactory } from './ipfs.js';
+import { ARCHIVE_FACTORIES } from './archives/index.js';
 
 // One entry per scheme family (import it above); each returns undefined for templates it does not handle.
-const FACTORIES: ProviderFactory[] = [];
+const FACTORIES: ProviderFactory[] = [httpProviderFactory, fileProviderFactory, ociProviderFactory, ipfsProviderFactory, ...ARCHIVE_FACTORIES];
 
 export function createProvider(template: string, ctx: ProviderContext): Provider {
   for (const f of FACTORIES) {

@@ -1,0 +1,220 @@
+/**
+ * `hash generate` for Alpine: installed db -> repository (via the cached or downloaded APKINDEX whose
+ * record has the same name, version and `C:` identity) -> the .apk (apk cache, else downloaded) ->
+ * its control member must have that identity -> sha256 of the whole file.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { PingetError, reasonOf } from '../../src/errors.js';
+import type { LockEntry } from '../../src/lockfile.js';
+import type { Logger } from '../../src/ui/log.js';
+import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
+import { parseApk, sha256Hex } from './apk-file.js';
+import { parseApkDb, type ApkRecord } from './apk-db.js';
+import { parseApkIndex, type ApkIndex } from './apkindex.js';
+import { download as defaultDownload, type Downloader } from './download.js';
+import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
+import { apkPath } from './paths.js';
+import { cacheIndexName, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
+import { loadApkKeys } from './signature.js';
+
+export const INSTALLED_DB = 'lib/apk/db/installed';
+export const CACHE_DIRS = ['etc/apk/cache', 'var/cache/apk'];
+
+async function readOptional(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new PingetError('UNAVAILABLE', `${file}: ${reasonOf(e)}`, { cause: e });
+  }
+}
+
+export async function readInstalled(root: string): Promise<ApkRecord[]> {
+  const file = join(root, INSTALLED_DB);
+  const text = await readOptional(file);
+  if (!text) throw new PingetError('BAD_INPUT', `${file}: no apk database; is ${root} an Alpine root? (pass --root DIR)`);
+  try {
+    return parseApkDb(text.toString('utf8'), file);
+  } catch (e) {
+    throw new PingetError('BAD_INPUT', reasonOf(e), { cause: e });
+  }
+}
+
+/** The system's apk architecture: <root>/etc/apk/arch, else what the packages say. */
+export async function readApkArch(root: string, records: ApkRecord[] = [], fallback?: string): Promise<string | undefined> {
+  const text = (await readOptional(join(root, 'etc/apk/arch')))?.toString('utf8').trim();
+  return text || records.find((r) => r.arch && r.arch !== 'noarch')?.arch || fallback;
+}
+
+export async function readRepositories(root: string): Promise<ApkRepository[]> {
+  const file = join(root, 'etc/apk/repositories');
+  const text = await readOptional(file);
+  if (!text) return [];
+  try {
+    return parseRepositories(text.toString('utf8'), file);
+  } catch (e) {
+    throw new PingetError('BAD_INPUT', reasonOf(e), { cause: e });
+  }
+}
+
+export function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function snapshotOf(env: NodeJS.ProcessEnv, indexDates: (Date | undefined)[]): string | undefined {
+  const sde = env.SOURCE_DATE_EPOCH;
+  if (sde !== undefined && sde !== '') {
+    if (!/^\d+$/.test(sde)) throw new PingetError('USAGE', `SOURCE_DATE_EPOCH must be whole seconds since 1970, got "${sde}"`);
+    return isoSeconds(new Date(Number(sde) * 1000));
+  }
+  const newest = indexDates.filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0];
+  return newest ? isoSeconds(newest) : undefined;
+}
+
+interface Located {
+  record: ApkRecord;
+  repo: ApkRepository;
+}
+
+async function loadIndex(
+  root: string,
+  repo: ApkRepository,
+  arch: string,
+  keys: Awaited<ReturnType<typeof loadApkKeys>> | undefined,
+  download: Downloader,
+  log: Logger,
+): Promise<ApkIndex | undefined> {
+  let bytes: Buffer | undefined;
+  let what = '';
+  for (const dir of CACHE_DIRS) {
+    what = join(root, dir, cacheIndexName(repo.url));
+    bytes = await readOptional(what);
+    if (bytes) break;
+  }
+  if (!bytes) {
+    what = `${repo.url}/${arch}/APKINDEX.tar.gz`;
+    try {
+      bytes = await download(what);
+    } catch (e) {
+      log.warn(`${repo.url}: no cached index and the download failed (${reasonOf(e)}); its packages cannot be located`);
+      return undefined;
+    }
+  }
+  try {
+    return await parseApkIndex(bytes, what, keys);
+  } catch (e) {
+    const msg = reasonOf(e);
+    const code = msg.includes('signature') ? 'INTEGRITY' : 'BAD_INPUT';
+    const hint = code === 'INTEGRITY' ? ` (keys: ${join(root, 'etc/apk/keys')}; --allow-unsigned skips this check)` : '';
+    throw new PingetError(code, msg + hint, { cause: e });
+  }
+}
+
+/** Finds the .apk whose control member has the installed identity: apk cache first, then the repository. */
+async function packageBytes(root: string, loc: Located, arch: string, download: Downloader, log: Logger): Promise<Buffer> {
+  const { record, repo } = loc;
+  const id = record.identity!;
+  const names = [cachePackageName(record.name, record.version, id), `${record.name}-${record.version}.apk`];
+  for (const dir of CACHE_DIRS) {
+    for (const name of names) {
+      const file = join(root, dir, name);
+      const bytes = await readOptional(file);
+      if (!bytes) continue;
+      const got = await parseApk(bytes).then((p) => p.identity, (e: unknown) => `unreadable (${reasonOf(e)})`);
+      if (got === id) return bytes;
+      log.warn(`${file}: control identity ${got} is not the installed ${record.name}-${record.version} (${id}); ignoring this cached file`);
+    }
+  }
+  const url = `${repo.url}/${arch}/${record.name}-${record.version}.apk`;
+  const bytes = await download(url);
+  let got: string;
+  try {
+    got = (await parseApk(bytes)).identity;
+  } catch (e) {
+    throw new PingetError('INTEGRITY', `${url}: not an apk package: ${reasonOf(e)}`, { cause: e });
+  }
+  if (got !== id) {
+    throw new PingetError(
+      'INTEGRITY',
+      `${url}: control identity ${got} does not match the installed database's C:${id} for ${record.name}-${record.version}; this file is not the installed package`,
+    );
+  }
+  return bytes;
+}
+
+export async function generateAlpine(
+  root: string,
+  info: DistroInfo,
+  opts: GenerateOptions,
+  io: { download?: Downloader; env?: NodeJS.ProcessEnv } = {},
+): Promise<GenerateResult> {
+  const download = io.download ?? defaultDownload;
+  const log = opts.log;
+  let records = await readInstalled(root);
+  if (opts.only && opts.only.length > 0) {
+    const names = new Set(records.map((r) => r.name));
+    const unknown = opts.only.filter((n) => !names.has(n));
+    if (unknown.length > 0) throw new PingetError('BAD_INPUT', `not installed in ${join(root, INSTALLED_DB)}: ${unknown.join(', ')}`);
+    const only = new Set(opts.only);
+    records = records.filter((r) => only.has(r.name));
+  }
+  const noIdentity = records.filter((r) => !r.identity);
+  if (noIdentity.length > 0) {
+    throw new PingetError('BAD_INPUT', `${join(root, INSTALLED_DB)}:${noIdentity[0].line}: ${noIdentity[0].name} has no C: identity line`);
+  }
+  const arch = await readApkArch(root, records, info.arch);
+  if (!arch) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/arch')}: cannot tell the architecture; is ${root} an Alpine root?`);
+  const repos = await readRepositories(root);
+  const keys = opts.allowUnsigned ? undefined : await loadApkKeys(join(root, 'etc/apk/keys'));
+
+  const indexes: (ApkIndex | undefined)[] = [];
+  for (const repo of repos) indexes.push(await loadIndex(root, repo, arch, keys, download, log));
+  const where = new Map<string, ApkRepository>();
+  repos.forEach((repo, i) => {
+    for (const r of indexes[i]?.records ?? []) {
+      const k = `${r.name}\0${r.version}\0${r.identity}`;
+      if (!where.has(k)) where.set(k, repo);
+    }
+  });
+
+  const located: Located[] = [];
+  const nowhere: ApkRecord[] = [];
+  for (const record of records) {
+    const repo = where.get(`${record.name}\0${record.version}\0${record.identity}`);
+    if (repo) located.push({ record, repo });
+    else nowhere.push(record);
+  }
+  if (nowhere.length > 0) {
+    throw new PingetError(
+      'NOT_FOUND',
+      `${nowhere.length} installed package${nowhere.length === 1 ? ' is' : 's are'} in no repository index of ${join(root, 'etc/apk/repositories')} with the installed identity: ${nowhere
+        .slice(0, 10)
+        .map((r) => `${r.name}-${r.version}`)
+        .join(', ')}${nowhere.length > 10 ? ', ...' : ''}; run apk update in the root, or pin only other packages by name`,
+    );
+  }
+
+  const limit = pLimit(4);
+  const identities = new Map<string, string>();
+  const entries: LockEntry[] = await Promise.all(
+    located.map((loc) =>
+      limit(async () => {
+        const bytes = await packageBytes(root, loc, arch, download, log);
+        const path = apkPath(loc.repo.branch, loc.repo.repo, arch, loc.record.name, loc.record.version);
+        identities.set(path, loc.record.identity!);
+        return { sha256: sha256Hex(bytes), path };
+      }),
+    ),
+  );
+
+  const headers: Record<string, string> = {
+    distro: ['alpine', info.versionId, arch].filter(Boolean).join(' '),
+  };
+  const snapshot = snapshotOf(io.env ?? process.env, indexes.map((i) => i?.date));
+  if (snapshot) headers.snapshot = snapshot;
+  if (identities.size > 0) headers[IDENTITY_HEADER] = formatIdentityHeader(identities);
+  return { entries, headers };
+}

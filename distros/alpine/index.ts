@@ -1,0 +1,62 @@
+/** The Alpine adapter: /lib/apk/db/installed + APKINDEX; apk add to install. */
+import { resolve } from 'node:path';
+import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
+import { idLikeOf, readOsRelease } from '../os-release.js';
+import { CACHE_DIRS, generateAlpine, readApkArch, readInstalled, readRepositories } from './generate.js';
+import { installApks } from './install.js';
+import { inspectApkPath } from './paths.js';
+import { isLocalRepository } from './repositories.js';
+
+export { acceptResigned } from './resign.js';
+export { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
+
+async function installedRefs(root: string, info: DistroInfo): Promise<PackageRef[]> {
+  const records = await readInstalled(root);
+  const arch = (await readApkArch(root, records, info.arch)) ?? 'unknown';
+  // noarch packages live in the architecture's directory, so their lockfile path says the system's arch.
+  return records.map((r) => ({ name: r.name, version: r.version, arch: !r.arch || r.arch === 'noarch' ? arch : r.arch }));
+}
+
+export const alpineAdapter: DistroAdapter = {
+  id: 'alpine',
+
+  async detect(root) {
+    const os = await readOsRelease(root);
+    if (!os) return undefined;
+    const idLike = idLikeOf(os);
+    if (os.ID !== 'alpine' && !idLike.includes('alpine')) return undefined;
+    return {
+      id: 'alpine',
+      osId: os.ID ?? 'alpine',
+      idLike,
+      versionId: os.VERSION_ID,
+      prettyName: os.PRETTY_NAME,
+      arch: await readApkArch(root),
+    };
+  },
+
+  generate: (root, info, opts) => generateAlpine(root, info, opts),
+
+  inspect(path) {
+    const ref = inspectApkPath(path);
+    return ref && { name: ref.name, version: ref.version, arch: ref.arch };
+  },
+
+  installed: installedRefs,
+
+  async providers(root) {
+    const specs: ProviderSpec[] = [];
+    for (const repo of await readRepositories(root)) {
+      const base = isLocalRepository(repo.url) ? `file://${repo.url.replace(/^file:\/\//i, '')}` : repo.base;
+      specs.push({ template: `${base.replace(/\/+$/, '')}/{{.Name}}`, label: `repository ${repo.url}` });
+    }
+    // apk's own cache names files <name>-<version>.<id8>.apk; a plain <name>-<version>.apk there is found too.
+    for (const dir of CACHE_DIRS) specs.push({ template: `file://${resolve(root, dir)}/{{.Basename}}`, label: `apk cache ${dir}` });
+    const seen = new Set<string>();
+    return specs.filter((s) => !seen.has(s.template) && seen.add(s.template));
+  },
+
+  async install(files, root, info, opts) {
+    return installApks(files, root, await installedRefs(root, info), opts);
+  },
+};

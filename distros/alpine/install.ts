@@ -1,0 +1,53 @@
+/** Hands verified .apk files to `apk add --no-network`, in one transaction. */
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PingetError } from '../../src/errors.js';
+import { basename } from '../../src/lockfile.js';
+import { runChecked } from '../../src/exec.js';
+import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../types.js';
+import { inspectApkPath } from './paths.js';
+
+/** The apk command line for files in `dir` (pure, for tests and --verbose). */
+export function apkAddArgs(root: string, files: string[], allowUntrusted: boolean): string[] {
+  const args = ['add', '--no-network', '--no-interactive'];
+  if (resolve(root) !== '/') args.push('--root', resolve(root));
+  if (allowUntrusted) args.push('--allow-untrusted');
+  return [...args, ...files];
+}
+
+export async function installApks(
+  files: LocalFile[],
+  root: string,
+  installed: PackageRef[],
+  opts: InstallOptions,
+): Promise<InstallReport> {
+  const have = new Set(installed.map((r) => `${r.name}\0${r.version}`));
+  const todo: { ref: PackageRef; file: string; name: string }[] = [];
+  const skipped: PackageRef[] = [];
+  for (const f of files) {
+    const ref = inspectApkPath(f.entry.path);
+    if (!ref) throw new PingetError('BAD_INPUT', `${f.entry.path} is not an apk lockfile path (<branch>/<repo>/<arch>/<name>-<version>.apk)`);
+    const plain = { name: ref.name, version: ref.version, arch: ref.arch };
+    if (!opts.reinstall && have.has(`${ref.name}\0${ref.version}`)) skipped.push(plain);
+    else todo.push({ ref: plain, file: f.file, name: basename(f.entry.path) });
+  }
+  if (todo.length === 0) return { installed: [], skipped };
+  // apk recognises a local package by its ".apk" name; cache blobs are named by hash.
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-apk-'));
+  try {
+    const paths: string[] = [];
+    for (const t of todo) {
+      const p = join(dir, t.name);
+      await symlink(resolve(t.file), p);
+      paths.push(p);
+    }
+    opts.log.verbose(`apk ${apkAddArgs(root, paths, !!opts.allowUnsigned).join(' ')}`);
+    await runChecked('apk', apkAddArgs(root, paths, !!opts.allowUnsigned), 'PACKAGE_MANAGER', {
+      missingHint: 'apk-tools is needed to install Alpine packages (run pinget inside the Alpine image, or use `pinget download`)',
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return { installed: todo.map((t) => t.ref), skipped };
+}

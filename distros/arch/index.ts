@@ -1,0 +1,45 @@
+/** Arch Linux and its derivatives (ID_LIKE=arch): pacman's local and sync databases, pacman -U. */
+import { idLikeOf, readOsRelease } from '../os-release.js';
+import type { DistroAdapter, DistroInfo } from '../types.js';
+import { generateArch, systemArch } from './generate.js';
+import { installArch } from './install.js';
+import { mirrorProviders } from './mirrors.js';
+import { loadPacmanRoot, readLocalDb } from './pacman-root.js';
+import { inspectArchPath } from './paths.js';
+
+export const archAdapter: DistroAdapter = {
+  id: 'arch',
+
+  async detect(root: string): Promise<DistroInfo | undefined> {
+    const os = await readOsRelease(root);
+    if (!os) return undefined;
+    const idLike = idLikeOf(os);
+    if (os.ID !== 'arch' && !idLike.includes('arch')) return undefined;
+    const pr = loadPacmanRoot(root);
+    return {
+      id: 'arch',
+      osId: os.ID ?? 'arch',
+      idLike,
+      versionId: os.VERSION_ID || os.BUILD_ID || undefined,
+      prettyName: os.PRETTY_NAME,
+      arch: pr.arch,
+    };
+  },
+
+  generate: (root, info, opts) => generateArch(root, info, opts),
+
+  inspect: inspectArchPath,
+
+  async installed(root: string) {
+    const pkgs = await readLocalDb(loadPacmanRoot(root));
+    return pkgs.map((p) => ({ name: p.name, version: p.version, arch: p.arch }));
+  },
+
+  async providers(root: string, info: DistroInfo) {
+    const pr = loadPacmanRoot(root);
+    const installed = await readLocalDb(pr).catch(() => []);
+    return mirrorProviders(pr.conf, systemArch(pr, installed, info));
+  },
+
+  install: installArch,
+};

@@ -1,0 +1,111 @@
+/**
+ * Reading a root's pacman state: pacman.conf (with its Include files mapped into the root), the local
+ * database, the sync databases and the package cache directory. Thin I/O over the pure parsers.
+ */
+import { readFileSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PingetError } from '../../src/errors.js';
+import { packageOf, parseDesc, type PacmanPackage } from './desc.js';
+import { parsePacmanConf, type PacmanConf } from './pacman-conf.js';
+import { parseSyncDb } from './sync-db.js';
+
+export interface PacmanRoot {
+  root: string;
+  conf: PacmanConf;
+  /** Absolute paths on this machine (inside root). */
+  dbPath: string;
+  cacheDirs: string[];
+  gpgDir: string;
+  /** pacman.conf's Architecture, or undefined for `auto`/unset. */
+  arch?: string;
+}
+
+function inRoot(root: string, p: string): string {
+  return join(root, p);
+}
+
+function readTextOrUndefined(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Loads <root>/etc/pacman.conf; a root without one gets pacman's compiled-in defaults and no repos. */
+export function loadPacmanRoot(root: string): PacmanRoot {
+  const text = readTextOrUndefined(inRoot(root, 'etc/pacman.conf')) ?? '';
+  const conf = parsePacmanConf(text, (p) => readTextOrUndefined(inRoot(root, p)));
+  const opt = (k: string) => conf.options[k];
+  const archOpt = opt('Architecture')?.find((a) => a !== 'auto');
+  return {
+    root,
+    conf,
+    dbPath: inRoot(root, opt('DBPath')?.[0] ?? '/var/lib/pacman/'),
+    cacheDirs: (opt('CacheDir')?.length ? opt('CacheDir')! : ['/var/cache/pacman/pkg/']).map((d) => inRoot(root, d)),
+    gpgDir: inRoot(root, opt('GPGDir')?.[0] ?? '/etc/pacman.d/gnupg/'),
+    arch: archOpt,
+  };
+}
+
+/** Installed packages from <dbpath>/local/<name>-<version>/desc. BAD_INPUT when the database is missing. */
+export async function readLocalDb(pr: PacmanRoot): Promise<PacmanPackage[]> {
+  const dir = join(pr.dbPath, 'local');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    throw new PingetError('BAD_INPUT', `${dir}: no pacman local database (is this an Arch Linux root? pass --root DIR)`, { cause: e });
+  }
+  const out: PacmanPackage[] = [];
+  for (const n of names.sort()) {
+    const text = await readFile(join(dir, n, 'desc'), 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // ALPM_DB_VERSION and stray files
+    const pkg = packageOf(parseDesc(text));
+    if (pkg) out.push(pkg);
+  }
+  return out;
+}
+
+export interface SyncRepo {
+  name: string;
+  file: string;
+  packages: PacmanPackage[];
+  /** Bytes of the database, for its detached signature. */
+  data: Buffer;
+  /** `<repo>.db.sig` beside it, when present. */
+  sig?: Buffer;
+}
+
+/** The sync databases, in pacman.conf order (or sorted by name when the root has no repos configured). */
+export async function readSyncDbs(pr: PacmanRoot): Promise<SyncRepo[]> {
+  const dir = join(pr.dbPath, 'sync');
+  let names = pr.conf.repos.map((r) => r.name);
+  if (names.length === 0) {
+    names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.db')).map((f) => f.slice(0, -3)).sort();
+  }
+  const out: SyncRepo[] = [];
+  for (const name of names) {
+    const file = join(dir, `${name}.db`);
+    const data = await readFile(file).catch(() => undefined);
+    if (!data) continue;
+    const sig = await readFile(`${file}.sig`).catch(() => undefined);
+    out.push({ name, file, data, sig, packages: await parseSyncDb(data, file) });
+  }
+  return out;
+}
+
+/** Package files (and their .sig) in the cache directories: file name -> absolute path. */
+export async function listCache(pr: PacmanRoot): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const dir of pr.cacheDirs) {
+    for (const f of (await readdir(dir).catch(() => [] as string[])).sort()) {
+      if (out.has(f)) continue;
+      const st = await stat(join(dir, f)).catch(() => undefined);
+      if (st?.isFile()) out.set(f, join(dir, f));
+    }
+  }
+  return out;
+}

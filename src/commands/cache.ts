@@ -1,0 +1,166 @@
+/** `pinget cache ls|verify|clean|export|import|push`: the local content-addressed cache. */
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { PingetError } from '../errors.js';
+import { formatLockfile } from '../lockfile.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { SHA256_HEX } from '../verify/sha256.js';
+import { pushToOci } from '../publish/oci.js';
+import { publishToIpfs } from '../publish/ipfs.js';
+import { makeContext, printJson, withGlobalOptions, type GlobalArgs, type CommandContext } from './context.js';
+import { fetchTargets } from './fetch-run.js';
+import { chooseDistro, loadLockfile, loadLockfiles, targetsFor } from './plan.js';
+
+type Args = GlobalArgs & { dir?: string; keep?: string[]; url?: string; lockfile?: string; 'plain-http'?: boolean; 'max-layers'?: number };
+
+const ls: CommandModule<object, Args> = {
+  command: 'ls',
+  describe: 'list the blobs in the cache',
+  builder: (y: Argv) => withGlobalOptions(y) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const blobs = await ctx.cache.list();
+    if (args.json) printJson({ dir: ctx.cache.dir, blobs });
+    else for (const b of blobs) process.stdout.write(`${b.sha256}  ${b.size}\n`);
+  },
+};
+
+const verify: CommandModule<object, Args> = {
+  command: 'verify',
+  describe: 're-hash every blob; remove those that no longer match (exit 3 if any did not)',
+  builder: (y: Argv) => withGlobalOptions(y) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const { ok, bad } = await ctx.cache.verify();
+    if (args.json) printJson({ ok: ok.length, bad });
+    else ctx.log.info(`${ok.length} blobs verified${bad.length ? `, ${bad.length} corrupted and removed: ${bad.join(', ')}` : ''}`);
+    if (bad.length) throw new PingetError('INTEGRITY', `${bad.length} corrupted blob${bad.length === 1 ? '' : 's'} removed from ${ctx.cache.dir}`);
+  },
+};
+
+const clean: CommandModule<object, Args> = {
+  command: 'clean',
+  describe: 'remove blobs (all, or all but those the --keep lockfiles pin) and leftover temp files',
+  builder: (y: Argv) => withGlobalOptions(y).option('keep', { type: 'string', array: true, describe: 'keep the blobs this lockfile pins; repeatable' }) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const keep = new Set<string>();
+    for (const f of args.keep ?? []) for (const e of (await loadLockfile(f)).entries) keep.add(e.sha256);
+    const removed = await ctx.cache.clean(keep.size ? (sha) => keep.has(sha) : undefined);
+    if (args.json) printJson({ removed });
+    else ctx.log.info(`removed ${removed} blobs from ${ctx.cache.dir}`);
+  },
+};
+
+const exportCmd: CommandModule<object, Args> = {
+  command: 'export <dir>',
+  describe: 'copy the cache into DIR as an OCI image-layout blob store (DIR/blobs/sha256/<hex>)',
+  builder: (y: Argv) => withGlobalOptions(y).positional('dir', { type: 'string', demandOption: true }) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const dest = join(args.dir!, 'blobs', 'sha256');
+    await mkdir(dest, { recursive: true });
+    await writeFile(join(args.dir!, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n');
+    const blobs = await ctx.cache.list();
+    for (const b of blobs) await ctx.cache.materialize(b.sha256, join(dest, b.sha256));
+    if (args.json) printJson({ exported: blobs.length, dir: args.dir });
+    else ctx.log.info(`exported ${blobs.length} blobs to ${args.dir}`);
+  },
+};
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p);
+    else if (e.isFile()) yield p;
+  }
+}
+
+const importCmd: CommandModule<object, Args> = {
+  command: 'import <dir>',
+  describe: 'add files to the cache after checking their hashes: an exported blob store, or a `download` directory with --lockfile',
+  builder: (y: Argv) =>
+    withGlobalOptions(y)
+      .positional('dir', { type: 'string', demandOption: true })
+      .option('lockfile', { type: 'string', describe: 'DIR holds files at their lockfile paths (as `download` lays them out)' }) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const dir = args.dir!;
+    if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new PingetError('BAD_INPUT', `${dir}: not a directory`);
+    let imported = 0;
+    const rejected: string[] = [];
+    const add = async (sha256: string, file: string) => {
+      try {
+        await ctx.cache.ingestFile(sha256, file);
+        imported++;
+      } catch (e) {
+        if (e instanceof PingetError && e.code === 'INTEGRITY') rejected.push(relative(dir, file));
+        else throw e;
+      }
+    };
+    if (args.lockfile) {
+      const lock = await loadLockfile(args.lockfile);
+      for (const e of lock.entries) {
+        const file = join(dir, e.path);
+        if (await stat(file).catch(() => undefined)) await add(e.sha256, file);
+      }
+    } else {
+      for await (const file of walk(dir)) {
+        const name = file.slice(file.lastIndexOf('/') + 1);
+        if (SHA256_HEX.test(name)) await add(name, file);
+      }
+    }
+    if (args.json) printJson({ imported, rejected });
+    else ctx.log.info(`imported ${imported} files into ${ctx.cache.dir}${rejected.length ? `; rejected ${rejected.length} whose bytes do not match: ${rejected.join(', ')}` : ''}`);
+    if (rejected.length) throw new PingetError('INTEGRITY', `${rejected.length} files in ${dir} do not match their hashes and were not imported`);
+  },
+};
+
+/** Makes sure every file of the lockfile is in the cache, fetching what is missing through the chain. */
+async function ensureCached(ctx: CommandContext, lockfile: string) {
+  const lock = await loadLockfiles([lockfile]);
+  const choice = await chooseDistro(ctx, lock).catch(() => undefined);
+  const results = await fetchTargets(ctx, choice, targetsFor(lock.entries, lock, choice?.adapter), lock.headers);
+  return { lock, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, file: r.file })) };
+}
+
+const push: CommandModule<object, Args> = {
+  command: 'push <url> <lockfile>',
+  describe: 'mirror the files of a lockfile to an OCI registry (oci://HOST/REPO:TAG) or IPFS (ipfs), from the cache',
+  builder: (y: Argv) =>
+    withGlobalOptions(y)
+      .positional('url', { type: 'string', demandOption: true, describe: 'oci://HOST[:PORT]/REPO:TAG, oci+http://... or ipfs' })
+      .positional('lockfile', { type: 'string', demandOption: true })
+      .option('plain-http', { type: 'boolean', default: false, describe: 'the registry speaks HTTP without TLS' })
+      .option('max-layers', { type: 'number', describe: 'files per OCI manifest before splitting into TAG-2, TAG-3, ...' }) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const url = args.url!;
+    const { lock, files } = await ensureCached(ctx, args.lockfile!);
+    if (url.startsWith('oci://') || url.startsWith('oci+http://')) {
+      const res = await pushToOci(url, files, { log: ctx.log, plainHttp: args['plain-http'], maxLayersPerManifest: args['max-layers'] });
+      if (args.json) printJson(res);
+      else ctx.log.info(`pushed ${files.length} files to ${url}: ${res.uploaded} uploaded, ${res.skipped} already there; manifests: ${res.manifests.map((m) => `${m.tag}@${m.digest}`).join(', ')}`);
+    } else if (url === 'ipfs' || url.startsWith('ipfs://') || url.startsWith('ipfs+api://')) {
+      const api = url.startsWith('ipfs+api://') ? url.slice('ipfs+api://'.length) : (ctx.providerContext.ipfsApi ?? '127.0.0.1:5001');
+      const res = await publishToIpfs(files, { api, log: ctx.log });
+      for (const [sha, cid] of res.cids) lock.cids.set(sha, cid);
+      lock.headers['ipfs-import'] = res.settings;
+      if (args.lockfile === '-') process.stdout.write(formatLockfile(lock));
+      else await writeFileAtomic(args.lockfile!, formatLockfile(lock));
+      if (args.json) printJson({ cids: Object.fromEntries(res.cids), settings: res.settings });
+      else ctx.log.info(`added and pinned ${res.cids.size} files on IPFS (${res.settings}); wrote their /ipfs/ lines into ${args.lockfile}`);
+    } else {
+      throw new PingetError('USAGE', `cannot push to "${url}": expected oci://HOST/REPO:TAG, oci+http://HOST/REPO:TAG or ipfs`);
+    }
+  },
+};
+
+export const cacheCommand: CommandModule = {
+  command: 'cache <command>',
+  describe: 'the local content-addressed cache',
+  builder: (y: Argv) => y.command(ls).command(verify).command(clean).command(exportCmd).command(importCmd).command(push).demandCommand(1),
+  handler: () => {},
+};
+

@@ -1,0 +1,37 @@
+/** Runs the fetch chain for a set of targets with progress on a TTY; shared by install, download and cache push. */
+import { fetchAll, type FetchResult } from '../fetch/chain.js';
+import type { FetchTarget } from '../fetch/types.js';
+import { createProgress } from '../ui/progress.js';
+import type { CommandContext } from './context.js';
+import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
+
+export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>): Promise<FetchResult[]> {
+  const specs = await providerSpecs(ctx, choice, headers);
+  ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
+  const providers = makeProviders(ctx, specs);
+  const progress = createProgress({ enabled: process.stderr.isTTY === true && !ctx.args.quiet && !ctx.args.json, total: targets.length });
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await fetchAll(targets, {
+      cache: ctx.cache,
+      providers,
+      jobs: ctx.args.jobs,
+      log: ctx.log,
+      signal: abort.signal,
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await closeProviders(providers);
+  }
+}
+
+export function summarize(results: FetchResult[]): { fromCache: number; fetched: number; bytes: number } {
+  const fromCache = results.filter((r) => r.source === 'cache').length;
+  return { fromCache, fetched: results.length - fromCache, bytes: results.reduce((n, r) => n + (r.source === 'cache' ? 0 : r.bytes), 0) };
+}

@@ -1,0 +1,38 @@
+/** `pinget hash generate`: the lockfile of what is installed. */
+import type { Argv, CommandModule } from 'yargs';
+import { dedupe, formatLockfile, makeLockfile } from '../lockfile.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
+import { chooseDistro, loadLockfile } from './plan.js';
+
+interface Args extends GlobalArgs {
+  names?: string[];
+  dedupe?: string[];
+  output?: string;
+}
+
+export const hashGenerateCommand: CommandModule<object, Args> = {
+  command: 'generate [names..]',
+  describe: 'write the lockfile of the installed packages (or only NAMEs)',
+  builder: (y: Argv) =>
+    withGlobalOptions(y)
+      .positional('names', { type: 'string', array: true, describe: 'package names (default: all installed)' })
+      .option('dedupe', { type: 'string', array: true, describe: "drop entries already pinned in FILE (a base image's lockfile); repeatable" })
+      .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout' }) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const { adapter, info } = await chooseDistro(ctx, undefined, true);
+    if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
+    const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], log: ctx.log });
+    const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
+    const entries = dedupe(result.entries, bases);
+    const lock = makeLockfile(entries, result.headers);
+    const text = formatLockfile(lock);
+    if (args.output) {
+      await writeFileAtomic(args.output, text);
+      ctx.log.info(`wrote ${entries.length} entries to ${args.output}`);
+    }
+    if (args.json) printJson({ distro: info, headers: lock.headers, entries: lock.entries, dropped: result.entries.length - entries.length });
+    else if (!args.output) process.stdout.write(text);
+  },
+};

@@ -1,0 +1,43 @@
+/** `pinget hash update FILE`: re-pin the packages FILE names at their now-installed versions. */
+import type { Argv, CommandModule } from 'yargs';
+import { diffLockfiles } from '../diff.js';
+import { PingetError } from '../errors.js';
+import { makeLockfile, formatLockfile } from '../lockfile.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { formatText } from '../ui/diff-format.js';
+import { versionComparator } from '../../distros/version-compare.js';
+import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
+import { chooseDistro, loadLockfile } from './plan.js';
+
+interface Args extends GlobalArgs {
+  file: string;
+  'dry-run': boolean;
+}
+
+export const hashUpdateCommand: CommandModule<object, Args> = {
+  command: 'update <file>',
+  describe: 'rewrite FILE with its packages re-pinned at the installed versions; prints the diff',
+  builder: (y: Argv) =>
+    withGlobalOptions(y)
+      .positional('file', { type: 'string', demandOption: true })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the diff, do not rewrite FILE' }) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const old = await loadLockfile(args.file);
+    const { adapter, info } = await chooseDistro(ctx, old, true);
+    const names = [...new Set(old.entries.map((e) => adapter.inspect(e.path)?.name).filter((n): n is string => !!n))];
+    if (names.length === 0) throw new PingetError('BAD_INPUT', `${args.file}: no ${adapter.id} packages in it to update`);
+    if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
+    const installed = new Set((await adapter.installed(args.root, info)).map((r) => r.name));
+    const still = names.filter((n) => installed.has(n));
+    const gone = names.filter((n) => !installed.has(n));
+    if (gone.length) ctx.log.warn(`no longer installed, dropped from ${args.file}: ${gone.join(', ')}`);
+    const result = still.length ? await adapter.generate(args.root, info, { only: still, allowUnsigned: args['allow-unsigned'], log: ctx.log }) : { entries: [], headers: {} };
+    const updated = makeLockfile(result.entries, { ...old.headers, ...result.headers });
+    for (const [sha, cid] of old.cids) updated.cids.set(sha, cid); // formatLockfile keeps those whose hash is still listed
+    const d = diffLockfiles(old, updated, { inspect: (p) => adapter.inspect(p), compare: versionComparator(adapter.id) });
+    if (!args['dry-run']) await writeFileAtomic(args.file, formatLockfile(updated));
+    if (args.json) printJson({ file: args.file, written: !args['dry-run'], diff: d });
+    else process.stdout.write(formatText(d));
+  },
+};

@@ -1,0 +1,62 @@
+/** `pinget install`: fetch, verify, and hand the files to the distro's package manager in one transaction. */
+import type { Argv, CommandModule } from 'yargs';
+import { normalizeRoot } from '../normalize.js';
+import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
+import { fetchTargets, summarize } from './fetch-run.js';
+import { chooseDistro, loadLockfiles, targetsFor } from './plan.js';
+
+interface Args extends GlobalArgs {
+  files: string[];
+  reinstall: boolean;
+  normalize: boolean;
+}
+
+export const installCommand: CommandModule<object, Args> = {
+  command: 'install <files..>',
+  describe: "fetch, verify and install the lockfiles' packages with the distro's package manager",
+  builder: (y: Argv) =>
+    withGlobalOptions(y)
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'lockfiles' })
+      .option('reinstall', { type: 'boolean', default: false, describe: 'install packages already present at the pinned version too' })
+      .option('normalize', {
+        type: 'boolean',
+        default: false,
+        describe: 'afterwards remove package-manager logs and caches and clamp mtimes to SOURCE_DATE_EPOCH (or the snapshot header)',
+      }) as Argv<Args>,
+  handler: async (args) => {
+    const ctx = makeContext(args);
+    const lock = await loadLockfiles(args.files);
+    const choice = await chooseDistro(ctx, lock, true);
+    const { adapter, info } = choice;
+    if (args['allow-unsigned']) warnUnsigned(ctx.log, 'package signatures before installing');
+
+    const installed = new Map((await adapter.installed(args.root, info)).map((r) => [`${r.name}:${r.arch}`, r.version]));
+    const targets = targetsFor(lock.entries, lock, adapter);
+    const unknown = targets.filter((t) => !t.ref);
+    const wanted = targets.filter((t) => args.reinstall || !t.ref || installed.get(`${t.ref.name}:${t.ref.arch}`) !== t.ref.version);
+    const already = targets.filter((t) => !wanted.includes(t));
+    if (unknown.length > 0) ctx.log.verbose(`${unknown.length} lockfile paths are not ${adapter.id} packages; fetched and handed over as they are`);
+
+    const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers) : [];
+    const report = results.length
+      ? await adapter.install(
+          results.map((r) => ({ entry: { path: r.target.path, sha256: r.target.sha256 }, file: r.file })),
+          args.root,
+          info,
+          { reinstall: args.reinstall, allowUnsigned: args['allow-unsigned'], log: ctx.log },
+        )
+      : { installed: [], skipped: [] };
+    const skipped = [...already.map((t) => t.ref!), ...report.skipped];
+    let normalized: Awaited<ReturnType<typeof normalizeRoot>> | undefined;
+    if (args.normalize) normalized = await normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
+
+    const sum = summarize(results);
+    if (args.json) printJson({ installed: report.installed, skipped, fetched: sum.fetched, fromCache: sum.fromCache, bytes: sum.bytes, normalized });
+    else {
+      ctx.log.info(
+        `${report.installed.length} packages installed into ${args.root}, ${skipped.length} already at the pinned version` +
+          (results.length ? ` (${sum.fetched} files fetched, ${(sum.bytes / 1e6).toFixed(1)} MB; ${sum.fromCache} from the cache)` : ''),
+      );
+    }
+  },
+};

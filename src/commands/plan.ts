@@ -1,0 +1,102 @@
+/** What install, download, providers and cache push share: lockfiles in, distro, provider chain, fetch targets. */
+import { readFile } from 'node:fs/promises';
+import { adapterById, adapterForPath, detectDistro } from '../../distros/index.js';
+import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../distros/types.js';
+import { PingetError } from '../errors.js';
+import { readLockfile, type LockEntry, type Lockfile } from '../lockfile.js';
+import { archiveProviders } from '../fetch/archives/index.js';
+import { createProvider } from '../fetch/providers.js';
+import type { FetchTarget, Provider } from '../fetch/types.js';
+import type { CommandContext } from './context.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads one lockfile; '-' is stdin. */
+export function loadLockfile(file: string): Promise<Lockfile> {
+  return readLockfile(file === '-' ? '<stdin>' : file, (f) => (f === '<stdin>' ? readStdin() : readFile(f, 'utf8')));
+}
+
+/** Reads and merges lockfiles; the same path with two hashes across files is an error. */
+export async function loadLockfiles(files: string[]): Promise<Lockfile> {
+  const merged: Lockfile = { headers: {}, entries: [], cids: new Map() };
+  const seen = new Map<string, { sha256: string; file: string }>();
+  for (const file of files) {
+    const lock = await loadLockfile(file);
+    for (const [k, v] of Object.entries(lock.headers)) merged.headers[k] ??= v;
+    for (const [sha, cid] of lock.cids) merged.cids.set(sha, cid);
+    for (const e of lock.entries) {
+      const prev = seen.get(e.path);
+      if (prev && prev.sha256 !== e.sha256) {
+        throw new PingetError('BAD_INPUT', `${file}: ${e.path} has a different hash than in ${prev.file}; the lockfiles disagree`);
+      }
+      if (!prev) {
+        seen.set(e.path, { sha256: e.sha256, file });
+        merged.entries.push(e);
+      }
+    }
+  }
+  return merged;
+}
+
+/** The distro id a lockfile's `distro` header names (`debian 12 (bookworm) amd64` -> debian). */
+export function headerDistroId(headers: Record<string, string>): string | undefined {
+  return headers.distro?.split(/\s+/)[0]?.toLowerCase() || undefined;
+}
+
+export interface DistroChoice {
+  adapter: DistroAdapter;
+  info: DistroInfo;
+}
+
+/**
+ * The adapter for a lockfile: --distro, else the root's os-release, else the lockfile's distro header,
+ * else the adapter whose paths the lockfile uses.
+ */
+export async function chooseDistro(ctx: CommandContext, lock?: Lockfile, requireRoot = false): Promise<DistroChoice> {
+  try {
+    return await detectDistro(ctx.args.root, ctx.args.distro);
+  } catch (e) {
+    if (requireRoot || !lock) throw e;
+    const id = headerDistroId(lock.headers);
+    const adapter = (id && adapterById(id)) || (lock.entries[0] && adapterForPath(lock.entries[0].path));
+    if (!adapter) throw e;
+    return { adapter, info: { id: adapter.id, osId: adapter.id, idLike: [] } };
+  }
+}
+
+/** The provider specs in order: --provider replaces the default (mirrors, then archives); --provider-append adds. */
+export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | undefined, headers: Record<string, string>): Promise<ProviderSpec[]> {
+  const specs: ProviderSpec[] = [];
+  if (ctx.args.provider && ctx.args.provider.length > 0) {
+    specs.push(...ctx.args.provider.map((template) => ({ template })));
+  } else if (choice) {
+    specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers)));
+    specs.push(...archiveProviders(choice.adapter.id, headers, ctx.providerContext.archiveUrls));
+  }
+  specs.push(...(ctx.args['provider-append'] ?? []).map((template) => ({ template })));
+  const unique = new Map<string, ProviderSpec>();
+  for (const s of specs) if (!unique.has(s.template)) unique.set(s.template, s);
+  return [...unique.values()];
+}
+
+export function makeProviders(ctx: CommandContext, specs: ProviderSpec[]): Provider[] {
+  return specs.map((s) => createProvider(s.template, ctx.providerContext));
+}
+
+export function targetsFor(entries: LockEntry[], lock: Lockfile, adapter?: DistroAdapter): FetchTarget[] {
+  return entries.map((e) => ({
+    path: e.path,
+    sha256: e.sha256,
+    cid: lock.cids.get(e.sha256),
+    ref: adapter?.inspect(e.path),
+    headers: lock.headers,
+  }));
+}
+
+export async function closeProviders(providers: Provider[]): Promise<void> {
+  await Promise.allSettled(providers.map((p) => p.close?.()));
+}

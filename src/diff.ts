@@ -1,0 +1,135 @@
+/** What changed between two lockfiles, per package. Pure: inspectors and comparators are passed in. */
+import type { Lockfile } from './lockfile.js';
+import type { PackageRef } from '../distros/types.js';
+
+export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'rebuilt' | 'moved';
+
+export interface PackageChange {
+  kind: ChangeKind;
+  name: string;
+  arch: string;
+  oldVersion?: string;
+  newVersion?: string;
+  oldPath?: string;
+  newPath?: string;
+}
+
+export interface Alert {
+  kind: 'same-path-different-bytes' | 'downgrade' | 'same-version-different-bytes';
+  message: string;
+  path?: string;
+}
+
+export interface HeaderChange {
+  key: string;
+  old?: string;
+  new?: string;
+}
+
+export interface LockfileDiff {
+  changes: PackageChange[];
+  alerts: Alert[];
+  headers: HeaderChange[];
+  /** Paths no adapter could read as a package, compared as plain files. */
+  otherAdded: string[];
+  otherRemoved: string[];
+  /** CIDs added or dropped (/ipfs/ lines), counted only. */
+  cidsAdded: number;
+  cidsRemoved: number;
+}
+
+export interface DiffTools {
+  inspect(path: string): PackageRef | undefined;
+  compare(a: string, b: string): number;
+}
+
+const keyOf = (r: PackageRef) => `${r.name}\u0000${r.arch}`;
+
+export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffTools): LockfileDiff {
+  const changes: PackageChange[] = [];
+  const alerts: Alert[] = [];
+  const oldByPath = new Map(oldLock.entries.map((e) => [e.path, e.sha256]));
+  const newByPath = new Map(newLock.entries.map((e) => [e.path, e.sha256]));
+
+  for (const [path, sha] of newByPath) {
+    const before = oldByPath.get(path);
+    if (before && before !== sha) {
+      alerts.push({ kind: 'same-path-different-bytes', path, message: `same file name, different bytes: ${path} (${before.slice(0, 12)}… -> ${sha.slice(0, 12)}…)` });
+    }
+  }
+
+  const index = (lock: Lockfile) => {
+    const pkgs = new Map<string, { ref: PackageRef; path: string; sha256: string }[]>();
+    const other = new Set<string>();
+    for (const e of lock.entries) {
+      const ref = tools.inspect(e.path);
+      if (!ref) {
+        other.add(e.path);
+        continue;
+      }
+      const k = keyOf(ref);
+      pkgs.set(k, [...(pkgs.get(k) ?? []), { ref, path: e.path, sha256: e.sha256 }]);
+    }
+    return { pkgs, other };
+  };
+  const before = index(oldLock);
+  const after = index(newLock);
+
+  const keys = new Set([...before.pkgs.keys(), ...after.pkgs.keys()]);
+  for (const k of keys) {
+    const olds = before.pkgs.get(k) ?? [];
+    const news = after.pkgs.get(k) ?? [];
+    const [name, arch] = k.split('\u0000');
+    if (olds.length === 0) {
+      for (const n of news) changes.push({ kind: 'added', name, arch, newVersion: n.ref.version, newPath: n.path });
+      continue;
+    }
+    if (news.length === 0) {
+      for (const o of olds) changes.push({ kind: 'removed', name, arch, oldVersion: o.ref.version, oldPath: o.path });
+      continue;
+    }
+    // Usually one version on each side; with several, pair the newest with the newest.
+    const newest = (xs: typeof olds) => xs.reduce((a, b) => (tools.compare(a.ref.version, b.ref.version) >= 0 ? a : b));
+    const o = newest(olds);
+    const n = newest(news);
+    const cmp = tools.compare(o.ref.version, n.ref.version);
+    const base = { name, arch, oldVersion: o.ref.version, newVersion: n.ref.version, oldPath: o.path, newPath: n.path };
+    if (cmp < 0) changes.push({ kind: 'upgraded', ...base });
+    else if (cmp > 0) {
+      changes.push({ kind: 'downgraded', ...base });
+      alerts.push({ kind: 'downgrade', path: n.path, message: `downgrade: ${name} (${arch}) ${o.ref.version} -> ${n.ref.version}` });
+    } else if (o.sha256 !== n.sha256) {
+      changes.push({ kind: 'rebuilt', ...base });
+      if (o.path !== n.path) {
+        alerts.push({ kind: 'same-version-different-bytes', path: n.path, message: `same version, different bytes: ${name} (${arch}) ${n.ref.version}` });
+      }
+    } else if (o.path !== n.path) changes.push({ kind: 'moved', ...base });
+  }
+  changes.sort((a, b) => (a.name === b.name ? (a.arch < b.arch ? -1 : 1) : a.name < b.name ? -1 : 1));
+
+  const headers: HeaderChange[] = [];
+  for (const key of [...new Set([...Object.keys(oldLock.headers), ...Object.keys(newLock.headers)])].sort()) {
+    if (oldLock.headers[key] !== newLock.headers[key]) headers.push({ key, old: oldLock.headers[key], new: newLock.headers[key] });
+  }
+  const oldCids = new Set([...oldLock.cids.values()]);
+  const newCids = new Set([...newLock.cids.values()]);
+  return {
+    changes,
+    alerts,
+    headers,
+    otherAdded: [...after.other].filter((p) => !before.other.has(p)).sort(),
+    otherRemoved: [...before.other].filter((p) => !after.other.has(p)).sort(),
+    cidsAdded: [...newCids].filter((c) => !oldCids.has(c)).length,
+    cidsRemoved: [...oldCids].filter((c) => !newCids.has(c)).length,
+  };
+}
+
+export function isEmptyDiff(d: LockfileDiff): boolean {
+  return d.changes.length === 0 && d.alerts.length === 0 && d.headers.length === 0 && d.otherAdded.length === 0 && d.otherRemoved.length === 0 && d.cidsAdded === 0 && d.cidsRemoved === 0;
+}
+
+export function summaryCounts(d: LockfileDiff): Record<ChangeKind, number> {
+  const counts: Record<ChangeKind, number> = { added: 0, removed: 0, upgraded: 0, downgraded: 0, rebuilt: 0, moved: 0 };
+  for (const c of d.changes) counts[c.kind]++;
+  return counts;
+}

@@ -1,0 +1,160 @@
+/**
+ * The fetch chain: for each target, the cache, then each provider in order, until one serves bytes
+ * whose sha256 matches. Bytes are hashed while they stream into the cache (Cache.ingest), so nothing
+ * unverified is ever visible under blobs/. Every failure is kept for the final error.
+ */
+import { stat } from 'node:fs/promises';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import pLimit from 'p-limit';
+import type { Cache } from '../cache.js';
+import { PingetError, reasonOf } from '../errors.js';
+import type { Logger } from '../ui/log.js';
+import type { FetchTarget, Provider } from './types.js';
+
+export interface FetchResult {
+  target: FetchTarget;
+  /** The verified file (in the cache). */
+  file: string;
+  /** 'cache' or the label of the provider that served it. */
+  source: string;
+  bytes: number;
+}
+
+export interface ProgressEvent {
+  kind: 'start' | 'bytes' | 'done' | 'fail';
+  target: FetchTarget;
+  /** 'bytes': bytes received since the last event; 'done': the file's size. */
+  bytes?: number;
+  /** 'start': the expected size, when the provider knows it. */
+  total?: number;
+  source?: string;
+}
+
+export interface FetchOptions {
+  cache: Cache;
+  providers: Provider[];
+  jobs: number;
+  log: Logger;
+  signal?: AbortSignal;
+  onProgress?: (e: ProgressEvent) => void;
+}
+
+export interface ProviderFailure {
+  provider: string;
+  reason: string;
+  code: string;
+}
+
+/** Counts bytes for the progress display without copying them. */
+class ByteCounter extends Transform {
+  constructor(private readonly report: (n: number) => void) {
+    super({ highWaterMark: 1 << 20 });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.report(chunk.length);
+    cb(null, chunk);
+  }
+}
+
+function short(sha256: string): string {
+  return sha256.slice(0, 12);
+}
+
+async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
+  const { cache, log, onProgress } = opts;
+  if (await cache.has(target.sha256)) {
+    const file = cache.blobPath(target.sha256);
+    const bytes = (await stat(file)).size;
+    onProgress?.({ kind: 'done', target, bytes, source: 'cache' });
+    return { target, file, source: 'cache', bytes };
+  }
+  for (const provider of opts.providers) {
+    signal.throwIfAborted();
+    let body: Readable | undefined;
+    try {
+      const opened = await provider.open(target, signal);
+      body = opened.stream;
+      onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
+      let source: Readable = body;
+      if (onProgress) {
+        source = body.pipe(new ByteCounter((n) => onProgress({ kind: 'bytes', target, bytes: n })));
+        body.once('error', (e) => source.destroy(e));
+      }
+      const file = await cache.ingest(target.sha256, source, signal);
+      const bytes = (await stat(file)).size;
+      onProgress?.({ kind: 'done', target, bytes, source: provider.label });
+      return { target, file, source: provider.label, bytes };
+    } catch (e) {
+      if (body && !body.destroyed) {
+        body.on('error', () => {}); // undici reports its own destroy as an error; it is expected here
+        body.destroy();
+      }
+      if (signal.aborted) throw signal.reason;
+      const code = e instanceof PingetError ? e.code : 'UNAVAILABLE';
+      const reason = e instanceof PingetError ? e.message : reasonOf(e);
+      failures.push({ provider: provider.label, reason, code });
+      if (code === 'INTEGRITY') log.warn(`${target.path}: ${provider.label} served bytes that do not match the lockfile (${reason}); trying the next provider`);
+      else log.verbose(`${target.path}: ${provider.label}: ${reason}`);
+    }
+  }
+  onProgress?.({ kind: 'fail', target });
+  return undefined;
+}
+
+/**
+ * Fetches every target into the cache; results in the order of the targets. Targets with the same
+ * sha256 are fetched once. When some cannot be fetched from any provider, waits for the others, then
+ * throws one error listing each failed target and what every provider said: INTEGRITY when some
+ * provider served wrong bytes for a failed target, else NOT_FOUND.
+ */
+export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Promise<FetchResult[]> {
+  const signal = opts.signal ?? new AbortController().signal;
+  const limit = pLimit(Math.max(1, opts.jobs));
+
+  const bySha = new Map<string, FetchTarget>();
+  for (const t of targets) if (!bySha.has(t.sha256)) bySha.set(t.sha256, t);
+
+  const failed = new Map<string, { target: FetchTarget; failures: ProviderFailure[] }>();
+  const done = new Map<string, FetchResult>();
+  const settled = await Promise.allSettled(
+    [...bySha.values()].map((target) =>
+      limit(async () => {
+        const failures: ProviderFailure[] = [];
+        const r = await fetchOne(target, opts, signal, failures);
+        if (r) done.set(target.sha256, r);
+        else failed.set(target.sha256, { target, failures });
+      }),
+    ),
+  );
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  const crashed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (crashed) throw crashed.reason;
+
+  if (failed.size > 0) {
+    const tried = opts.providers.map((p) => p.label).join(', ') || 'no providers';
+    const details: string[] = [];
+    let integrity = false;
+    for (const { target, failures } of failed.values()) {
+      details.push(`${target.path} (sha256 ${short(target.sha256)}…):`);
+      if (failures.length === 0) details.push('  - no provider to try');
+      for (const f of failures) {
+        if (f.code === 'INTEGRITY') integrity = true;
+        details.push(`  - ${f.provider}: ${f.reason}`);
+      }
+    }
+    const n = failed.size;
+    throw new PingetError(
+      integrity ? 'INTEGRITY' : 'NOT_FOUND',
+      `${n} of ${bySha.size} files could not be fetched${integrity ? ' (a provider served bytes that do not match the lockfile)' : ''}; tried: ${tried}`,
+      { details },
+    );
+  }
+
+  return targets.map((t) => {
+    const r = done.get(t.sha256)!;
+    if (r.target === t) return r;
+    // Another path with the same bytes: counted as done too, so progress totals match targets.length.
+    opts.onProgress?.({ kind: 'done', target: t, bytes: r.bytes, source: r.source });
+    return { ...r, target: t };
+  });
+}

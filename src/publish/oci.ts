@@ -1,0 +1,161 @@
+/**
+ * `pinget cache push oci://HOST/REPO:TAG LOCKFILE`: pushes a lockfile's files to an OCI registry with
+ * `oras push`, one layer per file titled with its lockfile path, under tagged manifests (so registry
+ * garbage collection keeps the blobs). See oci-plan.ts for how large lockfiles are split.
+ *
+ * Blobs already in the repository are not uploaded again: before pushing, each distinct digest is
+ * checked with `oras blob fetch --descriptor` (a HEAD on /v2/<repo>/blobs/<digest>, answered with the
+ * registry's own credentials handling); `oras push` itself also skips blobs the registry reports as
+ * present, so the pre-check is what makes the count exact, not what saves the upload.
+ */
+import { link, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { PingetError } from '../errors.js';
+import { unsafePathReason } from '../lockfile.js';
+import type { Logger } from '../ui/log.js';
+import { SHA256_HEX, sha256Bytes } from '../verify/sha256.js';
+import { orasRemoteFlags } from '../fetch/oci.js';
+import { blobReference, parseOciTagRef, tagReference, type OciRepo } from '../fetch/oci-ref.js';
+import { runOras } from '../fetch/oras.js';
+import { ARTIFACT_TYPE, LAYER_MEDIA_TYPE, PART_ANNOTATION, planManifests, type PushFile } from './oci-plan.js';
+
+export interface PushOptions {
+  log: Logger;
+  /** Talk plain HTTP (also implied by an oci+http:// reference). */
+  plainHttp?: boolean;
+  maxLayersPerManifest?: number;
+  /** Environment for oras (PINGET_ORAS, DOCKER_CONFIG, SOURCE_DATE_EPOCH); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Parallel existence checks (default 4). */
+  jobs?: number;
+}
+
+export interface PushedManifest {
+  tag: string;
+  digest: string;
+  layers: number;
+}
+
+export interface PushResult {
+  manifests: PushedManifest[];
+  /** Distinct blobs the registry did not have before. */
+  uploaded: number;
+  /** Distinct blobs it already had. */
+  skipped: number;
+}
+
+interface ManifestJson {
+  layers?: { digest?: string; annotations?: Record<string, string> }[];
+}
+
+function validate(files: PushFile[]): PushFile[] {
+  const byPath = new Map<string, PushFile>();
+  for (const f of files) {
+    const why = unsafePathReason(f.path);
+    if (why) throw new PingetError('BAD_INPUT', `cannot push "${f.path}": ${why}`);
+    if (!SHA256_HEX.test(f.sha256)) throw new PingetError('BAD_INPUT', `cannot push "${f.path}": "${f.sha256}" is not a sha256`);
+    const seen = byPath.get(f.path);
+    if (seen && seen.sha256 !== f.sha256) throw new PingetError('BAD_INPUT', `cannot push "${f.path}": listed with two hashes`);
+    byPath.set(f.path, f);
+  }
+  return [...byPath.values()];
+}
+
+/** Lays the files out under their lockfile paths (hard links, else symlinks) so oras titles each layer with its path. */
+async function stage(dir: string, files: PushFile[]): Promise<void> {
+  for (const f of files) {
+    const dest = join(dir, f.path);
+    await mkdir(dirname(dest), { recursive: true });
+    const src = resolve(f.file);
+    try {
+      await link(src, dest);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new PingetError('NOT_FOUND', `cannot push ${f.path}: ${f.file} does not exist`, { cause: e });
+      await symlink(src, dest);
+    }
+  }
+}
+
+async function blobExists(repo: OciRepo, sha256: string, env?: NodeJS.ProcessEnv): Promise<boolean> {
+  try {
+    await runOras(['blob', 'fetch', ...orasRemoteFlags(repo), '--descriptor', blobReference(repo, sha256)], blobReference(repo, sha256), { env });
+    return true;
+  } catch (e) {
+    if (e instanceof PingetError && e.code === 'NOT_FOUND') return false;
+    throw e;
+  }
+}
+
+function createdAnnotation(env: NodeJS.ProcessEnv): string[] {
+  const epoch = env.SOURCE_DATE_EPOCH;
+  if (!epoch || !/^\d+$/.test(epoch)) return [];
+  // Reproducible manifests: oras would otherwise stamp the current time.
+  return ['--annotation', `org.opencontainers.image.created=${new Date(Number(epoch) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')}`];
+}
+
+export async function pushToOci(ref: string, files: PushFile[], opts: PushOptions): Promise<PushResult> {
+  const env = opts.env ?? process.env;
+  const parsed = parseOciTagRef(ref);
+  const repo: OciRepo = { ...parsed, plainHttp: parsed.plainHttp || !!opts.plainHttp };
+  const unique = validate(files);
+  const plans = planManifests(unique, parsed.tag, opts.maxLayersPerManifest);
+  if (plans.length > 1) opts.log.info(`${unique.length} files: split into ${plans.length} manifests (${plans.map((p) => p.tag).join(', ')})`);
+
+  const digests = [...new Set(unique.map((f) => f.sha256))];
+  const limit = pLimit(opts.jobs ?? 4);
+  const present = await Promise.all(digests.map((d) => limit(() => blobExists(repo, d, env))));
+  const skipped = present.filter(Boolean).length;
+  opts.log.verbose(`${skipped} of ${digests.length} blobs already in ${repo.registry}/${repo.repository}`);
+
+  const work = await mkdtemp(join(tmpdir(), 'pinget-oci-push-'));
+  try {
+    const stageDir = join(work, 'files');
+    await mkdir(stageDir);
+    await stage(stageDir, unique);
+    const manifests: PushedManifest[] = [];
+    for (const [i, plan] of plans.entries()) {
+      const exported = join(work, `manifest-${i + 1}.json`);
+      const args = [
+        'push',
+        ...orasRemoteFlags(repo),
+        '--artifact-type',
+        ARTIFACT_TYPE,
+        '--export-manifest',
+        exported,
+        '--annotation',
+        `${PART_ANNOTATION}=${i + 1}/${plans.length}`,
+        ...createdAnnotation(env),
+        tagReference(repo, plan.tag),
+        // `--` so a lockfile path starting with "-" is not an option; `path:type` (oras splits at the last colon).
+        '--',
+        ...plan.files.map((f) => `${f.path}:${LAYER_MEDIA_TYPE}`),
+      ];
+      opts.log.verbose(`oras push ${tagReference(repo, plan.tag)} (${plan.files.length} files)`);
+      await runOras(args, tagReference(repo, plan.tag), { env, cwd: stageDir });
+      const bytes = await readFile(exported);
+      checkPushed(JSON.parse(bytes.toString('utf8')) as ManifestJson, plan.files, plan.tag);
+      manifests.push({ tag: plan.tag, digest: `sha256:${sha256Bytes(bytes)}`, layers: plan.files.length });
+    }
+    return { manifests, uploaded: digests.length - skipped, skipped };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The layers oras pushed are digests it computed from the files: they must be the lockfile's hashes. */
+function checkPushed(manifest: ManifestJson, files: PushFile[], tag: string): void {
+  const want = new Map(files.map((f) => [f.path, f.sha256]));
+  const layers = manifest.layers ?? [];
+  if (layers.length !== files.length) throw new PingetError('INTERNAL', `manifest ${tag}: oras pushed ${layers.length} layers for ${files.length} files`);
+  for (const l of layers) {
+    const title = l.annotations?.['org.opencontainers.image.title'] ?? '';
+    const expected = want.get(title);
+    if (!expected) throw new PingetError('INTERNAL', `manifest ${tag}: unexpected layer title "${title}"`);
+    if (l.digest !== `sha256:${expected}`) {
+      throw new PingetError('INTEGRITY', `${title}: the local file's sha256 is ${l.digest}, the lockfile says ${expected}; run \`pinget cache verify\` and push again`);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * A one-line progress display on stderr for fetchAll: files done/total, bytes received, rate.
+ * Shown only on a TTY and never with --quiet or --json (see progressEnabled); otherwise a no-op.
+ */
+import cliProgress from 'cli-progress';
+import type { ProgressEvent } from '../fetch/chain.js';
+
+export interface Progress {
+  onProgress: (e: ProgressEvent) => void;
+  stop: () => void;
+}
+
+export interface ProgressOptions {
+  enabled: boolean;
+  /** Number of files expected. */
+  total: number;
+  stream?: NodeJS.WriteStream;
+}
+
+/** Whether a progress display belongs on this stderr. */
+export function progressEnabled(opts: { quiet?: boolean; json?: boolean }, stream: NodeJS.WriteStream = process.stderr): boolean {
+  return Boolean(stream.isTTY) && !opts.quiet && !opts.json && process.env.TERM !== 'dumb';
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[i]}`;
+}
+
+const noop: Progress = { onProgress: () => {}, stop: () => {} };
+
+export function createProgress(opts: ProgressOptions): Progress {
+  if (!opts.enabled || opts.total === 0) return noop;
+  const started = Date.now();
+  let files = 0;
+  let failed = 0;
+  let bytes = 0;
+  // Bytes of the current attempt per target, taken back when a provider fails midway and the next starts over.
+  const inFlight = new Map<string, number>();
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: opts.stream ?? process.stderr,
+      format: ' {bar} {value}/{total} files | {size} | {rate}{failed}',
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 8,
+      barsize: 24,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const payload = () => {
+    const secs = (Date.now() - started) / 1000;
+    return {
+      size: formatBytes(bytes),
+      rate: secs > 0 ? `${formatBytes(bytes / secs)}/s` : '-',
+      failed: failed ? ` | ${failed} failed` : '',
+    };
+  };
+  bar.start(opts.total, 0, payload());
+
+  return {
+    onProgress(e) {
+      const key = e.target.sha256;
+      switch (e.kind) {
+        case 'start':
+          bytes -= inFlight.get(key) ?? 0;
+          inFlight.set(key, 0);
+          break;
+        case 'bytes':
+          bytes += e.bytes ?? 0;
+          inFlight.set(key, (inFlight.get(key) ?? 0) + (e.bytes ?? 0));
+          break;
+        case 'done':
+          inFlight.delete(key);
+          files++;
+          break;
+        case 'fail':
+          bytes -= inFlight.get(key) ?? 0;
+          inFlight.delete(key);
+          failed++;
+          files++;
+          break;
+      }
+      bar.update(files, payload());
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
