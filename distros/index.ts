@@ -4,12 +4,17 @@ import type { DistroAdapter, DistroInfo } from './types.js';
 import { fedoraAdapter } from './fedora/index.js';
 import { archAdapter } from './arch/index.js';
 import { alpineAdapter } from './alpine/index.js';
+import { debianAdapter } from './debian/index.js';
 
 // One line per adapter; order matters only when two could claim the same os-release.
-export const ADAPTERS: DistroAdapter[] = [fedoraAdapter, archAdapter, alpineAdapter];
+export const ADAPTERS: DistroAdapter[] = [fedoraAdapter, archAdapter, alpineAdapter, debianAdapter];
+
+/** Distros served by another's adapter, for --distro and lockfile headers. */
+const ALIASES: Record<string, string> = { ubuntu: 'debian', rhel: 'fedora', centos: 'fedora', rocky: 'fedora', almalinux: 'fedora', archlinux: 'arch' };
 
 export function adapterById(id: string): DistroAdapter | undefined {
-  return ADAPTERS.find((a) => a.id === id);
+  const wanted = ALIASES[id] ?? id;
+  return ADAPTERS.find((a) => a.id === wanted);
 }
 
 /**
@@ -20,10 +25,10 @@ export async function detectDistro(root: string, forced?: string): Promise<{ ada
   if (forced) {
     const adapter = adapterById(forced);
     if (!adapter) {
-      throw new PingetError('USAGE', `unknown distro "${forced}" for --distro; known: ${ADAPTERS.map((a) => a.id).join(', ')}`);
+      throw new PingetError('USAGE', `unknown distro "${forced}" for --distro; known: ${[...ADAPTERS.map((a) => a.id), ...Object.keys(ALIASES)].join(', ')}`);
     }
-    const info = (await adapter.detect(root)) ?? { id: forced, osId: forced, idLike: [] };
-    return { adapter, info: { ...info, id: forced } };
+    const info = (await adapter.detect(root)) ?? { id: adapter.id, osId: forced, idLike: [] };
+    return { adapter, info };
   }
   for (const adapter of ADAPTERS) {
     const info = await adapter.detect(root);

@@ -4,6 +4,7 @@
  */
 import type { LockEntry } from '../src/lockfile.js';
 import type { Logger } from '../src/ui/log.js';
+import type { ProviderFactory } from '../src/fetch/types.js';
 
 export interface DistroInfo {
   /** Adapter id: 'debian', 'ubuntu', 'fedora', 'alpine', 'arch'. */
@@ -43,6 +44,8 @@ export interface GenerateOptions {
   only?: string[];
   /** Skip signature checks of the distro's indexes (said loudly by the caller). */
   allowUnsigned?: boolean;
+  /** Leave out, with a warning, installed packages no index or cache can pin (default: exit 2 naming them). */
+  allowMissing?: boolean;
   log: Logger;
 }
 
@@ -74,8 +77,16 @@ export interface DistroAdapter {
   inspect(path: string): PackageRef | undefined;
   /** The installed packages, for `hash verify` (needs no indexes). */
   installed(root: string, info: DistroInfo): Promise<PackageRef[]>;
-  /** The default provider chain (mirrors configured in the root, then archives), before the cache. */
+  /** Provider schemes of this distro's own (mirror formats that need a lookup), used with its templates. */
+  providerFactories?: ProviderFactory[];
+  /** The mirrors configured in the root, as provider templates; the archives and the cache are added by the caller. */
   providers(root: string, info: DistroInfo, headers: Record<string, string>): Promise<ProviderSpec[]>;
+  /**
+   * Optional: accepts a file whose whole-file hash differs from the pin when the distro can prove it
+   * is the pinned package all the same (Alpine's re-signed packages). Returns a note for the user, or
+   * undefined when it has no way to judge; throws INTEGRITY saying why when it judged and refused.
+   */
+  acceptMismatch?(path: string, file: string, headers: Record<string, string>): Promise<string | undefined>;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }

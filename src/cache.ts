@@ -4,6 +4,8 @@
  * then renamed into place. rename(2) is atomic, so two pinget processes can share a cache: the
  * loser of a race renames identical bytes over identical bytes. The cache stores and verifies;
  * it does not fetch.
+ * A process killed mid-download may leave a partial file in <cache>/tmp (never in blobs/): ingest
+ * always writes a fresh, uniquely named temp file and ignores any others; `cache clean` removes tmp/.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
@@ -69,9 +71,11 @@ export class Cache {
     const tmp = await this.tempFile(sha256);
     const hasher = new HashingStream();
     try {
-      const fh = await open(tmp, 'wx');
+      // The write stream owns its fd: on a source error pipeline() destroys it, and closing a
+      // borrowed fd again would be EBADF (masking the real error) or close another file's reused fd.
+      await pipeline(source, hasher, createWriteStream(tmp, { flags: 'wx' }), { signal });
+      const fh = await open(tmp, 'r+');
       try {
-        await pipeline(source, hasher, createWriteStream('', { fd: fh.fd, autoClose: false }), { signal });
         await fh.sync();
       } finally {
         await fh.close();
@@ -83,6 +87,32 @@ export class Cache {
       const dest = this.blobPath(sha256);
       await rename(tmp, dest);
       return dest;
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Stores a stream under the hash it turns out to have (content addressing holds by construction).
+   * For bytes that did not match their pin but that an adapter may still accept, e.g. a re-signed apk.
+   */
+  async ingestUnpinned(source: Readable, signal?: AbortSignal): Promise<{ sha256: string; file: string; existed: boolean }> {
+    const tmp = await this.tempFile('unpinned');
+    const hasher = new HashingStream();
+    try {
+      await pipeline(source, hasher, createWriteStream(tmp, { flags: 'wx' }), { signal });
+      const fh = await open(tmp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const sha256 = hasher.digest();
+      const file = this.blobPath(sha256);
+      const existed = await this.has(sha256);
+      await rename(tmp, file);
+      return { sha256, file, existed };
     } catch (e) {
       await rm(tmp, { force: true });
       throw e;
@@ -127,6 +157,10 @@ export class Cache {
     return { ok, bad };
   }
 
+  async remove(sha256: string): Promise<void> {
+    await rm(this.blobPath(sha256), { force: true });
+  }
+
   /** Removes the given blobs, or everything (blobs and leftover temp files) when none are given. */
   async clean(keep?: (sha256: string) => boolean): Promise<number> {
     let removed = 0;
@@ -141,7 +175,11 @@ export class Cache {
 
   /** Copies a verified blob to dest through a temp name (a reflink where the file system can). */
   async materialize(sha256: string, dest: string): Promise<void> {
-    const src = this.blobPath(sha256);
+    await this.copyOut(this.blobPath(sha256), dest);
+  }
+
+  /** Copies a file of the cache (a path a fetch returned) to dest through a temp name. */
+  async copyOut(src: string, dest: string): Promise<void> {
     const tmp = `${dest}.pinget-tmp-${randomBytes(4).toString('hex')}`;
     try {
       await copyFile(src, tmp, fsConstants.COPYFILE_FICLONE);

@@ -80,7 +80,7 @@ export async function decompress(data: Uint8Array, nameOrKind: string): Promise<
 }
 
 async function xzDecompress(data: Uint8Array): Promise<Buffer> {
-  const input = new Blob([data]).stream() as unknown as ReadableStream<Uint8Array>;
+  const input = new Blob([data as Uint8Array<ArrayBuffer>]).stream() as unknown as ReadableStream<Uint8Array>;
   const out = await new Response(new XzReadableStream(input) as unknown as BodyInit).arrayBuffer();
   return Buffer.from(out);
 }

@@ -9,7 +9,10 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { RpmMdProvider } from '../distros/fedora/mirror-provider.js';
 import { runChecked } from '../src/exec.js';
+import { silentLogger } from '../src/ui/log.js';
 import { parseLockfile } from '../src/lockfile.js';
 import { runCli } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
@@ -85,7 +88,6 @@ describe('fedora end to end', () => {
     );
     for (const e of lock.entries) {
       const bytes = await readFile(join(work, 'koji', e.path));
-      const { createHash } = await import('node:crypto');
       assert.equal(createHash('sha256').update(bytes).digest('hex'), e.sha256, e.path);
     }
     assert.equal(lock.headers.distro, `fedora 40 ${arch}`);
@@ -108,6 +110,19 @@ describe('fedora end to end', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal(kojiServer.requests.length, before, 'served from the cache');
     assert.deepEqual(await rpmQa(root2), await rpmQa(root1));
+  });
+
+  test('the rpm-md mirror provider finds files by sha256 in the repo\'s own metadata', async () => {
+    const lock = parseLockfile(await readFile(lockfile, 'utf8'));
+    const provider = new RpmMdProvider(`rpm-md+${repoServer.url}/`, { log: silentLogger, timeoutMs: 10_000, retries: 0 });
+    for (const e of lock.entries) {
+      const body = await provider.open({ path: e.path, sha256: e.sha256, headers: {} }, new AbortController().signal);
+      const hash = createHash('sha256');
+      for await (const c of body.stream) hash.update(c as Buffer);
+      assert.equal(hash.digest('hex'), e.sha256, e.path);
+    }
+    assert.ok(repoServer.requests.includes('repodata/repomd.xml'));
+    assert.ok(repoServer.requests.some((r) => r.startsWith('Packages/pinget-app-2.0-3.noarch.rpm')));
   });
 
   test('install refuses rpms signed by a key the root does not trust (exit 3)', async () => {

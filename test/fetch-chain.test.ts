@@ -205,3 +205,19 @@ test('the progress display is a no-op when disabled and draws files/bytes on a T
   bar.stop();
   assert.match(text, /1\/2 files \| 2\.0 KiB/);
 });
+
+test('providers by scheme: bad templates are USAGE errors when the chain is built; file:// directories are NOT_FOUND', async (t) => {
+  const { dir } = await setup(t);
+  assert.throws(() => createProvider('ftp://mirror/debian', ctx), (e: unknown) => e instanceof PingetError && e.code === 'USAGE');
+  assert.throws(() => createProvider('https://m/{{.Version}}', ctx), (e: unknown) => e instanceof PingetError && e.code === 'USAGE');
+  assert.throws(() => createProvider('file:///srv/{{.Foo}}', ctx), (e: unknown) => e instanceof PingetError && e.code === 'USAGE');
+  await mkdir(join(dir, 'pool', 'x.deb'), { recursive: true });
+  const p = createProvider(pathToFileURL(dir).href, ctx);
+  await assert.rejects(p.open(target('pool/x.deb', Buffer.from('x')), new AbortController().signal), (e: unknown) => {
+    return e instanceof PingetError && e.code === 'NOT_FOUND' && e.message.includes('not a regular file');
+  });
+  await assert.rejects(p.open(target('pool/none.deb', Buffer.from('x')), new AbortController().signal), (e: unknown) => {
+    return e instanceof PingetError && e.code === 'NOT_FOUND';
+  });
+  assert.equal(createProvider('https://user:secret@m/debian', ctx).label, 'https://user:***@m/debian');
+});

@@ -238,3 +238,33 @@ test('a download killed midway leaves no blob (a temp file may remain: ingest ig
   assert.deepEqual(await ls(tmp), []);
   assert.deepEqual(await ls(join(s.cache.dir, 'blobs', 'sha256')), [SHA]);
 });
+
+test('a server that stalls mid-body hits the idle timeout and the next provider serves', async (t) => {
+  const s = await setup(t);
+  const stalled: import('node:http').ServerResponse[] = [];
+  s.bad.setHook((_req, res) => {
+    res.writeHead(200, { 'content-length': DATA.length });
+    res.write(DATA.subarray(0, 1000));
+    stalled.push(res); // never finished; the test server's close() destroys the socket
+    return true;
+  });
+  const providers = [createProvider(`${s.bad.url}/debian`, { ...ctx, timeoutMs: 300 }), s.providers[1]];
+  const log = { info: () => {}, warn: () => {}, verbose: (m: string) => msgs.push(m) };
+  const msgs: string[] = [];
+  const [r] = await fetchAll([TARGET], { cache: s.cache, providers, jobs: 1, log });
+  assert.equal(r.source, providers[1].label);
+  assert.equal(stalled.length, 1);
+  assert.match(msgs[0], /timeout/i);
+  assert.deepEqual(await ls(join(s.cache.dir, 'tmp')), []);
+});
+
+test('destroying an unread response body is safe (no uncaught error)', async (t) => {
+  const s = await setup(t);
+  // a short error page, already fully received: the case where undici emits 'error' on destroy()
+  const res = await httpRequest(`${s.good.url}/nothing-here`, { timeoutMs: 5000, retries: 0 });
+  assert.equal(res.status, 404);
+  res.body.destroy();
+  // give undici a turn to emit what it emits on destroy; the test runner fails on an uncaught exception
+  await sleep(50);
+  assert.equal(res.body.destroyed, true);
+});

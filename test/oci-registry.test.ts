@@ -184,7 +184,7 @@ test('a blob the registry serves corrupted is rejected; the next provider serves
   try {
     await assert.rejects(fetchAll(targets(files), { cache: new Cache(join(work, 'cache-tamper-1')), providers: [p], jobs: 1, log: silentLogger }), (e: unknown) => {
       assert.ok(e instanceof PingetError);
-      assert.equal(e.code, 'INTEGRITY');
+      assert.equal(e.code, 'INTEGRITY', `${e.message}\n${e.details.join('\n')}`);
       return true;
     });
     const cache = new Cache(join(work, 'cache-tamper-2'));

@@ -35,7 +35,7 @@ test('resolver templates: name+base, trailing slashes dropped, other schemes lef
 });
 
 test('createProvider claims the resolver schemes it registered', () => {
-  for (const name of ['debian-snapshot', 'ubuntu-snapshot', 'ubuntu-launchpad']) {
+  for (const name of ['debian-snapshot', 'ubuntu-snapshot', 'ubuntu-launchpad', 'arch-archive']) {
     const p = createProvider(`${name}+http://127.0.0.1:9/base/`, ctx);
     assert.equal(p.label, `${name}+http://127.0.0.1:9/base`);
   }
@@ -124,6 +124,7 @@ test('archive tail per distro, with base URLs overridden by archive name or dist
     archiveProviders('fedora', {}, { fedora: 'http://koji.internal/' }).map((s) => s.template),
     ['http://koji.internal/packages/{{.Name}}'],
   );
+  assert.deepEqual(archiveProviders('arch', {}, { arch: 'http://ala.internal' }).map((s) => s.template), ['arch-archive+http://ala.internal']);
   assert.deepEqual(archiveProviders('alpine', {}), []);
   assert.deepEqual(archiveProviders('nosuch', {}), []);
   assert.throws(() => archiveProviders('debian', {}, { debian: 'file:///srv' }), (e: unknown) => e instanceof PingetError && e.code === 'USAGE');

@@ -3,6 +3,7 @@
  * record has the same name, version and `C:` identity) -> the .apk (apk cache, else downloaded) ->
  * its control member must have that identity -> sha256 of the whole file.
  */
+import { reportUnpinnable } from '../missing.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -188,12 +189,13 @@ export async function generateAlpine(
     else nowhere.push(record);
   }
   if (nowhere.length > 0) {
-    throw new PingetError(
-      'NOT_FOUND',
+    reportUnpinnable(
+      opts,
       `${nowhere.length} installed package${nowhere.length === 1 ? ' is' : 's are'} in no repository index of ${join(root, 'etc/apk/repositories')} with the installed identity: ${nowhere
         .slice(0, 10)
         .map((r) => `${r.name}-${r.version}`)
         .join(', ')}${nowhere.length > 10 ? ', ...' : ''}; run apk update in the root, or pin only other packages by name`,
+      nowhere.map((r) => `${r.name}-${r.version}`),
     );
   }
 

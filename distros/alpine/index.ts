@@ -6,6 +6,8 @@ import { CACHE_DIRS, generateAlpine, readApkArch, readInstalled, readRepositorie
 import { installApks } from './install.js';
 import { inspectApkPath } from './paths.js';
 import { isLocalRepository } from './repositories.js';
+import { acceptResigned } from './resign.js';
+import { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
 
 export { acceptResigned } from './resign.js';
 export { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
@@ -43,6 +45,12 @@ export const alpineAdapter: DistroAdapter = {
   },
 
   installed: installedRefs,
+
+  async acceptMismatch(path, file, headers) {
+    const identity = identityFor(parseIdentityHeader(headers[IDENTITY_HEADER]), path);
+    if (!identity) return undefined;
+    return (await acceptResigned(path, file, identity)).note;
+  },
 
   async providers(root) {
     const specs: ProviderSpec[] = [];

@@ -1,4 +1,5 @@
 /** `hash generate` for pacman roots: local db joined with sync dbs (and the cache dir), signatures checked. */
+import { reportUnpinnable } from '../missing.js';
 import { readFile } from 'node:fs/promises';
 import { PingetError } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
@@ -81,10 +82,10 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
   }
   if (plan.missing.length > 0) {
     const names = plan.missing.map((p) => `${p.name} ${p.version}`);
-    throw new PingetError(
-      'BAD_INPUT',
+    reportUnpinnable(
+      opts,
       `${plan.missing.length} installed packages are in no sync database of ${pr.dbPath} and not in the cache dir (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}); run pacman -Sy, or keep their files in ${pr.cacheDirs[0]}`,
-      { details: names },
+      names,
     );
   }
 

@@ -31,7 +31,7 @@ export const archAdapter: DistroAdapter = {
   inspect: inspectArchPath,
 
   async installed(root: string) {
-    const pkgs = await readLocalDb(loadPacmanRoot(root));
+    const pkgs = await readLocalDb(loadPacmanRoot(root), { missingOk: true });
     return pkgs.map((p) => ({ name: p.name, version: p.version, arch: p.arch }));
   },
 

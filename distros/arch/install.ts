@@ -39,7 +39,7 @@ export function optionsForInstall(confText: string, overrideSigLevel: boolean): 
 export async function installArch(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport> {
   void info;
   const pr: PacmanRoot = loadPacmanRoot(root);
-  const present = new Map((await readLocalDb(pr).catch(() => [])).map((p) => [p.name, p.version]));
+  const present = new Map((await readLocalDb(pr, { missingOk: true })).map((p) => [p.name, p.version]));
   const sigs = new Map<string, LocalFile>();
   const pkgs: { file: LocalFile; name: string; ref: PackageRef }[] = [];
   for (const f of files) {

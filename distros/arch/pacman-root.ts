@@ -50,13 +50,14 @@ export function loadPacmanRoot(root: string): PacmanRoot {
   };
 }
 
-/** Installed packages from <dbpath>/local/<name>-<version>/desc. BAD_INPUT when the database is missing. */
-export async function readLocalDb(pr: PacmanRoot): Promise<PacmanPackage[]> {
+/** Installed packages from <dbpath>/local/<name>-<version>/desc. BAD_INPUT when the database is missing, unless missingOk (a fresh root). */
+export async function readLocalDb(pr: PacmanRoot, opts: { missingOk?: boolean } = {}): Promise<PacmanPackage[]> {
   const dir = join(pr.dbPath, 'local');
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (e) {
+    if (opts.missingOk && (e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new PingetError('BAD_INPUT', `${dir}: no pacman local database (is this an Arch Linux root? pass --root DIR)`, { cause: e });
   }
   const out: PacmanPackage[] = [];

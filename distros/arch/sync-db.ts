@@ -3,38 +3,31 @@
  * of `<name>-<version>/desc` files (repo-add(8); `.files` databases add `files` entries, ignored here).
  * Pure: bytes in, records out.
  */
-import { gunzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
-import { decompress as zstdDecompress } from 'fzstd';
+import { decompress, sniffCompression } from '../../src/decompress.js';
 import { PingetError } from '../../src/errors.js';
 import { packageOf, parseDesc, type PacmanPackage } from './desc.js';
 
-function unpack(data: Uint8Array, what: string): Uint8Array {
-  const b = data;
-  try {
-    if (b[0] === 0x1f && b[1] === 0x8b) return gunzipSync(b);
-    if (b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return zstdDecompress(b);
-  } catch (e) {
-    throw new PingetError('BAD_INPUT', `${what}: cannot decompress the sync database (${(e as Error).message}); run pacman -Sy to fetch it again`, { cause: e });
-  }
-  if (b[0] === 0xfd && b[1] === 0x37 && b[2] === 0x7a && b[3] === 0x58) {
-    throw new PingetError('BAD_INPUT', `${what}: xz-compressed sync databases are not supported; use gzip or zstd (repo-add's default)`);
-  }
-  return b; // plain tar
+/** gzip, zstd and xz by their magic numbers (repo-add picks by the db's extension); anything else is a plain tar. */
+async function unpack(data: Uint8Array, what: string): Promise<Uint8Array> {
+  const ext = { gzip: 'gz', zstd: 'zst', xz: 'xz', lz4: 'lz4', bzip2: 'bz2' } as const;
+  const kind = sniffCompression(data);
+  // decompress() picks the codec by extension and names the file in its BAD_INPUT errors
+  return kind ? decompress(data, `${what}.${ext[kind]}`) : data;
 }
 
 /** All package records of a sync database. */
 export async function parseSyncDb(data: Uint8Array, what: string): Promise<PacmanPackage[]> {
-  const tarBytes = unpack(data, what);
+  const tarBytes = await unpack(data, what);
   const out: PacmanPackage[] = [];
   const extract = tar.extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
       const wanted = header.type === 'file' && /^[^/]+\/desc$/.test(header.name.replace(/^\.\//, ''));
-      stream.on('data', (c: Buffer) => {
-        if (wanted) chunks.push(c);
+      stream.on('data', (c: unknown) => {
+        if (wanted) chunks.push(c as Buffer);
       });
       stream.on('end', () => {
         if (wanted) {

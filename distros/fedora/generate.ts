@@ -1,4 +1,5 @@
 /** Installed rpms joined with the cached repodata: each package's sha256 and Koji path. */
+import { reportUnpinnable } from '../missing.js';
 import { PingetError } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
@@ -80,10 +81,10 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
   }
   if (missing.length) {
     const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? `, and ${missing.length - 20} more` : '');
-    throw new PingetError(
-      'BAD_INPUT',
+    reportUnpinnable(
+      opts,
       `${missing.length} installed package(s) are in no cached repository metadata of ${root} (${shown}); run dnf makecache (with --installroot for a mounted root) and try again`,
-      { details: missing },
+      missing,
     );
   }
   const headers: Record<string, string> = { distro: [info.osId, info.versionId, basearch].filter(Boolean).join(' ') };

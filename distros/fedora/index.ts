@@ -7,7 +7,7 @@ import { inspectKojiPath, refOf } from './nevra.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
 import { queryInstalled } from './rpmdb.js';
-import { RPM_MD_SCHEME } from './mirror-provider.js';
+import { RPM_MD_SCHEME, rpmMdProviderFactory } from './mirror-provider.js';
 
 const FAMILY = ['fedora', 'rhel', 'centos'];
 
@@ -32,6 +32,8 @@ export const fedoraAdapter: DistroAdapter = {
   },
 
   /** One rpm-md provider per enabled repo with a baseurl; it finds each file by its sha256 in the repo's own metadata. */
+  providerFactories: [rpmMdProviderFactory],
+
   async providers(root: string, info: DistroInfo): Promise<ProviderSpec[]> {
     const installed = await queryInstalled(root).catch(() => []);
     const basearch = info.arch ?? baseArchOf(installed);

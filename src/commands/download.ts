@@ -27,7 +27,7 @@ export const downloadCommand: CommandModule<object, Args> = {
     for (const r of results) {
       const dest = join(out, r.target.path);
       await mkdir(dirname(dest), { recursive: true });
-      await ctx.cache.materialize(r.target.sha256, dest);
+      await ctx.cache.copyOut(r.file, dest);
     }
     const sum = summarize(results);
     if (args.json) printJson({ directory: out, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, source: r.source, bytes: r.bytes })) });

@@ -1,7 +1,7 @@
 /** Runs the fetch chain for a set of targets with progress on a TTY; shared by install, download and cache push. */
 import { fetchAll, type FetchResult } from '../fetch/chain.js';
 import type { FetchTarget } from '../fetch/types.js';
-import { createProgress } from '../ui/progress.js';
+import { createProgress, progressEnabled } from '../ui/progress.js';
 import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
 
@@ -9,7 +9,7 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
   const specs = await providerSpecs(ctx, choice, headers);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
   const providers = makeProviders(ctx, specs);
-  const progress = createProgress({ enabled: process.stderr.isTTY === true && !ctx.args.quiet && !ctx.args.json, total: targets.length });
+  const progress = createProgress({ enabled: progressEnabled(ctx.args), total: targets.length });
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -22,6 +22,7 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
       log: ctx.log,
       signal: abort.signal,
       onProgress: progress.onProgress,
+      acceptMismatch: choice?.adapter.acceptMismatch ? (t, file) => choice.adapter.acceptMismatch!(t.path, file, t.headers) : undefined,
     });
   } finally {
     progress.stop();

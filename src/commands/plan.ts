@@ -1,6 +1,6 @@
 /** What install, download, providers and cache push share: lockfiles in, distro, provider chain, fetch targets. */
 import { readFile } from 'node:fs/promises';
-import { adapterById, adapterForPath, detectDistro } from '../../distros/index.js';
+import { ADAPTERS, adapterById, adapterForPath, detectDistro } from '../../distros/index.js';
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../distros/types.js';
 import { PingetError } from '../errors.js';
 import { readLockfile, type LockEntry, type Lockfile } from '../lockfile.js';
@@ -53,19 +53,17 @@ export interface DistroChoice {
 }
 
 /**
- * The adapter for a lockfile: --distro, else the root's os-release, else the lockfile's distro header,
- * else the adapter whose paths the lockfile uses.
+ * The adapter for a lockfile. --distro wins. Commands that change a root (install, hash ...) use the
+ * root's os-release; the others (download, providers, cache push) follow the lockfile — its distro
+ * header, else the shape of its paths — and fall back to the root.
  */
 export async function chooseDistro(ctx: CommandContext, lock?: Lockfile, requireRoot = false): Promise<DistroChoice> {
-  try {
-    return await detectDistro(ctx.args.root, ctx.args.distro);
-  } catch (e) {
-    if (requireRoot || !lock) throw e;
-    const id = headerDistroId(lock.headers);
-    const adapter = (id && adapterById(id)) || (lock.entries[0] && adapterForPath(lock.entries[0].path));
-    if (!adapter) throw e;
-    return { adapter, info: { id: adapter.id, osId: adapter.id, idLike: [] } };
-  }
+  if (ctx.args.distro || requireRoot || !lock) return detectDistro(ctx.args.root, ctx.args.distro);
+  const id = headerDistroId(lock.headers);
+  const adapter = (id && adapterById(id)) || (lock.entries[0] && adapterForPath(lock.entries[0].path));
+  if (!adapter) return detectDistro(ctx.args.root);
+  const info = (await adapter.detect(ctx.args.root)) ?? { id: adapter.id, osId: adapter.id, idLike: [] };
+  return { adapter, info };
 }
 
 /** The provider specs in order: --provider replaces the default (mirrors, then archives); --provider-append adds. */
@@ -84,7 +82,8 @@ export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | 
 }
 
 export function makeProviders(ctx: CommandContext, specs: ProviderSpec[]): Provider[] {
-  return specs.map((s) => createProvider(s.template, ctx.providerContext));
+  const distroFactories = ADAPTERS.flatMap((a) => a.providerFactories ?? []);
+  return specs.map((s) => createProvider(s.template, ctx.providerContext, distroFactories));
 }
 
 export function targetsFor(entries: LockEntry[], lock: Lockfile, adapter?: DistroAdapter): FetchTarget[] {

@@ -3,6 +3,7 @@
  * whose sha256 matches. Bytes are hashed while they stream into the cache (Cache.ingest), so nothing
  * unverified is ever visible under blobs/. Every failure is kept for the final error.
  */
+import { setMaxListeners } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import pLimit from 'p-limit';
@@ -37,6 +38,12 @@ export interface FetchOptions {
   log: Logger;
   signal?: AbortSignal;
   onProgress?: (e: ProgressEvent) => void;
+  /**
+   * Last resort for a target that every provider served with other bytes: given the bytes one served
+   * (stored in the cache under their own hash), returns a note when they are acceptable all the same
+   * (Alpine's re-signed packages), throws or returns undefined when not.
+   */
+  acceptMismatch?: (target: FetchTarget, file: string) => Promise<string | undefined>;
 }
 
 export interface ProviderFailure {
@@ -79,6 +86,8 @@ async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSi
       if (onProgress) {
         source = body.pipe(new ByteCounter((n) => onProgress({ kind: 'bytes', target, bytes: n })));
         body.once('error', (e) => source.destroy(e));
+        // Until ingest's pipeline listens, an early body error must not crash the process; pipeline still sees it.
+        source.on('error', () => {});
       }
       const file = await cache.ingest(target.sha256, source, signal);
       const bytes = (await stat(file)).size;
@@ -97,7 +106,35 @@ async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSi
       else log.verbose(`${target.path}: ${provider.label}: ${reason}`);
     }
   }
+  if (opts.acceptMismatch) {
+    const accepted = await acceptMismatched(target, opts, signal, failures);
+    if (accepted) return accepted;
+  }
   onProgress?.({ kind: 'fail', target });
+  return undefined;
+}
+
+/** Asks the adapter about the bytes of each provider that served a mismatch, in chain order. */
+async function acceptMismatched(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
+  const mismatched = new Set(failures.filter((f) => f.code === 'INTEGRITY').map((f) => f.provider));
+  for (const provider of opts.providers.filter((p) => mismatched.has(p.label))) {
+    let stored: { sha256: string; file: string; existed: boolean } | undefined;
+    try {
+      const opened = await provider.open(target, signal);
+      stored = await opts.cache.ingestUnpinned(opened.stream, signal);
+      const note = await opts.acceptMismatch!(target, stored.file);
+      if (note) {
+        opts.log.warn(note);
+        const bytes = (await stat(stored.file)).size;
+        opts.onProgress?.({ kind: 'done', target, bytes, source: provider.label });
+        return { target, file: stored.file, source: `${provider.label} (accepted: ${stored.sha256})`, bytes };
+      }
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      failures.push({ provider: provider.label, reason: e instanceof PingetError ? e.message : reasonOf(e), code: 'INTEGRITY' });
+    }
+    if (stored && !stored.existed) await opts.cache.remove(stored.sha256);
+  }
   return undefined;
 }
 
@@ -108,7 +145,14 @@ async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSi
  * provider served wrong bytes for a failed target, else NOT_FOUND.
  */
 export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Promise<FetchResult[]> {
-  const signal = opts.signal ?? new AbortController().signal;
+  // One internal signal for all jobs: each in-flight request, stream and timer listens on it, so it
+  // needs more than the default 10 listeners; the caller's signal gets just one.
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const onAbort = () => controller.abort(opts.signal!.reason);
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
   const limit = pLimit(Math.max(1, opts.jobs));
 
   const bySha = new Map<string, FetchTarget>();
@@ -126,6 +170,7 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
       }),
     ),
   );
+  opts.signal?.removeEventListener('abort', onAbort);
   if (opts.signal?.aborted) throw opts.signal.reason;
   const crashed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (crashed) throw crashed.reason;
@@ -134,7 +179,8 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
     const tried = opts.providers.map((p) => p.label).join(', ') || 'no providers';
     const details: string[] = [];
     let integrity = false;
-    for (const { target, failures } of failed.values()) {
+    // In the order of the targets, not of completion: the same input gives the same message.
+    for (const { target, failures } of [...bySha.keys()].flatMap((sha) => failed.get(sha) ?? [])) {
       details.push(`${target.path} (sha256 ${short(target.sha256)}…):`);
       if (failures.length === 0) details.push('  - no provider to try');
       for (const f of failures) {

@@ -4,8 +4,7 @@
  * `Retry-After` honoured on 429/503, and an optional per-host cap on concurrent requests.
  * Errors after the headers (a reset mid-body) surface on the body stream; the caller decides what next.
  */
-import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { PingetError, reasonOf } from '../errors.js';
 
 export interface HttpRequestOptions {
@@ -28,7 +27,8 @@ export interface HttpRequestOptions {
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable;
+  /** A Readable (undici's BodyReadable: also has dump(), text(), json()). */
+  body: Dispatcher.ResponseData['body'];
   /** The attempts made, 1 when the first one answered. */
   attempts: number;
 }
@@ -160,6 +160,9 @@ export async function httpRequest(url: string, opts: HttpRequestOptions): Promis
       if (!retryableStatus(status) || attempt >= opts.retries) {
         // The gate slot is held until the body is consumed, destroyed or fails.
         res.body.once('close', release);
+        // undici turns a plain destroy() of an unfinished body into an 'error' event; with no listener
+        // that would crash the process. Consumers still see errors through pipeline, for-await, text().
+        res.body.on('error', () => {});
         return { status, headers: res.headers, body: res.body, attempts: attempt + 1 };
       }
       if (status === 429 || status === 503) retryAfter = parseRetryAfter(res.headers['retry-after']);

@@ -147,7 +147,11 @@ export function streamOras(args: string[], target: string, opts: OrasOptions = {
         return;
       }
       if (status === 0) body.end();
-      else if (!body.destroyed) body.destroy(orasFailure(stderr, status, target));
+      else if (classifyOrasError(stderr) === 'integrity') {
+        // oras's own digest check failed after it streamed every byte: end the stream and let the
+        // caller's hash decide (it cannot pass: these bytes do not match the digest). Same verdict, one path.
+        body.end();
+      } else if (!body.destroyed) body.destroy(orasFailure(stderr, status, target));
     });
     // The reader gave up (mismatch seen, chain aborted): stop oras too.
     body.on('close', kill);

@@ -10,8 +10,9 @@ import { ARCHIVE_FACTORIES } from './archives/index.js';
 // One entry per scheme family (import it above); each returns undefined for templates it does not handle.
 const FACTORIES: ProviderFactory[] = [httpProviderFactory, fileProviderFactory, ociProviderFactory, ipfsProviderFactory, ...ARCHIVE_FACTORIES];
 
-export function createProvider(template: string, ctx: ProviderContext): Provider {
-  for (const f of FACTORIES) {
+/** `extra`: factories a distro adapter brings for its own mirror formats (e.g. Fedora's rpm-md+ lookup). */
+export function createProvider(template: string, ctx: ProviderContext, extra: ProviderFactory[] = []): Provider {
+  for (const f of [...FACTORIES, ...extra]) {
     const p = f(template, ctx);
     if (p) return p;
   }

@@ -138,7 +138,7 @@ export async function verifyCleartext(text: string, keys: PublicKey[], what: str
   }
   let result;
   try {
-    result = await openpgp.verify({ message, verificationKeys: keys, date: signingDate(message.signature) });
+    result = await openpgp.verify({ message, verificationKeys: keys, date: signingDate((message as unknown as { signature: Signature }).signature) });
   } catch (e) {
     throw new PingetError('INTEGRITY', `${what}: signature check failed (${reasonOf(e)})`, { cause: e });
   }

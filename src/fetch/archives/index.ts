@@ -57,7 +57,7 @@ const ARCHIVES: Record<string, ArchiveEntry[]> = {
       template: (b) => `${b}/packages/{{.Name}}`,
     },
   ],
-  // Alpine keeps no archive of superseded packages. Arch: its helper adds its entry here.
+  // Alpine keeps no archive of superseded packages.
   alpine: [],
   arch: [
     {

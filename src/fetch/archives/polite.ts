@@ -50,7 +50,10 @@ export async function politeGet(url: string, opts: PoliteOptions): Promise<Fetch
       const length = Number(header(res.headers['content-length']));
       return { stream: res.body, size: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
     }
-    res.body.destroy();
+    // Drain the (small) error or redirect body so the connection is reused; destroying an unread
+    // undici body would raise an abort error on it.
+    res.body.on('error', () => {});
+    res.body.resume();
     const location = header(res.headers.location);
     if ([301, 302, 303, 307, 308].includes(res.status) && location) {
       if (hop >= MAX_REDIRECTS) throw new PingetError('UNAVAILABLE', `${where}: more than ${MAX_REDIRECTS} redirects`);

@@ -1,0 +1,73 @@
+/** The Debian/Ubuntu adapter: dpkg's status database, apt's lists and sources, dpkg for installing. */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { run } from '../../src/exec.js';
+import { idLikeOf, readOsRelease } from '../os-release.js';
+import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
+import { parseDpkgStatus } from './dpkg-status.js';
+import { generateDebian, readStatus } from './generate.js';
+import { installDebs } from './install.js';
+import { inspectDebPath } from './pool-path.js';
+import { debMirrors, readSources } from './sources.js';
+
+const FAMILY = ['debian', 'ubuntu'];
+
+/** The native architecture: dpkg itself for '/', else <root>/var/lib/dpkg/arch, else dpkg's own package record. */
+export async function nativeArch(root: string): Promise<string | undefined> {
+  if (resolve(root) === '/') {
+    const res = await run('dpkg', ['--print-architecture']).catch(() => undefined);
+    if (res?.code === 0 && res.stdout.trim()) return res.stdout.trim();
+  }
+  const archFile = await readFile(join(root, 'var/lib/dpkg/arch'), 'utf8').catch(() => '');
+  const first = archFile.split('\n')[0]?.trim();
+  if (first) return first;
+  const text = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
+  let pkgs;
+  try {
+    pkgs = parseDpkgStatus(text);
+  } catch {
+    return undefined;
+  }
+  const dpkg = pkgs.find((p) => p.name === 'dpkg' || p.name === 'base-files');
+  if (dpkg && dpkg.arch !== 'all') return dpkg.arch;
+  const counts = new Map<string, number>();
+  for (const p of pkgs) if (p.arch !== 'all') counts.set(p.arch, (counts.get(p.arch) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+export const debianAdapter: DistroAdapter = {
+  id: 'debian',
+
+  async detect(root) {
+    const os = await readOsRelease(root);
+    if (!os) return undefined;
+    const osId = (os.ID ?? '').toLowerCase();
+    const like = idLikeOf(os).map((s) => s.toLowerCase());
+    if (!FAMILY.includes(osId) && !like.some((l) => FAMILY.includes(l))) return undefined;
+    const info: DistroInfo = {
+      id: 'debian',
+      osId,
+      idLike: like,
+      versionId: os.VERSION_ID,
+      codename: os.VERSION_CODENAME || os.UBUNTU_CODENAME || undefined,
+      prettyName: os.PRETTY_NAME,
+      arch: await nativeArch(root),
+    };
+    return info;
+  },
+
+  generate: (root, info, opts) => generateDebian(root, info, opts),
+
+  inspect: (path) => inspectDebPath(path),
+
+  async installed(root, _info: DistroInfo): Promise<PackageRef[]> {
+    return (await readStatus(root)).map(({ name, version, arch }) => ({ name, version, arch }));
+  },
+
+  async providers(root): Promise<ProviderSpec[]> {
+    const sources = await readSources(root);
+    return debMirrors(sources).map((uri) => ({ template: `${uri}/{{.Name}}`, label: `apt mirror ${uri}` }));
+  },
+
+  install: (files, root, _info, opts) => installDebs(files, root, opts),
+};

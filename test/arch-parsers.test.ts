@@ -1,0 +1,175 @@
+/** The Arch adapter's pure parts and the Arch Linux Archive's URL building, on fixtures in the real formats. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from './helpers/cli.js';
+import { packageOf, parseDesc } from '../distros/arch/desc.js';
+import { parseSyncDb } from '../distros/arch/sync-db.js';
+import { inspectArchPath, parseArchPath, parsePackageFilename } from '../distros/arch/paths.js';
+import { expandServer, parsePacmanConf } from '../distros/arch/pacman-conf.js';
+import { mirrorProviders } from '../distros/arch/mirrors.js';
+import { planPackages } from '../distros/arch/plan.js';
+import { snapshotOf } from '../distros/arch/generate.js';
+import { optionsForInstall } from '../distros/arch/install.js';
+import { archArchiveUrls, archivePackageUrl, archiveSnapshotUrls, ARCH_ARCHIVE_BASE } from '../src/fetch/archives/arch.js';
+import { createProvider } from '../src/fetch/providers.js';
+import { silentLogger } from '../src/ui/log.js';
+import type { FetchTarget } from '../src/fetch/types.js';
+
+const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'testdata', 'arch', name));
+
+test('desc: local db record with multi-value keys', () => {
+  const rec = parseDesc(fixture('local-desc').toString('utf8'));
+  assert.deepEqual(rec.DEPENDS, ['glibc', 'zlib>=1.3']);
+  assert.deepEqual(packageOf(rec), { name: 'beta', version: '2:0.5-3', arch: 'x86_64', filename: undefined, sha256: undefined, pgpsig: undefined, builddate: 1700100000 });
+});
+
+test('desc: CRLF, no final newline, uppercase hash is lowered', () => {
+  const pkg = packageOf(parseDesc(fixture('sync-desc-crlf').toString('utf8')));
+  assert.equal(pkg?.name, 'alpha');
+  assert.equal(pkg?.arch, 'any');
+  assert.equal(pkg?.filename, 'alpha-1.0-1-any.pkg.tar.zst');
+  assert.equal(pkg?.sha256, 'ab4e3c0f6e3b7b1e0c9c0f2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60');
+  assert.equal(pkg?.pgpsig, 'iHUEABYKAB0WIQ');
+  assert.equal(packageOf(parseDesc('%DESC%\nno name\n')), undefined);
+});
+
+test('sync db: gzip and zstd tars give the same records; garbage is BAD_INPUT', async () => {
+  const gz = await parseSyncDb(fixture('tiny.db.tar.gz'), 'tiny.db');
+  const zst = await parseSyncDb(fixture('tiny.db.tar.zst'), 'tiny.db');
+  assert.deepEqual(gz, zst);
+  assert.deepEqual(gz.map((p) => `${p.name} ${p.version} ${p.filename}`).sort(), [
+    'alpha 1.0-1 alpha-1.0-1-any.pkg.tar.zst',
+    'beta 2:0.5-3 beta-2:0.5-3-x86_64.pkg.tar.zst',
+  ]);
+  await assert.rejects(parseSyncDb(Buffer.from([0x1f, 0x8b, 1, 2, 3]), 'bad.db'), { code: 'BAD_INPUT' });
+});
+
+test('package file names: hyphenated names, epochs, every PKGEXT; others refused', () => {
+  assert.deepEqual(parsePackageFilename('python-setuptools-1:69.5.1-1-any.pkg.tar.zst'), { name: 'python-setuptools', version: '1:69.5.1-1', arch: 'any' });
+  assert.deepEqual(parsePackageFilename('lib32-glibc-2.39+r52+gf8e4623421-1-x86_64.pkg.tar.xz'), {
+    name: 'lib32-glibc',
+    version: '2.39+r52+gf8e4623421-1',
+    arch: 'x86_64',
+  });
+  assert.equal(parsePackageFilename('awesome-3.5.0-1-i686.pkg.tar')?.arch, 'i686');
+  assert.equal(parsePackageFilename('hello_2.10-2_amd64.deb'), undefined);
+  assert.equal(parsePackageFilename('awesome-4.3-2-x86_64.pkg.tar.zst.sig'), undefined);
+});
+
+test('lockfile paths: pinget mirror layout and repro-get archive layout; signatures and strangers are not packages', () => {
+  assert.deepEqual(parseArchPath('core/os/x86_64/pacman-6.1.0-3-x86_64.pkg.tar.zst'), {
+    ref: { name: 'pacman', version: '6.1.0-3', arch: 'x86_64' },
+    repo: 'core',
+    repoArch: 'x86_64',
+    filename: 'pacman-6.1.0-3-x86_64.pkg.tar.zst',
+  });
+  assert.deepEqual(inspectArchPath('a/awesome/awesome-4.3-2-x86_64.pkg.tar.zst'), { name: 'awesome', version: '4.3-2', arch: 'x86_64' });
+  assert.equal(inspectArchPath('a/awesome/awesome-4.3-2-x86_64.pkg.tar.zst.sig'), undefined);
+  assert.equal(inspectArchPath('b/awesome/awesome-4.3-2-x86_64.pkg.tar.zst'), undefined);
+  assert.equal(inspectArchPath('pool/main/h/hello/hello_2.10-2_amd64.deb'), undefined);
+  assert.equal(inspectArchPath('hello/2.10/2.fc40/x86_64/hello-2.10-2.fc40.x86_64.rpm'), undefined);
+});
+
+test('pacman.conf: Include files read from the root, options, servers in order, commented sections ignored', () => {
+  const includes: string[] = [];
+  const conf = parsePacmanConf(fixture('pacman.conf').toString('utf8'), (p) => {
+    includes.push(p);
+    return p === '/etc/pacman.d/mirrorlist' ? fixture('mirrorlist').toString('utf8') : undefined;
+  });
+  assert.deepEqual(includes, ['/etc/pacman.d/mirrorlist', '/etc/pacman.d/mirrorlist']);
+  assert.deepEqual(conf.repos.map((r) => r.name), ['core', 'extra', 'custom']);
+  assert.deepEqual(conf.repos[0].servers, [
+    'https://mirror.example.invalid/archlinux/$repo/os/$arch',
+    'http://other.example.invalid/arch/$repo/os/$arch/',
+  ]);
+  assert.deepEqual(conf.repos[2].sigLevel, ['Optional', 'TrustAll']);
+  assert.deepEqual(conf.options.Architecture, ['auto']);
+  assert.deepEqual(conf.options.NoExtract, ['usr/share/man/*', 'usr/share/doc/*']);
+  assert.equal(expandServer(conf.repos[2].servers[1], 'custom', 'x86_64'), 'http://127.0.0.1:8080/custom/x86_64');
+
+  assert.deepEqual(mirrorProviders(conf, 'x86_64').map((s) => s.template), [
+    'https://mirror.example.invalid/archlinux/{{.Name}}',
+    'http://other.example.invalid/arch/{{.Name}}',
+    'file:///home/custompkgs/{{.Basename}}',
+    'http://127.0.0.1:8080/custom/x86_64/{{.Basename}}',
+  ]);
+});
+
+test('install config keeps NoExtract and friends, drops paths and includes, and can turn signature checks off', () => {
+  const text = optionsForInstall(fixture('pacman.conf').toString('utf8'), true);
+  assert.match(text, /^NoExtract\s+= usr\/share\/man\/\* usr\/share\/doc\/\*$/m);
+  assert.doesNotMatch(text, /CacheDir|Include|SigLevel    =|Server/);
+  assert.match(text, /^LocalFileSigLevel = Never$/m);
+  assert.doesNotMatch(optionsForInstall(fixture('pacman.conf').toString('utf8'), false), /Never/);
+});
+
+test('planning: the first repo with the installed version wins; else the cache; else missing', () => {
+  const pkg = (name: string, version: string, extra: object = {}) => ({ name, version, arch: 'x86_64', ...extra });
+  const plan = planPackages({
+    installed: [pkg('a', '1-1'), pkg('b', '2-1'), pkg('c', '3-1'), pkg('d', '4-1')],
+    repos: [
+      { name: 'core', packages: [pkg('a', '1-1', { filename: 'a-1-1-x86_64.pkg.tar.zst', sha256: 'a'.repeat(64) }), pkg('b', '2-2', { filename: 'b-2-2-x86_64.pkg.tar.zst', sha256: 'b'.repeat(64) })] },
+      { name: 'extra', packages: [pkg('a', '1-1', { filename: 'a-1-1-x86_64.pkg.tar.zst', sha256: 'c'.repeat(64) })] },
+    ],
+    cache: new Map([
+      ['b-2-1-x86_64.pkg.tar.zst', '/cache/b-2-1-x86_64.pkg.tar.zst'],
+      ['d-4-0-x86_64.pkg.tar.zst', '/cache/d-4-0-x86_64.pkg.tar.zst'],
+    ]),
+    arch: 'x86_64',
+  });
+  assert.deepEqual(plan.planned.map((p) => [p.path, p.sha256]), [
+    ['core/os/x86_64/a-1-1-x86_64.pkg.tar.zst', 'a'.repeat(64)],
+    ['b/b/b-2-1-x86_64.pkg.tar.zst', undefined],
+  ]);
+  assert.deepEqual(plan.missing.map((p) => p.name), ['c', 'd']);
+  const only = planPackages({ installed: [pkg('a', '1-1')], repos: [], cache: new Map(), arch: 'x86_64', only: ['a', 'zz'] });
+  assert.deepEqual(only.unknown, ['zz']);
+});
+
+test('snapshot header: SOURCE_DATE_EPOCH, else the newest BUILDDATE of the sync dbs, never the clock', () => {
+  const repos = [{ packages: [{ name: 'a', version: '1', arch: 'any', builddate: 1700000000 }, { name: 'b', version: '1', arch: 'any', builddate: 1700300000 }] }];
+  assert.equal(snapshotOf({ SOURCE_DATE_EPOCH: '0' }, repos), '1970-01-01T00:00:00Z');
+  assert.equal(snapshotOf({}, repos), '2023-11-18T09:33:20Z');
+  assert.equal(snapshotOf({}, []), undefined);
+  assert.throws(() => snapshotOf({ SOURCE_DATE_EPOCH: 'yesterday' }, repos), { code: 'USAGE' });
+});
+
+const target = (path: string, headers: Record<string, string> = {}, ref?: FetchTarget['ref']): FetchTarget => ({ path, sha256: '0'.repeat(64), headers, ref });
+
+test('Arch Linux Archive URLs match recorded real archive paths', () => {
+  // Recorded from the ArchWiki "Arch Linux Archive" page (packages/ tree and the restore-to-a-date Server line).
+  assert.equal(
+    archivePackageUrl(ARCH_ARCHIVE_BASE, target('a/awesome/awesome-4.3-2-x86_64.pkg.tar.zst')),
+    'https://archive.archlinux.org/packages/a/awesome/awesome-4.3-2-x86_64.pkg.tar.zst',
+  );
+  assert.equal(
+    archivePackageUrl(ARCH_ARCHIVE_BASE, target('a/awesome/awesome-4.3-2-x86_64.pkg.tar.zst.sig')),
+    'https://archive.archlinux.org/packages/a/awesome/awesome-4.3-2-x86_64.pkg.tar.zst.sig',
+  );
+  assert.deepEqual(archiveSnapshotUrls(ARCH_ARCHIVE_BASE, target('core/os/x86_64/pacman-4.1.2-5-x86_64.pkg.tar.xz', { snapshot: '2014-03-30T12:00:00Z' })), [
+    'https://archive.archlinux.org/repos/2014/03/30/core/os/x86_64/pacman-4.1.2-5-x86_64.pkg.tar.xz',
+    'https://archive.archlinux.org/repos/2014/03/31/core/os/x86_64/pacman-4.1.2-5-x86_64.pkg.tar.xz',
+  ]);
+  // the name comes from target.ref (the adapter's inspect) and the epoch colon is percent-encoded
+  assert.deepEqual(
+    archArchiveUrls(
+      'http://127.0.0.1:1',
+      target('extra/os/x86_64/python-setuptools-1:69.5.1-1-any.pkg.tar.zst', { snapshot: '2024-02-29T23:59:59Z' }, { name: 'python-setuptools', version: '1:69.5.1-1', arch: 'any' }),
+    ),
+    [
+      'http://127.0.0.1:1/packages/p/python-setuptools/python-setuptools-1%3a69.5.1-1-any.pkg.tar.zst',
+      'http://127.0.0.1:1/repos/2024/02/29/extra/os/x86_64/python-setuptools-1%3a69.5.1-1-any.pkg.tar.zst',
+      'http://127.0.0.1:1/repos/2024/03/01/extra/os/x86_64/python-setuptools-1%3a69.5.1-1-any.pkg.tar.zst',
+    ],
+  );
+  assert.deepEqual(archArchiveUrls(ARCH_ARCHIVE_BASE, target('pool/main/h/hello/hello_2.10-2_amd64.deb', { snapshot: '2024-01-01T00:00:00Z' })), []);
+  assert.deepEqual(archiveSnapshotUrls(ARCH_ARCHIVE_BASE, target('core/os/x86_64/a-1-1-any.pkg.tar.zst')), []);
+});
+
+test('arch-archive+URL templates make the archive provider; a 404 everywhere is NOT_FOUND', async () => {
+  const p = createProvider('arch-archive+http://127.0.0.1:9/', { log: silentLogger, timeoutMs: 2000, retries: 0 });
+  assert.equal(p.label, 'arch-archive+http://127.0.0.1:9');
+  await assert.rejects(p.open(target('pool/x.deb'), new AbortController().signal), { code: 'NOT_FOUND' });
+});
