@@ -121,3 +121,12 @@ export function compareEvr(a: string, b: string): number {
 export function versionComparator(distroId: string): (a: string, b: string) => number {
   return distroId === 'debian' || distroId === 'ubuntu' ? compareDebianVersions : compareEvr;
 }
+
+/**
+ * Whether an installed version is the pinned one. Debian pool file names and Koji paths drop the
+ * epoch, so a pinned version without one matches an installed `epoch:version` of the same rest.
+ */
+export function isPinnedVersion(pinned: string, installed: string): boolean {
+  if (pinned === installed) return true;
+  return !pinned.includes(':') && installed.replace(/^\d+:/, '') === pinned;
+}

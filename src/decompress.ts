@@ -4,19 +4,18 @@
  * fzstd (zstd); LZ4 frames (the format apt writes with liblz4's LZ4F API, as the `lz4` CLI does) are decoded
  * here because lz4js is too slow for apt's lists (see lz4Block).
  */
-import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
+import xzModule from 'xz-decompress';
 import { PingetError, reasonOf } from './errors.js';
 
 export type CompressionKind = 'gzip' | 'xz' | 'lz4' | 'zstd' | 'bzip2';
 
 const gunzipAsync = promisify(gunzip);
 
-const require = createRequire(import.meta.url);
-// xz-decompress is a webpack bundle whose named exports Node's ESM loader cannot see.
-const { XzReadableStream } = require('xz-decompress') as typeof import('xz-decompress');
+// xz-decompress is a webpack bundle whose named exports Node's ESM loader cannot see: take its default export.
+const { XzReadableStream } = xzModule as unknown as typeof import('xz-decompress');
 
 const EXTENSIONS: Record<string, CompressionKind> = {
   gz: 'gzip',

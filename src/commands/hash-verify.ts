@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import type { PackageRef } from '../../distros/types.js';
+import { isPinnedVersion } from '../../distros/version-compare.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseDistro, loadLockfiles } from './plan.js';
 
@@ -28,7 +29,7 @@ export function compareInstalled(pinned: PackageRef[], installed: PackageRef[], 
   for (const [k, p] of want) {
     const i = have.get(k);
     if (!i) drift.push({ kind: 'missing', name: p.name, arch: p.arch, pinned: p.version });
-    else if (i.version !== p.version) drift.push({ kind: 'changed', name: p.name, arch: p.arch, pinned: p.version, installed: i.version });
+    else if (!isPinnedVersion(p.version, i.version)) drift.push({ kind: 'changed', name: p.name, arch: p.arch, pinned: p.version, installed: i.version });
   }
   if (!onlyPinned) {
     for (const [k, i] of have) if (!want.has(k)) drift.push({ kind: 'unpinned', name: i.name, arch: i.arch, installed: i.version });

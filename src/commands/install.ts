@@ -1,6 +1,11 @@
 /** `pinget install`: fetch, verify, and hand the files to the distro's package manager in one transaction. */
 import type { Argv, CommandModule } from 'yargs';
 import { normalizeRoot } from '../normalize.js';
+import { isPinnedVersion } from '../../distros/version-compare.js';
+import type { FetchTarget } from '../fetch/types.js';
+import type { DistroAdapter, DistroInfo, PackageRef } from '../../distros/types.js';
+import type { Logger } from '../ui/log.js';
+import { PingetError } from '../errors.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { fetchTargets, summarize } from './fetch-run.js';
 import { chooseDistro, loadLockfiles, targetsFor } from './plan.js';
@@ -9,6 +14,17 @@ interface Args extends GlobalArgs {
   files: string[];
   reinstall: boolean;
   normalize: boolean;
+}
+
+/** A fresh root (an empty directory with an os-release) has no package database yet: nothing is installed. */
+async function installedOrNone(adapter: DistroAdapter, root: string, info: DistroInfo, log: Logger): Promise<PackageRef[]> {
+  try {
+    return await adapter.installed(root, info);
+  } catch (e) {
+    if (!(e instanceof PingetError) || e.code !== 'BAD_INPUT') throw e;
+    log.verbose(`${root}: no package database yet (${e.message}); installing everything`);
+    return [];
+  }
 }
 
 export const installCommand: CommandModule<object, Args> = {
@@ -30,10 +46,14 @@ export const installCommand: CommandModule<object, Args> = {
     const { adapter, info } = choice;
     if (args['allow-unsigned']) warnUnsigned(ctx.log, 'package signatures before installing');
 
-    const installed = new Map((await adapter.installed(args.root, info)).map((r) => [`${r.name}:${r.arch}`, r.version]));
+    const installed = new Map((await installedOrNone(adapter, args.root, info, ctx.log)).map((r) => [`${r.name}:${r.arch}`, r.version]));
     const targets = targetsFor(lock.entries, lock, adapter);
     const unknown = targets.filter((t) => !t.ref);
-    const wanted = targets.filter((t) => args.reinstall || !t.ref || installed.get(`${t.ref.name}:${t.ref.arch}`) !== t.ref.version);
+    const isInstalled = (t: FetchTarget) => {
+      const have = t.ref && installed.get(`${t.ref.name}:${t.ref.arch}`);
+      return have !== undefined && have !== '' && isPinnedVersion(t.ref!.version, have as string);
+    };
+    const wanted = targets.filter((t) => args.reinstall || !isInstalled(t));
     const already = targets.filter((t) => !wanted.includes(t));
     if (unknown.length > 0) ctx.log.verbose(`${unknown.length} lockfile paths are not ${adapter.id} packages; fetched and handed over as they are`);
 
