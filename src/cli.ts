@@ -12,6 +12,8 @@ import { cacheCommand } from './commands/cache.js';
 import { providersCommand } from './commands/providers.js';
 import { dockerfileCommand } from './commands/dockerfile.js';
 
+const STDIN = '/dev/stdin';
+
 const EXIT_TABLE = `Exit codes:
   0   ok
   1   drift or difference found (hash verify, diff --exit-code)
@@ -37,7 +39,8 @@ function report(e: unknown, verbose: boolean): number {
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   let usageError: string | undefined;
-  const cli = yargs(argv)
+  // yargs reads a lone '-' as an unnamed flag; it means stdin wherever pinget takes a lockfile.
+  const cli = yargs(argv.map((a) => (a === '-' ? STDIN : a)))
     .scriptName('pinget')
     .usage('pinget: pin OS packages by sha256 and reinstall exactly those bytes\n\nUsage: $0 <command> [options]')
     .command(hashCommand)

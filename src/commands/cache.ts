@@ -8,6 +8,8 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import { SHA256_HEX } from '../verify/sha256.js';
 import { pushToOci } from '../publish/oci.js';
 import { publishToIpfs } from '../publish/ipfs.js';
+import { ociScheme } from '../fetch/oci-ref.js';
+import { DEFAULT_IPFS_API } from '../fetch/ipfs.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs, type CommandContext } from './context.js';
 import { fetchTargets } from './fetch-run.js';
 import { chooseDistro, loadLockfile, loadLockfiles, targetsFor } from './plan.js';
@@ -130,7 +132,7 @@ const push: CommandModule<object, Args> = {
   describe: 'mirror the files of a lockfile to an OCI registry (oci://HOST/REPO:TAG) or IPFS (ipfs), from the cache',
   builder: (y: Argv) =>
     withGlobalOptions(y)
-      .positional('url', { type: 'string', demandOption: true, describe: 'oci://HOST[:PORT]/REPO:TAG, oci+http://... or ipfs' })
+      .positional('url', { type: 'string', demandOption: true, describe: 'oci://HOST[:PORT]/REPO:TAG, oci+http://..., ipfs, or ipfs+api://HOST:PORT' })
       .positional('lockfile', { type: 'string', demandOption: true })
       .option('plain-http', { type: 'boolean', default: false, describe: 'the registry speaks HTTP without TLS' })
       .option('max-layers', { type: 'number', describe: 'files per OCI manifest before splitting into TAG-2, TAG-3, ...' }) as Argv<Args>,
@@ -138,16 +140,16 @@ const push: CommandModule<object, Args> = {
     const ctx = makeContext(args);
     const url = args.url!;
     const { lock, files } = await ensureCached(ctx, args.lockfile!);
-    if (url.startsWith('oci://') || url.startsWith('oci+http://')) {
+    if (ociScheme(url)) {
       const res = await pushToOci(url, files, { log: ctx.log, plainHttp: args['plain-http'], maxLayersPerManifest: args['max-layers'] });
       if (args.json) printJson(res);
       else ctx.log.info(`pushed ${files.length} files to ${url}: ${res.uploaded} uploaded, ${res.skipped} already there; manifests: ${res.manifests.map((m) => `${m.tag}@${m.digest}`).join(', ')}`);
     } else if (url === 'ipfs' || url.startsWith('ipfs://') || url.startsWith('ipfs+api://')) {
-      const api = url.startsWith('ipfs+api://') ? url.slice('ipfs+api://'.length) : (ctx.providerContext.ipfsApi ?? '127.0.0.1:5001');
+      const api = url.startsWith('ipfs+api://') ? url.slice('ipfs+api://'.length) : (ctx.providerContext.ipfsApi ?? DEFAULT_IPFS_API);
       const res = await publishToIpfs(files, { api, log: ctx.log });
       for (const [sha, cid] of res.cids) lock.cids.set(sha, cid);
       lock.headers['ipfs-import'] = res.settings;
-      if (args.lockfile === '-') process.stdout.write(formatLockfile(lock));
+      if (args.lockfile === '-' || args.lockfile === '/dev/stdin') process.stdout.write(formatLockfile(lock));
       else await writeFileAtomic(args.lockfile!, formatLockfile(lock));
       if (args.json) printJson({ cids: Object.fromEntries(res.cids), settings: res.settings });
       else ctx.log.info(`added and pinned ${res.cids.size} files on IPFS (${res.settings}); wrote their /ipfs/ lines into ${args.lockfile}`);

@@ -4,6 +4,7 @@ import { Cache, defaultCacheDir } from '../cache.js';
 import { PingetError } from '../errors.js';
 import { createLogger, type Logger } from '../ui/log.js';
 import type { ProviderContext } from '../fetch/types.js';
+import { archiveNames } from '../fetch/archives/index.js';
 
 export interface GlobalArgs {
   root: string;
@@ -52,6 +53,8 @@ export function parseArchiveUrls(values: string[] | undefined): Record<string, s
   for (const v of values ?? []) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw new PingetError('USAGE', `--archive-url expects NAME=URL, got "${v}"`);
+    const known = archiveNames();
+    if (!known.includes(v.slice(0, eq))) throw new PingetError('USAGE', `--archive-url: unknown archive "${v.slice(0, eq)}"; known: ${known.join(', ')}`);
     out[v.slice(0, eq)] = v.slice(eq + 1).replace(/\/+$/, '');
   }
   return out;

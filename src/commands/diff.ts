@@ -37,7 +37,7 @@ export const diffCommand: CommandModule<object, Args> = {
       .option('exit-code', { type: 'boolean', default: false, describe: 'exit 1 when the lockfiles differ' })
       .option('distro', { type: 'string', describe: 'read paths as this distro (default: the lockfile header, else by path shape)' }) as unknown as Argv<Args>,
   handler: async (args) => {
-    if (args.old === '-' && args.new === '-') throw new PingetError('USAGE', 'only one side of diff can be - (stdin)');
+    if ([args.old, args.new].every((s) => s === '-' || s === '/dev/stdin')) throw new PingetError('USAGE', 'only one side of diff can be - (stdin)');
     const [oldLock, newLock] = [await readSide(args.old), await readSide(args.new)];
     const id = args.distro ?? headerDistroId(newLock.headers) ?? headerDistroId(oldLock.headers);
     const preferred = id ? adapterById(id) : undefined;

@@ -17,7 +17,8 @@ async function readStdin(): Promise<string> {
 
 /** Reads one lockfile; '-' is stdin. */
 export function loadLockfile(file: string): Promise<Lockfile> {
-  return readLockfile(file === '-' ? '<stdin>' : file, (f) => (f === '<stdin>' ? readStdin() : readFile(f, 'utf8')));
+  const stdin = file === '-' || file === '/dev/stdin';
+  return readLockfile(stdin ? '<stdin>' : file, (f) => (f === '<stdin>' ? readStdin() : readFile(f, 'utf8')));
 }
 
 /** Reads and merges lockfiles; the same path with two hashes across files is an error. */
