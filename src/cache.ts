@@ -64,11 +64,11 @@ export class Cache {
   }
 
   /**
-   * Writes a stream into the cache under its expected hash. On a mismatch the temp file is removed
-   * and an INTEGRITY error says what arrived instead; nothing enters the cache.
+   * Streams into a fresh temp file, fsyncs it and hashes it on the way, then lets `decide` name the
+   * blob it becomes (or throw). The temp file is removed on any failure: nothing half-written is kept.
    */
-  async ingest(sha256: string, source: Readable, signal?: AbortSignal): Promise<string> {
-    const tmp = await this.tempFile(sha256);
+  private async store<T>(label: string, source: Readable, signal: AbortSignal | undefined, decide: (got: string, bytes: number) => Promise<{ dest: string; result: T }>): Promise<T> {
+    const tmp = await this.tempFile(label);
     const hasher = new HashingStream();
     try {
       // The write stream owns its fd: on a source error pipeline() destroys it, and closing a
@@ -80,13 +80,9 @@ export class Cache {
       } finally {
         await fh.close();
       }
-      const got = hasher.digest();
-      if (got !== sha256) {
-        throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${got} (${hasher.bytes} bytes)`);
-      }
-      const dest = this.blobPath(sha256);
+      const { dest, result } = await decide(hasher.digest(), hasher.bytes);
       await rename(tmp, dest);
-      return dest;
+      return result;
     } catch (e) {
       await rm(tmp, { force: true });
       throw e;
@@ -94,29 +90,26 @@ export class Cache {
   }
 
   /**
+   * Writes a stream into the cache under its expected hash. On a mismatch the temp file is removed
+   * and an INTEGRITY error says what arrived instead; nothing enters the cache.
+   */
+  ingest(sha256: string, source: Readable, signal?: AbortSignal): Promise<string> {
+    return this.store(sha256, source, signal, async (got, bytes) => {
+      if (got !== sha256) throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${got} (${bytes} bytes)`);
+      const dest = this.blobPath(sha256);
+      return { dest, result: dest };
+    });
+  }
+
+  /**
    * Stores a stream under the hash it turns out to have (content addressing holds by construction).
    * For bytes that did not match their pin but that an adapter may still accept, e.g. a re-signed apk.
    */
-  async ingestUnpinned(source: Readable, signal?: AbortSignal): Promise<{ sha256: string; file: string; existed: boolean }> {
-    const tmp = await this.tempFile('unpinned');
-    const hasher = new HashingStream();
-    try {
-      await pipeline(source, hasher, createWriteStream(tmp, { flags: 'wx' }), { signal });
-      const fh = await open(tmp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      const sha256 = hasher.digest();
+  ingestUnpinned(source: Readable, signal?: AbortSignal): Promise<{ sha256: string; file: string; existed: boolean }> {
+    return this.store('unpinned', source, signal, async (sha256) => {
       const file = this.blobPath(sha256);
-      const existed = await this.has(sha256);
-      await rename(tmp, file);
-      return { sha256, file, existed };
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+      return { dest: file, result: { sha256, file, existed: await this.has(sha256) } };
+    });
   }
 
   /** Copies a local file into the cache after checking its hash. */

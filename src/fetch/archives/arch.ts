@@ -10,7 +10,7 @@
  */
 import { encodeSegment } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
-import { politeGet, type PoliteOptions } from './polite.js';
+import { firstServed, type PoliteOptions } from './polite.js';
 import { Attempts, resolverTemplate, snapshotTimestamp, type ArchiveResolver } from './types.js';
 
 export const ARCH_ARCHIVE_NAME = 'arch-archive';
@@ -72,14 +72,8 @@ class ArchArchiveProvider implements Provider {
     const attempts = new Attempts(this.label);
     const urls = archArchiveUrls(this.base, target);
     if (urls.length === 0) attempts.note('not an Arch package file name, and not a <repo>/os/<arch>/<file> path of a lockfile with a snapshot header');
-    for (const url of urls) {
-      try {
-        return await politeGet(url, { ...this.http, signal });
-      } catch (e) {
-        if (signal.aborted) throw e;
-        attempts.add(url.slice(this.base.length + 1), e);
-      }
-    }
+    const served = await firstServed(urls, this.base, { ...this.http, signal }, attempts);
+    if (served) return served;
     throw attempts.error(target.path);
   }
 }

@@ -8,6 +8,7 @@
 import { PingetError } from '../../errors.js';
 import { httpRequest, redactUrl } from '../http-client.js';
 import type { FetchBody } from '../types.js';
+import type { Attempts } from './types.js';
 
 export interface PoliteOptions {
   signal?: AbortSignal;
@@ -108,4 +109,17 @@ export function politeJson(url: string, opts: PoliteOptions): Promise<unknown> {
 /** Forgets cached JSON (tests; a long-lived library user that wants fresh answers). */
 export function clearJsonCache(): void {
   jsonCache.clear();
+}
+
+/** The first of urls (all under base) that serves, in order; each failure is noted in attempts. */
+export async function firstServed(urls: string[], base: string, opts: PoliteOptions & { signal: AbortSignal }, attempts: Attempts): Promise<FetchBody | undefined> {
+  for (const url of urls) {
+    try {
+      return await politeGet(url, opts);
+    } catch (e) {
+      if (opts.signal.aborted) throw e;
+      attempts.add(url.slice(base.length + 1), e);
+    }
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@
  */
 import { encodePath } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
-import { politeGet, type PoliteOptions } from './polite.js';
+import { firstServed, type PoliteOptions } from './polite.js';
 import { Attempts, lockfileArch, resolverTemplate, snapshotTimestamp, type ArchiveResolver } from './types.js';
 
 export const UBUNTU_SNAPSHOT_NAME = 'ubuntu-snapshot';
@@ -47,14 +47,8 @@ export class UbuntuSnapshotProvider implements Provider {
           : 'the lockfile has no snapshot header, and this archive is reached by date only',
       );
     }
-    for (const url of urls) {
-      try {
-        return await politeGet(url, { ...this.http, signal });
-      } catch (e) {
-        if (signal.aborted) throw e;
-        attempts.add(url.slice(this.base.length + 1), e);
-      }
-    }
+    const served = await firstServed(urls, this.base, { ...this.http, signal }, attempts);
+    if (served) return served;
     throw attempts.error(target.path);
   }
 }
