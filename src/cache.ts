@@ -13,6 +13,7 @@ import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promis
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PingetError } from './errors.js';
@@ -70,10 +71,11 @@ export class Cache {
   private async store<T>(label: string, source: Readable, signal: AbortSignal | undefined, decide: (got: string, bytes: number) => Promise<{ dest: string; result: T }>): Promise<T> {
     const tmp = await this.tempFile(label);
     const hasher = new HashingStream();
+    // The write stream owns its fd: on a source error pipeline() destroys it, and closing a
+    // borrowed fd again would be EBADF (masking the real error) or close another file's reused fd.
+    const out = createWriteStream(tmp, { flags: 'wx' });
     try {
-      // The write stream owns its fd: on a source error pipeline() destroys it, and closing a
-      // borrowed fd again would be EBADF (masking the real error) or close another file's reused fd.
-      await pipeline(source, hasher, createWriteStream(tmp, { flags: 'wx' }), { signal });
+      await pipeline(source, hasher, out, { signal });
       const fh = await open(tmp, 'r+');
       try {
         await fh.sync();
@@ -84,6 +86,8 @@ export class Cache {
       await rename(tmp, dest);
       return result;
     } catch (e) {
+      // A stream destroyed while still opening creates its file afterwards: wait for it to close.
+      if (!out.closed) await once(out, 'close').catch(() => {});
       await rm(tmp, { force: true });
       throw e;
     }

@@ -114,3 +114,21 @@ test('providers prints the chain in order, the cache first', async (t) => {
   assert.equal(res.code, 0, res.stderr);
   assert.deepEqual(res.stdout.trim().split('\n'), [`1. cache: ${dir}`, '2. https://a.example/{{.Name}}', '3. file:///srv/m/']);
 });
+
+test('an HTTP mirror that redirects is followed; the hash, not the host, is trusted', async (t) => {
+  const dir = await tempDir(t, 'pinget-cli-');
+  const repo = join(dir, 'repo');
+  const { lockText } = await makeRepo(repo, 2);
+  await writeFile(join(dir, 'SHA256SUMS'), lockText);
+  const target = await serveDirectory(repo);
+  t.after(() => target.close());
+  const director = await serveDirectory(join(dir, 'none'), (req, res) => {
+    res.writeHead(302, { location: `${target.url}${req.url}` }).end();
+    return true;
+  });
+  t.after(() => director.close());
+  const res = await runCli(['download', join(dir, 'SHA256SUMS'), '-o', join(dir, 'out'), '--provider', `${director.url}/{{.Name}}`, '--cache', join(dir, 'cache')]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(director.requests.length, 2);
+  assert.equal(target.requests.length, 2);
+});

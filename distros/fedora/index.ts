@@ -8,8 +8,27 @@ import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
 import { queryInstalled } from './rpmdb.js';
 import { RPM_MD_SCHEME, rpmMdProviderFactory } from './mirror-provider.js';
+import { resolveRepoMirrors } from './mirrors.js';
+import { silentLogger, type Logger } from '../../src/ui/log.js';
 
 const FAMILY = ['fedora', 'rhel', 'centos'];
+
+/**
+ * Each enabled repo's baseurls, then up to 3 mirrors from its metalink/mirrorlist when that answers
+ * (an unreachable one is a verbose note). `opts.log` is separate because DistroAdapter.providers() passes no logger yet.
+ */
+export async function fedoraProviders(root: string, info: DistroInfo, _headers: Record<string, string> = {}, opts: { log?: Logger } = {}): Promise<ProviderSpec[]> {
+  const installed = await queryInstalled(root).catch(() => []);
+  const basearch = info.arch ?? baseArchOf(installed);
+  const vars = repoVars(info.versionId, basearch);
+  const configs = (await readRepoConfigs(root, vars)).filter((c) => c.enabled);
+  const log = opts.log ?? silentLogger;
+  const mirrors = await Promise.all(configs.map((c) => (c.metalink || c.mirrorlist ? resolveRepoMirrors(c, { log, vars }) : Promise.resolve([] as string[]))));
+  return configs.flatMap((c, i) => {
+    const bases = [...new Set([...c.baseurls, ...mirrors[i]].map((u) => `${u.replace(/\/+$/, '')}/`))];
+    return bases.map((b) => ({ template: `${RPM_MD_SCHEME}${b}`, label: `repo ${c.id} (${c.source})` }));
+  });
+}
 
 export const fedoraAdapter: DistroAdapter = {
   id: 'fedora',
@@ -31,17 +50,10 @@ export const fedoraAdapter: DistroAdapter = {
     return (await queryInstalled(root)).map(refOf);
   },
 
-  /** One rpm-md provider per enabled repo with a baseurl; it finds each file by its sha256 in the repo's own metadata. */
+  /** rpm-md providers, one per mirror of each enabled repo; it finds each file by its sha256 in the repo's own metadata. */
   providerFactories: [rpmMdProviderFactory],
 
-  async providers(root: string, info: DistroInfo): Promise<ProviderSpec[]> {
-    const installed = await queryInstalled(root).catch(() => []);
-    const basearch = info.arch ?? baseArchOf(installed);
-    const configs = await readRepoConfigs(root, repoVars(info.versionId, basearch));
-    return configs
-      .filter((c) => c.enabled)
-      .flatMap((c) => c.baseurls.map((u) => ({ template: `${RPM_MD_SCHEME}${u.replace(/\/+$/, '')}/`, label: `repo ${c.id} (${c.source})` })));
-  },
+  providers: (root, info, headers) => fedoraProviders(root, info, headers),
 
   install(files, root, _info, opts) {
     return installRpms(files, root, opts);

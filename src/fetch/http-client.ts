@@ -4,7 +4,7 @@
  * `Retry-After` honoured on 429/503, and an optional per-host cap on concurrent requests.
  * Errors after the headers (a reset mid-body) surface on the body stream; the caller decides what next.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
 import { PingetError, reasonOf } from '../errors.js';
 
 export interface HttpRequestOptions {
@@ -34,16 +34,23 @@ export interface HttpResponse {
 }
 
 let agent: Agent | undefined;
+let dispatcher: Dispatcher | undefined;
+/** Mirrors redirect (http to https, a CDN, a mirror director); the hash, not the host, is what is trusted. */
+const MAX_REDIRECTS = 5;
 
-function sharedAgent(): Agent {
-  agent ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 30_000 } });
-  return agent;
+function sharedAgent(): Dispatcher {
+  if (!dispatcher) {
+    agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 30_000 } });
+    dispatcher = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+  }
+  return dispatcher;
 }
 
 /** Closes the shared agent's connections; the next request makes a new agent. Call at exit. */
 export async function closeHttp(): Promise<void> {
   const a = agent;
   agent = undefined;
+  dispatcher = undefined;
   if (a) await a.close().catch(() => a.destroy());
 }
 
