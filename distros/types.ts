@@ -80,7 +80,7 @@ export interface DistroAdapter {
   /** Provider schemes of this distro's own (mirror formats that need a lookup), used with its templates. */
   providerFactories?: ProviderFactory[];
   /** The mirrors configured in the root, as provider templates; the archives and the cache are added by the caller. */
-  providers(root: string, info: DistroInfo, headers: Record<string, string>): Promise<ProviderSpec[]>;
+  providers(root: string, info: DistroInfo, headers: Record<string, string>, opts?: { log?: Logger }): Promise<ProviderSpec[]>;
   /**
    * Optional: accepts a file whose whole-file hash differs from the pin when the distro can prove it
    * is the pinned package all the same (Alpine's re-signed packages). Returns a note for the user, or

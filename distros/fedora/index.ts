@@ -15,7 +15,7 @@ const FAMILY = ['fedora', 'rhel', 'centos'];
 
 /**
  * Each enabled repo's baseurls, then up to 3 mirrors from its metalink/mirrorlist when that answers
- * (an unreachable one is a verbose note). `opts.log` is separate because DistroAdapter.providers() passes no logger yet.
+ * (an unreachable one is a verbose note). `opts.log` comes from the command.
  */
 export async function fedoraProviders(root: string, info: DistroInfo, _headers: Record<string, string> = {}, opts: { log?: Logger } = {}): Promise<ProviderSpec[]> {
   const installed = await queryInstalled(root).catch(() => []);
@@ -53,7 +53,7 @@ export const fedoraAdapter: DistroAdapter = {
   /** rpm-md providers, one per mirror of each enabled repo; it finds each file by its sha256 in the repo's own metadata. */
   providerFactories: [rpmMdProviderFactory],
 
-  providers: (root, info, headers) => fedoraProviders(root, info, headers),
+  providers: (root, info, headers, opts) => fedoraProviders(root, info, headers, opts),
 
   install(files, root, _info, opts) {
     return installRpms(files, root, opts);

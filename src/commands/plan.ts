@@ -73,7 +73,7 @@ export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | 
   if (ctx.args.provider && ctx.args.provider.length > 0) {
     specs.push(...ctx.args.provider.map((template) => ({ template })));
   } else if (choice) {
-    specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers)));
+    specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers, { log: ctx.log })));
     specs.push(...archiveProviders(choice.adapter.id, headers, ctx.providerContext.archiveUrls));
   }
   specs.push(...(ctx.args['provider-append'] ?? []).map((template) => ({ template })));
