@@ -50,11 +50,12 @@ export const installCommand: CommandModule<object, Args> = {
     const targets = targetsFor(lock.entries, lock, adapter);
     const unknown = targets.filter((t) => !t.ref);
     const isInstalled = (t: FetchTarget) => {
-      const have = t.ref && installed.get(`${t.ref.name}:${t.ref.arch}`);
-      return have !== undefined && have !== '' && isPinnedVersion(t.ref!.version, have as string);
+      if (!t.ref) return false;
+      const have = installed.get(`${t.ref.name}:${t.ref.arch}`);
+      return have !== undefined && isPinnedVersion(t.ref.version, have);
     };
-    const wanted = targets.filter((t) => args.reinstall || !isInstalled(t));
-    const already = targets.filter((t) => !wanted.includes(t));
+    const already = args.reinstall ? [] : targets.filter(isInstalled);
+    const wanted = args.reinstall ? targets : targets.filter((t) => !isInstalled(t));
     if (unknown.length > 0) ctx.log.verbose(`${unknown.length} lockfile paths are not ${adapter.id} packages; fetched and handed over as they are`);
 
     const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers) : [];
