@@ -7,7 +7,7 @@
  * pointing at `<base>/repodata/repomd.xml`. A mirrorlist is plain text, one base URL per line,
  * `#` comments. Only http(s) mirrors are returned (the metalink also lists rsync and ftp).
  */
-import { XMLParser } from 'fast-xml-parser';
+import { xmlParser } from './xml.js';
 import { PingetError } from '../../src/errors.js';
 
 export interface MetalinkMirror {
@@ -17,14 +17,7 @@ export interface MetalinkMirror {
   location?: string;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (name) => name === 'file' || name === 'url',
-});
+const parser = xmlParser(['file', 'url']);
 
 type Node = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * checksums) and `primary.xml` (one <package> per rpm: name, arch, version, the file's checksum, its
  * location and source rpm), as createrepo_c writes them and dnf caches them.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { xmlParser } from './xml.js';
 import { PingetError } from '../../src/errors.js';
 
 export interface RepomdData {
@@ -34,14 +34,7 @@ export interface PrimaryPackage {
   sourceRpm: string;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  isArray: (name) => name === 'data',
-});
+const parser = xmlParser(['data']);
 
 type Node = Record<string, unknown>;
 
