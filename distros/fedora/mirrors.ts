@@ -3,7 +3,7 @@
  * the metalink or mirrorlist is fetched once, at providers() time. It is a convenience, not a
  * requirement: an unreachable or unreadable list is a verbose note and no mirrors, never an error.
  */
-import { httpRequest, redactUrl } from '../../src/fetch/http-client.js';
+import { httpRequest, readBodyCapped, redactUrl } from '../../src/fetch/http-client.js';
 import { reasonOf } from '../../src/errors.js';
 import type { Logger } from '../../src/ui/log.js';
 import { looksLikeMetalink, parseMetalink, parseMirrorlist } from './metalink.js';
@@ -31,17 +31,8 @@ async function fetchText(url: string, opts: MirrorResolveOptions): Promise<strin
     res.body.destroy();
     throw new Error(`HTTP ${res.status}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body) {
-    size += (c as Buffer).length;
-    if (size > MAX_BYTES) {
-      res.body.destroy();
-      throw new Error(`larger than ${MAX_BYTES} bytes`);
-    }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readBodyCapped(res.body, MAX_BYTES, () => new Error(`larger than ${MAX_BYTES} bytes`));
+  return body.toString('utf8');
 }
 
 /** Base URLs (ending in `/`) from the repo's metalink, else its mirrorlist; [] when neither answers. */

@@ -185,3 +185,18 @@ export async function httpRequest(url: string, opts: HttpRequestOptions): Promis
     await sleep(Math.min(maxDelay, retryAfter ?? backoff(attempt, base, maxDelay)), opts.signal);
   }
 }
+
+/** Reads a whole small body (an index, a metalink, an API answer); past maxBytes it stops and throws tooLarge(). */
+export async function readBodyCapped(body: AsyncIterable<unknown> & { destroy(): void }, maxBytes: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += (c as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -9,7 +9,7 @@ import type { PackageRef } from '../../../distros/types.js';
 import { encodePath, encodeSegment } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
 import { debianArchiveForPath, parseBinfiles, pickCandidates, refFromDebPath } from './debian-snapshot-api.js';
-import { politeGet, politeJson, type PoliteOptions } from './polite.js';
+import { firstServed, politeJson, type PoliteOptions } from './polite.js';
 import { Attempts, resolverTemplate, snapshotTimestamp, type ArchiveResolver } from './types.js';
 
 export const DEBIAN_SNAPSHOT_NAME = 'debian-snapshot';
@@ -39,21 +39,12 @@ export class DebianSnapshotProvider implements Provider {
   }
 
   async open(target: FetchTarget, signal: AbortSignal): Promise<FetchBody> {
-    const opts: PoliteOptions = { ...this.http, signal };
+    const opts = { ...this.http, signal };
     const attempts = new Attempts(this.label);
-    const tryUrl = async (url: string): Promise<FetchBody | undefined> => {
-      try {
-        return await politeGet(url, opts);
-      } catch (e) {
-        if (signal.aborted) throw e;
-        attempts.add(url.slice(this.base.length + 1), e);
-        return undefined;
-      }
-    };
 
     const dated = this.datedUrl(target);
     if (dated) {
-      const body = await tryUrl(dated);
+      const body = await firstServed([dated], this.base, opts, attempts);
       if (body) return body;
     } else if (target.headers.snapshot) {
       attempts.note(`snapshot header "${target.headers.snapshot}" is not a date; skipped the dated tree`);
@@ -78,14 +69,13 @@ export class DebianSnapshotProvider implements Provider {
       attempts.note(`the archive lists ${ref.name} ${ref.version} but not for architecture ${ref.arch}`);
       throw attempts.error(target.path);
     }
-    for (const c of candidates) {
-      const byHash = await tryUrl(`${this.base}/file/${c.sha1}`);
-      if (byHash) return byHash;
-      if (c.firstSeen && c.name) {
-        const seen = await tryUrl(`${this.base}/archive/${c.archive}/${c.firstSeen}/${encodePath(`${c.dir}/${c.name}`)}`);
-        if (seen) return seen;
-      }
-    }
+    // Each candidate by its SHA-1, then at the dated tree where the archive first saw it.
+    const urls = candidates.flatMap((c) => [
+      `${this.base}/file/${c.sha1}`,
+      ...(c.firstSeen && c.name ? [`${this.base}/archive/${c.archive}/${c.firstSeen}/${encodePath(`${c.dir}/${c.name}`)}`] : []),
+    ]);
+    const served = await firstServed(urls, this.base, opts, attempts);
+    if (served) return served;
     throw attempts.error(target.path);
   }
 }

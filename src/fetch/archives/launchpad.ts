@@ -2,7 +2,7 @@
  * Launchpad's archive file links as a provider: `<base>/ubuntu/+archive/primary/+files/<file name>` serves
  * any file ever published in Ubuntu's primary archive, by name, through a redirect to its librarian.
  * It is Ubuntu's fallback when the lockfile has no `snapshot` header or predates the snapshot service
- * (March 2023). A resolver rather than a plain http template because the redirect must be followed.
+ * (March 2023). A resolver rather than a plain http template: it shares the archives' politeness (per-host cap, backoff).
  */
 import { encodeSegment } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';

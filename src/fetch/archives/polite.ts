@@ -2,11 +2,11 @@
  * HTTP for shared public archives, politely, over the shared client (src/fetch/http-client.ts):
  * at most a few requests in flight per archive host (a download holds its slot until its body is
  * read or dropped), 429/503 answered by waiting what `Retry-After` asks, and JSON answers kept in
- * memory for the life of the process. Redirects are followed here: the snapshot archives answer a
- * date with a redirect to the nearest earlier import.
+ * memory for the life of the process. The snapshot archives answer a date with a redirect to the
+ * nearest earlier import, which the shared client follows.
  */
 import { PingetError } from '../../errors.js';
-import { httpRequest, redactUrl } from '../http-client.js';
+import { httpRequest, readBodyCapped, redactUrl } from '../http-client.js';
 import type { FetchBody } from '../types.js';
 import type { Attempts } from './types.js';
 
@@ -23,7 +23,6 @@ export interface PoliteOptions {
 }
 
 export const DEFAULT_MAX_PER_HOST = 3;
-const MAX_REDIRECTS = 5;
 const JSON_MAX_BYTES = 32 << 20;
 const JSON_CACHE_MAX = 10_000;
 
@@ -32,43 +31,30 @@ function header(v: string | string[] | undefined): string | undefined {
 }
 
 /**
- * GET with politeness, retries and redirects. Resolves to the body of a 2xx answer;
- * NOT_FOUND for 404/410, UNAVAILABLE for everything else that fails.
+ * GET with politeness and retries; redirects are followed by the shared client. Resolves to the body
+ * of a 2xx answer; NOT_FOUND for 404/410, UNAVAILABLE for everything else that fails.
  */
 export async function politeGet(url: string, opts: PoliteOptions): Promise<FetchBody> {
-  let current = url;
-  for (let hop = 0; ; hop++) {
-    const res = await httpRequest(current, {
-      signal: opts.signal,
-      timeoutMs: opts.timeoutMs,
-      retries: opts.retries,
-      maxPerHost: opts.maxPerHost ?? DEFAULT_MAX_PER_HOST,
-      baseDelayMs: opts.baseDelayMs,
-      headers: { 'user-agent': 'pinget' },
-    });
-    const where = redactUrl(current);
-    if (res.status >= 200 && res.status <= 299) {
-      const length = Number(header(res.headers['content-length']));
-      return { stream: res.body, size: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
-    }
-    // Drain the (small) error or redirect body so the connection is reused; destroying an unread
-    // undici body would raise an abort error on it.
-    res.body.on('error', () => {});
-    res.body.resume();
-    const location = header(res.headers.location);
-    if ([301, 302, 303, 307, 308].includes(res.status) && location) {
-      if (hop >= MAX_REDIRECTS) throw new PingetError('UNAVAILABLE', `${where}: more than ${MAX_REDIRECTS} redirects`);
-      const next = new URL(location, current);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-        throw new PingetError('UNAVAILABLE', `${where}: redirected to a ${next.protocol} URL; not followed`);
-      }
-      current = next.toString();
-      continue;
-    }
-    if (res.status === 404 || res.status === 410) throw new PingetError('NOT_FOUND', `${where}: HTTP ${res.status}`);
-    const tries = res.attempts > 1 ? ` after ${res.attempts} attempts` : '';
-    throw new PingetError('UNAVAILABLE', `${where}: HTTP ${res.status}${tries}`);
+  const res = await httpRequest(url, {
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs,
+    retries: opts.retries,
+    maxPerHost: opts.maxPerHost ?? DEFAULT_MAX_PER_HOST,
+    baseDelayMs: opts.baseDelayMs,
+    headers: { 'user-agent': 'pinget' },
+  });
+  const where = redactUrl(url);
+  if (res.status >= 200 && res.status <= 299) {
+    const length = Number(header(res.headers['content-length']));
+    return { stream: res.body, size: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
   }
+  // Drain the (small) error body so the connection is reused; destroying an unread undici body
+  // would raise an abort error on it.
+  res.body.on('error', () => {});
+  res.body.resume();
+  if (res.status === 404 || res.status === 410) throw new PingetError('NOT_FOUND', `${where}: HTTP ${res.status}`);
+  const tries = res.attempts > 1 ? ` after ${res.attempts} attempts` : '';
+  throw new PingetError('UNAVAILABLE', `${where}: HTTP ${res.status}${tries}`);
 }
 
 const jsonCache = new Map<string, Promise<unknown>>();
@@ -82,18 +68,13 @@ export function politeJson(url: string, opts: PoliteOptions): Promise<unknown> {
   if (hit) return hit;
   const p = (async () => {
     const body = await politeGet(url, opts);
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const c of body.stream) {
-      n += (c as Buffer).length;
-      if (n > JSON_MAX_BYTES) {
-        body.stream.destroy();
-        throw new PingetError('UNAVAILABLE', `${redactUrl(url)}: answer larger than ${JSON_MAX_BYTES >> 20} MiB; not the archive's API`);
-      }
-      chunks.push(c as Buffer);
-    }
+    const bytes = await readBodyCapped(
+      body.stream,
+      JSON_MAX_BYTES,
+      () => new PingetError('UNAVAILABLE', `${redactUrl(url)}: answer larger than ${JSON_MAX_BYTES >> 20} MiB; not the archive's API`),
+    );
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      return JSON.parse(bytes.toString('utf8')) as unknown;
     } catch (e) {
       throw new PingetError('UNAVAILABLE', `${redactUrl(url)}: the answer is not JSON (${(e as Error).message}); is the archive's base URL right?`);
     }
