@@ -87,6 +87,11 @@ export interface DistroAdapter {
    * undefined when it has no way to judge; throws INTEGRITY saying why when it judged and refused.
    */
   acceptMismatch?(path: string, file: string, headers: Record<string, string>): Promise<string | undefined>;
+  /**
+   * Optional: sets the package manager's manual/auto marks of the lockfile's packages from its `manual`
+   * header (see src/manual-marks.ts); does nothing when the lockfile has no such header.
+   */
+  applyMarks?(root: string, info: DistroInfo, packages: PackageRef[], headers: Record<string, string>): Promise<void>;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }

@@ -3,9 +3,14 @@
  * Removes what package managers leave that records when or how they ran (logs, caches, backup
  * copies of their databases), then clamps every mtime newer than SOURCE_DATE_EPOCH down to it —
  * the practice of reproducible image builds (BuildKit's rewrite-timestamp, Debian's SOURCE_DATE_EPOCH).
+ *
+ * It never touches what is not the root's own: mount points below the root (BuildKit and podman bind
+ * /etc/hosts, /etc/resolv.conf and the RUN --mount sources read-only into every build step) are skipped
+ * with everything under them, and so is a path the kernel refuses to change (EROFS, EPERM: a read-only
+ * or immutable file). Those are counted in the summary. Running it twice changes nothing the second time.
  */
-import { lstat, lutimes, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, lutimes, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { PingetError } from './errors.js';
 import type { Logger } from './ui/log.js';
 
@@ -52,51 +57,136 @@ export function epochFrom(headers: Record<string, string>, env: NodeJS.ProcessEn
   throw new PingetError('USAGE', '--normalize needs SOURCE_DATE_EPOCH or a lockfile with a snapshot header to clamp timestamps to');
 }
 
-async function removeVolatile(root: string, distro: string): Promise<string[]> {
+/** Errors that mean "this path is not ours to change": left alone and counted. */
+const HANDS_OFF = new Set(['EROFS', 'EPERM', 'EACCES', 'EBUSY']);
+
+const handsOff = (e: unknown) => HANDS_OFF.has((e as NodeJS.ErrnoException).code ?? '');
+
+/** Undoes the octal escapes (\040 for a space, \011, \012, \134) of /proc/self/mountinfo fields. */
+export function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Mount points strictly below `root` in mountinfo text (proc(5): the fifth field is the mount point). */
+export function mountPointsBelow(mountinfo: string, root: string): Set<string> {
+  const out = new Set<string>();
+  const prefix = root === '/' ? '/' : `${root}/`;
+  for (const line of mountinfo.split('\n')) {
+    const field = line.split(' ')[4];
+    if (!field) continue;
+    const mp = unescapeMountField(field);
+    if (mp !== root && mp.startsWith(prefix)) out.add(mp);
+  }
+  return out;
+}
+
+interface Walk {
+  root: string;
+  dev: number;
+  mounts: Set<string>;
+  /** Paths (relative to the root) left alone: mount points and what the kernel refused to change. */
+  untouched: string[];
+}
+
+function leave(w: Walk, p: string): void {
+  w.untouched.push(relative(w.root, p) || '.');
+}
+
+/** The mount point p is on or under, when it is below the root. */
+function mountOf(w: Walk, p: string): string | undefined {
+  for (let q = p; q.length > w.root.length; q = q.slice(0, Math.max(q.lastIndexOf('/'), 1))) if (w.mounts.has(q)) return q;
+  return undefined;
+}
+
+async function removeVolatile(w: Walk, distro: string): Promise<string[]> {
   const removed: string[] = [];
+  const remove = async (rel: string) => {
+    const p = join(w.root, rel);
+    const mount = mountOf(w, p);
+    if (mount) return leave(w, mount);
+    try {
+      await rm(p, { recursive: true, force: true });
+      removed.push(rel);
+    } catch (e) {
+      if (!handsOff(e)) throw e;
+      leave(w, p);
+    }
+  };
   for (const rel of [...VOLATILE.common, ...(VOLATILE[distro] ?? [])]) {
     if (rel.endsWith('/*')) {
-      const dir = join(root, rel.slice(0, -2));
-      const names = await readdir(dir).catch(() => [] as string[]);
+      const dir = rel.slice(0, -2);
+      const names = (await readdir(join(w.root, dir)).catch(() => [] as string[])).sort();
       for (const n of names) {
         if (n === 'partial' || n === 'lock') continue; // apt recreates these empty; keep the directory shape
-        await rm(join(dir, n), { recursive: true, force: true });
-        removed.push(`${rel.slice(0, -2)}/${n}`);
+        await remove(`${dir}/${n}`);
       }
-    } else if (await lstat(join(root, rel)).catch(() => undefined)) {
-      await rm(join(root, rel), { recursive: true, force: true });
-      removed.push(rel);
+    } else if (await lstat(join(w.root, rel)).catch(() => undefined)) {
+      await remove(rel);
     }
   }
   return removed;
 }
 
-/** Sets every mtime (and atime) newer than epoch to epoch, without following symlinks. */
-async function clampTree(dir: string, epoch: number, top: boolean): Promise<number> {
+/** Sets p's mtime (and atime) to epoch when newer, without following symlinks; true when it did. */
+async function clampOne(w: Walk, p: string, mtimeMs: number, epoch: number): Promise<boolean> {
+  if (mtimeMs / 1000 <= epoch) return false;
+  try {
+    await lutimes(p, epoch, epoch);
+    return true;
+  } catch (e) {
+    if (!handsOff(e)) throw e;
+    leave(w, p);
+    return false;
+  }
+}
+
+/** Clamps the tree under dir; mount points (by mountinfo, or a directory on another device) are skipped whole. */
+async function clampTree(w: Walk, dir: string, epoch: number): Promise<number> {
   let clamped = 0;
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
-    if (top && PSEUDO.has(e.name)) continue;
+    if (dir === '/' && PSEUDO.has(e.name)) continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) clamped += await clampTree(p, epoch, false);
-    const st = await lstat(p);
-    if (st.mtimeMs / 1000 > epoch) {
-      await lutimes(p, epoch, epoch);
-      clamped++;
+    if (w.mounts.has(p)) {
+      leave(w, p);
+      continue;
     }
+    const st = await lstat(p);
+    // Only directories are compared by device: overlayfs may report a lower layer's st_dev for plain files.
+    if (st.isDirectory()) {
+      if (st.dev !== w.dev) {
+        leave(w, p);
+        continue;
+      }
+      clamped += await clampTree(w, p, epoch);
+      // The walk below does not change p's mtime (utimes changes ctime only); re-read in case removal did.
+      if (await clampOne(w, p, (await lstat(p)).mtimeMs, epoch)) clamped++;
+    } else if (await clampOne(w, p, st.mtimeMs, epoch)) clamped++;
   }
   return clamped;
 }
 
-export async function normalizeRoot(root: string, distro: string, headers: Record<string, string>, log: Logger): Promise<{ epoch: number; removed: string[]; clamped: number }> {
+export interface NormalizeResult {
+  epoch: number;
+  removed: string[];
+  clamped: number;
+  /** Relative paths left as they were: mount points below the root, read-only or immutable files. */
+  untouched: string[];
+}
+
+export async function normalizeRoot(rootIn: string, distro: string, headers: Record<string, string>, log: Logger): Promise<NormalizeResult> {
   const epoch = epochFrom(headers);
-  const removed = await removeVolatile(root, distro);
-  let clamped = await clampTree(root, epoch, root === '/');
-  const st = await lstat(root);
-  if (st.mtimeMs / 1000 > epoch) {
-    await lutimes(root, epoch, epoch);
-    clamped++;
-  }
-  log.info(`normalized ${root}: removed ${removed.length} logs and caches, clamped ${clamped} mtimes to ${new Date(epoch * 1000).toISOString()}`);
-  return { epoch, removed, clamped };
+  const root = await realpath(rootIn);
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const w: Walk = { root, dev: (await lstat(root)).dev, mounts: mountPointsBelow(mountinfo, root), untouched: [] };
+  const removed = await removeVolatile(w, distro);
+  let clamped = await clampTree(w, root, epoch);
+  if (await clampOne(w, root, (await lstat(root)).mtimeMs, epoch)) clamped++;
+  const untouched = [...new Set(w.untouched)].sort();
+  log.info(
+    `normalized ${rootIn}: removed ${removed.length} logs and caches, clamped ${clamped} mtimes to ${new Date(epoch * 1000).toISOString()}` +
+      (untouched.length ? `; left ${untouched.length} mounted or read-only paths alone` : ''),
+  );
+  if (untouched.length) log.verbose(`left alone: ${untouched.join(', ')}`);
+  return { epoch, removed, clamped, untouched };
 }

@@ -18,6 +18,7 @@ import { KeyResolver } from './keys.js';
 import { aptCacheName, guessPoolPath } from './pool-path.js';
 import { checkIndex, parseRelease, readSignedRelease, type ReleaseFile } from './release.js';
 import { listPrefix, readSources, type SourceEntry } from './sources.js';
+import { manualHeader } from './manual-marks.js';
 
 const keyOf = (p: { name: string; version: string; arch: string }) => `${p.name}\0${p.version}\0${p.arch}`;
 
@@ -140,6 +141,7 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
   const sde = process.env.SOURCE_DATE_EPOCH;
   if (sde && /^\d+$/.test(sde)) headers.snapshot = isoSeconds(new Date(Number(sde) * 1000));
   else if (usedDates.length) headers.snapshot = isoSeconds(new Date(Math.max(...usedDates.map((d) => d.getTime()))));
+  Object.assign(headers, await manualHeader(root, packages, info.arch));
   const entries = [...new Map([...found.values()].map((e) => [e.path, e])).values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { entries, headers };
 }

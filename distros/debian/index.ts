@@ -7,6 +7,7 @@ import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../typ
 import { parseDpkgStatus } from './dpkg-status.js';
 import { generateDebian, readStatus } from './generate.js';
 import { installDebs } from './install.js';
+import { applyManualMarks } from './manual-marks.js';
 import { inspectDebPath } from './pool-path.js';
 import { debMirrors, readSources } from './sources.js';
 
@@ -70,4 +71,7 @@ export const debianAdapter: DistroAdapter = {
   },
 
   install: (files, root, _info, opts) => installDebs(files, root, opts),
+
+  // A fresh root's architecture is known only once dpkg has installed something into it.
+  applyMarks: async (root, info, packages, headers) => applyManualMarks(root, packages, headers, info.arch ?? (await nativeArch(root))),
 };

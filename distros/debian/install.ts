@@ -6,12 +6,18 @@
  * under <root>; maintainer scripts run chrooted into <root>, so packages with scripts need a root that can run
  * them (a real image root). No --force option is used: none is needed for script-less packages, and forcing
  * would hide real dependency problems.
+ *
+ * dpkg (1.21, bookworm) reads /etc/dpkg/dpkg.cfg{,.d/*} and ~/.dpkg.cfg of the host even with --root (checked:
+ * a host `path-exclude` drops files from the root), and logs to the host's /var/log/dpkg.log. So for a root
+ * other than '/', dpkg runs in a private mount namespace where the root's own etc/dpkg (or an empty directory)
+ * is bound over /etc/dpkg, with HOME pointing at an empty directory and `--log` into the root.
  */
 import { mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { getuid } from 'node:process';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { PingetError } from '../../src/errors.js';
-import { run, runChecked } from '../../src/exec.js';
+import { run } from '../../src/exec.js';
 import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../types.js';
 import { parseDpkgStatus } from './dpkg-status.js';
 import { readFile } from 'node:fs/promises';
@@ -32,13 +38,43 @@ export async function debControl(file: string, what: string): Promise<PackageRef
   return { name: f.package, version: f.version, arch: f.architecture };
 }
 
-/** Creates the bits of <root>/var/lib/dpkg that dpkg --root expects, when missing (a fresh, empty root). */
+/**
+ * Creates the bits of <root>/var/lib/dpkg that dpkg --root expects, when missing (a fresh, empty root), and
+ * var/log for its log. No `available` file: dpkg 1.21 does not need one and an apt-built root has none.
+ */
 export async function ensureDpkgAdmin(root: string): Promise<void> {
   const admin = join(root, 'var/lib/dpkg');
   for (const d of ['info', 'updates', 'triggers']) await mkdir(join(admin, d), { recursive: true });
-  for (const f of ['status', 'available']) {
-    if (!(await stat(join(admin, f)).catch(() => undefined))) await writeFile(join(admin, f), '');
+  await mkdir(join(root, 'var/log'), { recursive: true });
+  if (!(await stat(join(admin, 'status')).catch(() => undefined))) await writeFile(join(admin, 'status'), '');
+}
+
+/** dpkg's options for a root other than '/': its database and its log inside the root. */
+export function dpkgRootArgs(root: string): string[] {
+  return [`--root=${root}`, `--admindir=${join(root, 'var/lib/dpkg')}`, `--log=${join(root, 'var/log/dpkg.log')}`];
+}
+
+let privateMounts: Promise<boolean> | undefined;
+/** Can this process make a private mount namespace (root, with util-linux's unshare)? Asked once. */
+function canUnshare(): Promise<boolean> {
+  privateMounts ??= getuid?.() === 0 ? run('unshare', ['--mount', '--propagation', 'private', 'true']).then((r) => r.code === 0, () => false) : Promise.resolve(false);
+  return privateMounts;
+}
+
+/**
+ * The command that runs `dpkg ARGS` for root with the root's own configuration: in a private mount namespace
+ * with <root>/etc/dpkg (else `empty`) bound over /etc/dpkg. Without that privilege dpkg runs as it is and
+ * reads the host's configuration (said with --verbose).
+ */
+export async function dpkgCommand(root: string, args: string[], empty: string, log: InstallOptions['log']): Promise<[string, string[]]> {
+  if (!(await canUnshare())) {
+    log.verbose('cannot make a private mount namespace (not root?): dpkg reads the host\'s /etc/dpkg configuration');
+    return ['dpkg', args];
   }
+  const own = join(root, 'etc/dpkg');
+  const cfg = (await stat(own).catch(() => undefined))?.isDirectory() ? own : empty;
+  // sh's $0 is the config directory, "$@" dpkg's arguments: nothing is interpolated into the script.
+  return ['unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/dpkg && exec dpkg "$@"', cfg, ...args]];
 }
 
 export async function installDebs(files: LocalFile[], rootIn: string, opts: InstallOptions): Promise<InstallReport> {
@@ -66,13 +102,22 @@ export async function installDebs(files: LocalFile[], rootIn: string, opts: Inst
   if (!isHost) await ensureDpkgAdmin(root);
   const tmp = await mkdtemp(join(tmpdir(), 'pinget-dpkg-'));
   try {
-    for (const t of todo) await symlink(resolve(t.file), join(tmp, t.name));
-    const args = [...(isHost ? [] : [`--root=${root}`]), '--install', ...todo.map((t) => join(tmp, t.name))];
-    opts.log.verbose(`dpkg ${args.join(' ')}`);
-    await runChecked('dpkg', args, 'PACKAGE_MANAGER', {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    const debs = join(tmp, 'debs');
+    const empty = join(tmp, 'empty');
+    await mkdir(debs);
+    await mkdir(empty);
+    for (const t of todo) await symlink(resolve(t.file), join(debs, t.name));
+    const args = [...(isHost ? [] : dpkgRootArgs(root)), '--install', ...todo.map((t) => join(debs, t.name))];
+    const [cmd, argv] = isHost ? ['dpkg', args] : await dpkgCommand(root, args, empty, opts.log);
+    opts.log.verbose(`${cmd} ${argv.join(' ')}`);
+    const res = await run(cmd, argv, {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...(isHost ? {} : { HOME: empty }) },
       missingHint: 'dpkg is part of every Debian/Ubuntu system; is this one?',
     });
+    if (res.code !== 0) {
+      const lines = res.stderr.trim().split('\n');
+      throw new PingetError('PACKAGE_MANAGER', `dpkg --install failed (exit ${res.code}): ${lines.slice(-5).join('; ')}`, { details: lines.slice(-20) });
+    }
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

@@ -2,6 +2,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { dedupe, formatLockfile, makeLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { DEDUPE_BASE_HEADER, dedupeBaseValue } from '../dedupe-base.js';
+import { restrictManual } from '../manual-marks.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseDistro, loadLockfile } from './plan.js';
 
@@ -28,7 +30,10 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
     const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], log: ctx.log });
     const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
     const entries = dedupe(result.entries, bases);
-    const lock = makeLockfile(entries, result.headers);
+    const headers = restrictManual(result.headers, entries, (path) => adapter.inspect(path));
+    const base = await dedupeBaseValue(args.dedupe ?? []);
+    if (base) headers[DEDUPE_BASE_HEADER] = base;
+    const lock = makeLockfile(entries, headers);
     const text = formatLockfile(lock);
     if (args.output) {
       await writeFileAtomic(args.output, text);

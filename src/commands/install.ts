@@ -68,6 +68,7 @@ export const installCommand: CommandModule<object, Args> = {
         )
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];
+    await adapter.applyMarks?.(args.root, info, targets.flatMap((t) => (t.ref ? [t.ref] : [])), lock.headers);
     let normalized: Awaited<ReturnType<typeof normalizeRoot>> | undefined;
     if (args.normalize) normalized = await normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
 
