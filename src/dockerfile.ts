@@ -1,23 +1,39 @@
 /**
  * A Dockerfile that installs a lockfile reproducibly, after BuildKit's reproducible-image practice:
- * SOURCE_DATE_EPOCH from the lockfile's snapshot header, pinget and Node bind-mounted for one RUN
- * (nothing of them stays in the image), no apt lists or logs left behind (`install --normalize`).
- * Build with `docker buildx build --output type=image,rewrite-timestamp=true ...` so layer
- * timestamps are clamped too. Pure: the same inputs give the same bytes.
+ *  - every FROM pinned by digest (a tag only with allowTag, said loudly by the caller);
+ *  - a hermetic install: the `pinget-fetch` stage (the Node image, network on) runs `pinget download` into a
+ *    directory; the final stage installs from that directory alone (`file://` provider) with `RUN --network=none`;
+ *  - pinget and Node are bind-mounted for one RUN each, the install's cache is a tmpfs: nothing of them stays;
+ *  - SOURCE_DATE_EPOCH from the lockfile's snapshot header is the ARG default, and the header comment gives
+ *    the exact build commands for BuildKit (rewrite-timestamp) and podman/buildah (--timestamp).
+ * No `# syntax=` line: a floating docker/dockerfile:1 would be one more unpinned input, the frontend built
+ * into BuildKit knows RUN --mount and --network, and podman ignores the line. Pure: same inputs, same bytes.
  */
 import { basename } from './lockfile.js';
 import { PingetError } from './errors.js';
+
+/** The Node major of the current LTS line, for the suggested node image name. */
+export const NODE_LTS = 26;
 
 export interface DockerfileOptions {
   lockfile: string;
   headers: Record<string, string>;
   base?: string;
   nodeImage?: string;
+  /** Accept a base or node image named by tag alone (not reproducible; the caller warns). */
+  allowTag?: boolean;
   bundle: string;
+  /** Keep the fetch stage's pinget cache in a build cache mount between builds. */
   cacheMount: boolean;
+  /** `RUN --network=none` on the install step (BuildKit; podman >= 4.4 / buildah >= 1.29). */
+  networkNone?: boolean;
+  /** Provider templates for the fetch stage (default: the chain pinget picks there). */
+  fetchProviders?: string[];
+  /** sha256:... of the base lockfile the lockfile's dedupe-base header was checked against. */
+  baseLockfileDigest?: string;
 }
 
-/** The image a lockfile's distro header most likely came from. */
+/** The image a lockfile's distro header most likely came from (a tag: pin it by digest). */
 export function defaultBase(headers: Record<string, string>): string | undefined {
   const m = /^(\S+)\s+(\S+)?(?:\s+\(([^)]+)\))?/.exec(headers.distro ?? '');
   if (!m) return undefined;
@@ -36,37 +52,140 @@ export function defaultBase(headers: Record<string, string>): string | undefined
   }
 }
 
+/** The official Node image of the current LTS that fits the base's libc and release. */
+export function defaultNodeImage(headers: Record<string, string>, base: string | undefined): string {
+  const distro = headers.distro ?? '';
+  if (/^alpine\b/.test(distro) || /(^|\/)alpine[:@]/.test(base ?? '')) return `node:${NODE_LTS}-alpine`;
+  const codename = /^debian\s+\S+\s+\(([^)]+)\)/.exec(distro)?.[1];
+  return codename ? `node:${NODE_LTS}-${codename}-slim` : `node:${NODE_LTS}-slim`;
+}
+
 export function epochOf(headers: Record<string, string>): number | undefined {
   const t = headers.snapshot ? Date.parse(headers.snapshot) : NaN;
   return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
 }
 
-export function generateDockerfile(o: DockerfileOptions): string {
-  const base = o.base ?? defaultBase(o.headers);
-  if (!base) throw new PingetError('USAGE', `${o.lockfile}: no distro header to choose a base image from; pass --base IMAGE`);
-  const alpine = /^alpine\b/.test(base) || o.headers.distro?.startsWith('alpine');
-  const nodeImage = o.nodeImage ?? (alpine ? 'node:20-alpine' : 'node:20-bookworm-slim');
+/** `name[:tag]@sha256:<64 hex>`: pinned by digest. */
+export function isPinned(image: string): boolean {
+  return /^[^@\s]+@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+const howToPin = (image: string) =>
+  `pin it by digest: ${image}@sha256:<digest> (the digest is printed by \`docker buildx imagetools inspect ${image}\`, \`skopeo inspect --format '{{.Digest}}' docker://${image}\` or \`podman images --digests\`)`;
+
+/** The image to use for `what`, or a USAGE error when it is not pinned and tags are not allowed. */
+function pinnedImage(image: string | undefined, fallback: string | undefined, what: string, option: string, allowTag: boolean): string {
+  const chosen = image ?? fallback;
+  if (!chosen) throw new PingetError('USAGE', `no ${what} to build from; pass ${option} IMAGE@sha256:...`);
+  if (isPinned(chosen) || allowTag) return chosen;
+  if (!/^[^\s@]+(@sha256:[0-9a-f]{64})?$/.test(chosen)) throw new PingetError('USAGE', `${option} ${chosen}: not an image reference`);
+  const given = image ? `${option} ${chosen} is a tag` : `no ${option} given (the ${what} would be ${chosen})`;
+  throw new PingetError('USAGE', `${given}: a tag moves, so the build would not be reproducible; ${howToPin(chosen)}; or pass --allow-tag to accept the tag`);
+}
+
+/** Single-quotes a word for the shell of a RUN line. */
+function shq(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const DIR = '/usr/local/lib/pinget';
+const FILES = '/pinget/files';
+
+export interface GeneratedDockerfile {
+  text: string;
+  /** Images given by tag alone (accepted with allowTag): the caller warns about each. */
+  tags: string[];
+}
+
+export function generateDockerfile(o: DockerfileOptions): GeneratedDockerfile {
+  const allowTag = o.allowTag === true;
+  const defBase = defaultBase(o.headers);
+  if (!o.base && !defBase) throw new PingetError('USAGE', `${o.lockfile}: no distro header to choose a base image from; pass --base IMAGE@sha256:...`);
+  const base = pinnedImage(o.base, defBase, 'base image', '--base', allowTag);
+  const nodeImage = pinnedImage(o.nodeImage, defaultNodeImage(o.headers, base), 'Node image', '--node-image', allowTag);
+  const tags = [base, nodeImage].filter((i) => !isPinned(i));
   const epoch = epochOf(o.headers);
   const lockName = basename(o.lockfile);
-  const mounts = [
-    `--mount=type=bind,from=pinget-node,source=/usr/local/bin/node,target=/usr/local/bin/node`,
-    `--mount=type=bind,source=${o.bundle},target=/usr/local/lib/pinget/pinget.mjs`,
-    `--mount=type=bind,source=${o.lockfile},target=/usr/local/lib/pinget/${lockName}`,
+  const lockIn = `${DIR}/${lockName}`;
+  const sourceMounts = [`--mount=type=bind,source=${o.bundle},target=${DIR}/pinget.mjs`, `--mount=type=bind,source=${o.lockfile},target=${lockIn}`];
+  const fetchMounts = [...sourceMounts];
+  if (o.cacheMount) fetchMounts.push('--mount=type=cache,target=/var/cache/pinget,sharing=locked');
+  const providers = (o.fetchProviders ?? []).flatMap((p) => ['--provider', shq(p)]);
+  const installMounts = [
+    `--mount=type=bind,from=pinget-fetch,source=/usr/local/bin/node,target=${DIR}/node`,
+    `--mount=type=bind,from=pinget-fetch,source=${FILES},target=${DIR}/files`,
+    ...sourceMounts,
+    // pinget's cache and dpkg's staging dir live in /tmp for this RUN only.
+    '--mount=type=tmpfs,target=/tmp',
   ];
-  if (o.cacheMount) mounts.push('--mount=type=cache,target=/var/cache/pinget,sharing=locked');
+  const sde = epoch === undefined ? '<SOURCE_DATE_EPOCH>' : String(epoch);
+  const run = (flags: string[], cmd: string[]) => `RUN ${flags.join(' \\\n    ')} \\\n    ${cmd.join(' ')}`;
   const lines = [
-    '# syntax=docker/dockerfile:1',
-    `# Generated by \`pinget dockerfile generate\` from ${lockName}. Build it reproducibly with:`,
-    `#   docker buildx build --build-arg SOURCE_DATE_EPOCH --output type=image,name=IMAGE,rewrite-timestamp=true .`,
-    `# Pin the base by digest (FROM image@sha256:...) for a bit-for-bit rebuild.`,
+    `# Generated by \`pinget dockerfile generate\` from ${lockName}${o.baseLockfileDigest ? ` (deduped against the base lockfile ${o.baseLockfileDigest})` : ''}.`,
+    '# Every FROM is pinned by digest; pinget-fetch downloads the pinned packages (network on), the last stage',
+    '# installs them from that stage alone with no network; nothing of pinget or Node stays in the image.',
+    epoch === undefined
+      ? '# The lockfile has no snapshot header: pass SOURCE_DATE_EPOCH yourself. Build reproducibly with:'
+      : `# SOURCE_DATE_EPOCH=${epoch} is the lockfile's snapshot (${o.headers.snapshot}). Build reproducibly with:`,
+    `#   BuildKit:       docker buildx build --build-arg SOURCE_DATE_EPOCH=${sde} --output type=image,name=IMAGE,rewrite-timestamp=true .`,
+    `#   podman/buildah: podman build --timestamp ${sde} -t IMAGE .   (or: buildah build --timestamp ${sde} -t IMAGE .)`,
+    ...(o.networkNone === false ? ['# (Generated with --no-network-none: the install step is offline by its file:// provider alone.)'] : []),
     epoch === undefined ? 'ARG SOURCE_DATE_EPOCH' : `ARG SOURCE_DATE_EPOCH=${epoch}`,
-    `FROM ${nodeImage} AS pinget-node`,
+    '',
+    `FROM ${nodeImage} AS pinget-fetch`,
+    run(fetchMounts, ['node', `${DIR}/pinget.mjs`, 'download', ...(o.cacheMount ? ['--cache', '/var/cache/pinget'] : []), ...providers, '-o', FILES, lockIn]),
     '',
     `FROM ${base}`,
     'ARG SOURCE_DATE_EPOCH',
-    `RUN ${mounts.join(' \\\n    ')} \\`,
-    `    node /usr/local/lib/pinget/pinget.mjs install --normalize${o.cacheMount ? ' --cache /var/cache/pinget' : ''} /usr/local/lib/pinget/${lockName}`,
+    run([...(o.networkNone === false ? [] : ['--network=none']), ...installMounts], [
+      `${DIR}/node`,
+      `${DIR}/pinget.mjs`,
+      'install',
+      '--normalize',
+      '--cache',
+      '/tmp/pinget-cache',
+      '--provider',
+      shq(`file://${DIR}/files/{{.Name}}`),
+      lockIn,
+    ]),
     '',
   ];
-  return lines.join('\n');
+  return { text: lines.join('\n'), tags };
+}
+
+export interface HashDockerfileOptions {
+  base: string;
+  nodeImage: string;
+  bundle: string;
+  packages: string[];
+  /** The lockfile name to write, e.g. SHA256SUMS-amd64. */
+  lockName: string;
+}
+
+/**
+ * repro-get's `Dockerfile.generate-hash` (Debian/Ubuntu bases): installs PACKAGES with apt in the base and
+ * exports two lockfiles to the build output, the base's (`base.<lockName>`) and the packages' own, deduped
+ * against it (`<lockName>`, with the dedupe-base header that `--base-lockfile` checks).
+ */
+export function generateHashDockerfile(o: HashDockerfileOptions): string {
+  for (const p of o.packages) if (!/^[a-z0-9][a-z0-9+.:-]*(=[A-Za-z0-9.+~:-]+)?$/.test(p)) throw new PingetError('USAGE', `${p}: not a Debian package name`);
+  const pinget = `${DIR}/node ${DIR}/pinget.mjs`;
+  const pkgs = o.packages.join(' ');
+  return [
+    `# Generated by \`pinget dockerfile generate\`: writes ${o.lockName} (and base.${o.lockName}) for ${pkgs} on the base. Run:`,
+    `#   docker buildx build --output . -f Dockerfile.generate-hash .`,
+    `FROM ${o.nodeImage} AS pinget-node`,
+    '',
+    `FROM ${o.base} AS pinget-hash`,
+    `RUN --mount=type=bind,from=pinget-node,source=/usr/local/bin/node,target=${DIR}/node \\`,
+    `    --mount=type=bind,source=${o.bundle},target=${DIR}/pinget.mjs \\`,
+    `    set -eu; mkdir /pinget-out; apt-get update; \\`,
+    `    ${pinget} hash generate -o /pinget-out/base.${o.lockName}; \\`,
+    `    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${pkgs}; \\`,
+    `    ${pinget} hash generate --dedupe /pinget-out/base.${o.lockName} -o /pinget-out/${o.lockName}`,
+    '',
+    'FROM scratch',
+    `COPY --from=pinget-hash /pinget-out/ /`,
+    '',
+  ].join('\n');
 }

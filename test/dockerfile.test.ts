@@ -1,35 +1,128 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, REPO_ROOT } from './helpers/cli.js';
-import { defaultBase, generateDockerfile } from '../src/dockerfile.js';
+import { defaultBase, defaultNodeImage, generateDockerfile, NODE_LTS } from '../src/dockerfile.js';
+import { ociArch } from '../src/commands/dockerfile.js';
+import { sha256File } from '../src/verify/sha256.js';
 
 const LOCK = join('testdata', 'diff', 'debian-new.SHA256SUMS');
+const BASE = `debian:bookworm@sha256:${'a'.repeat(64)}`;
+const NODE = `node:${NODE_LTS}-bookworm-slim@sha256:${'b'.repeat(64)}`;
+const PINNED = ['--base', BASE, '--node-image', NODE];
+let tmp: string;
 
-test('dockerfile generate is deterministic and pins SOURCE_DATE_EPOCH from the snapshot header', async () => {
-  const a = await runCli(['dockerfile', 'generate', LOCK]);
-  const b = await runCli(['dockerfile', 'generate', LOCK]);
-  assert.equal(a.code, 0, a.stderr);
-  assert.equal(a.stdout, b.stdout);
-  // 2026-11-20T00:00:00Z
-  assert.match(a.stdout, /^ARG SOURCE_DATE_EPOCH=1795132800$/m);
-  assert.match(a.stdout, /^FROM debian:bookworm$/m);
-  assert.match(a.stdout, /install --normalize --cache \/var\/cache\/pinget \/usr\/local\/lib\/pinget\/debian-new\.SHA256SUMS$/m);
-  assert.match(a.stdout, /--mount=type=bind,source=testdata\/diff\/debian-new\.SHA256SUMS,target=/);
-  assert.doesNotMatch(a.stdout, /apt-get update/, 'no apt lists are fetched into the image');
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'pinget-dockerfile-'));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
 });
 
-test('base images follow the distro header; --base overrides; no header and no --base is a usage error', async () => {
+test('dockerfile generate: pinned FROMs, fetch stage then an offline install, SOURCE_DATE_EPOCH and build commands from the snapshot', async () => {
+  const a = await runCli(['dockerfile', 'generate', LOCK, ...PINNED]);
+  const b = await runCli(['dockerfile', 'generate', LOCK, ...PINNED]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.stdout, b.stdout);
+  const text = a.stdout;
+  // 2026-11-20T00:00:00Z
+  assert.match(text, /^ARG SOURCE_DATE_EPOCH=1795132800$/m);
+  assert.match(text, /^# +BuildKit: +docker buildx build --build-arg SOURCE_DATE_EPOCH=1795132800 --output type=image,name=IMAGE,rewrite-timestamp=true \.$/m);
+  assert.match(text, /^# +podman\/buildah: +podman build --timestamp 1795132800 -t IMAGE \./m);
+  assert.deepEqual(text.match(/^FROM .*$/gm), [`FROM ${NODE} AS pinget-fetch`, `FROM ${BASE}`]);
+  assert.doesNotMatch(text, /^# syntax=/m, 'no floating frontend image');
+  const [fetch, install] = text.split(/^FROM .*$/m).slice(1);
+  assert.match(fetch, /pinget\.mjs download --cache \/var\/cache\/pinget -o \/pinget\/files \/usr\/local\/lib\/pinget\/debian-new\.SHA256SUMS$/m);
+  assert.match(fetch, /--mount=type=bind,source=testdata\/diff\/debian-new\.SHA256SUMS,target=/);
+  assert.doesNotMatch(fetch, /--network=none/);
+  assert.match(install, /^RUN --network=none /m);
+  assert.match(install, /--mount=type=bind,from=pinget-fetch,source=\/pinget\/files,target=\/usr\/local\/lib\/pinget\/files/);
+  assert.match(install, /install --normalize --cache \/tmp\/pinget-cache --provider 'file:\/\/\/usr\/local\/lib\/pinget\/files\/\{\{\.Name\}\}' \/usr\/local\/lib\/pinget\/debian-new\.SHA256SUMS$/m);
+  assert.match(install, /--mount=type=tmpfs,target=\/tmp/);
+  assert.doesNotMatch(text, /apt-get update/, 'no apt lists are fetched into the image');
+
+  const offline = await runCli(['dockerfile', 'generate', LOCK, ...PINNED, '--no-network-none', '--fetch-provider', 'http://127.0.0.1:1/{{.Name}}']);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.match(offline.stdout, /^RUN --mount=type=bind,from=pinget-fetch/m);
+  assert.match(offline.stdout, /download --cache \/var\/cache\/pinget --provider 'http:\/\/127\.0\.0\.1:1\/\{\{\.Name\}\}' -o /);
+});
+
+test('a base or node image named by tag alone is refused (exit 2) unless --allow-tag, which warns', async () => {
+  const noBase = await runCli(['dockerfile', 'generate', LOCK, '--node-image', NODE]);
+  assert.equal(noBase.code, 2);
+  assert.match(noBase.stderr, /no --base given \(the base image would be debian:bookworm\): a tag moves.*debian:bookworm@sha256:<digest>.*--allow-tag/);
+  const tagBase = await runCli(['dockerfile', 'generate', LOCK, '--base', 'debian:bookworm', '--node-image', NODE]);
+  assert.equal(tagBase.code, 2);
+  assert.match(tagBase.stderr, /--base debian:bookworm is a tag/);
+  const noNode = await runCli(['dockerfile', 'generate', LOCK, '--base', BASE]);
+  assert.equal(noNode.code, 2);
+  assert.match(noNode.stderr, new RegExp(`no --node-image given \\(the Node image would be node:${NODE_LTS}-bookworm-slim\\)`));
+  assert.equal(noNode.stdout, '');
+  const allowed = await runCli(['dockerfile', 'generate', LOCK, '--allow-tag']);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.match(allowed.stdout, /^FROM debian:bookworm$/m);
+  assert.match(allowed.stdout, new RegExp(`^FROM node:${NODE_LTS}-bookworm-slim AS pinget-fetch$`, 'm'));
+  assert.equal(allowed.stderr.match(/warning: .* is named by tag alone/g)?.length, 2);
+});
+
+test('base and node images follow the distro header; no header and no --base is a usage error', async () => {
   assert.equal(defaultBase({ distro: 'ubuntu 24.04 (noble) amd64' }), 'ubuntu:noble');
   assert.equal(defaultBase({ distro: 'fedora 40 x86_64' }), 'fedora:40');
   assert.equal(defaultBase({ distro: 'alpine 3.20.3 x86_64' }), 'alpine:3.20.3');
   assert.equal(defaultBase({ distro: 'arch rolling x86_64' }), 'archlinux:base');
-  const alpine = generateDockerfile({ lockfile: 'S', headers: { distro: 'alpine 3.20.3 x86_64' }, bundle: 'pinget.mjs', cacheMount: false });
-  assert.match(alpine, /^FROM node:20-alpine AS pinget-node$/m);
-  assert.match(alpine, /^ARG SOURCE_DATE_EPOCH$/m);
-  const res = await runCli(['dockerfile', 'generate', LOCK, '--base', 'debian@sha256:' + 'a'.repeat(64)]);
-  assert.match(res.stdout, /^FROM debian@sha256:a{64}$/m);
-  const none = await runCli(['dockerfile', 'generate', join(REPO_ROOT, 'testdata', 'lockfiles', 'no-headers.SHA256SUMS')]);
+  assert.equal(defaultNodeImage({ distro: 'alpine 3.20.3 x86_64' }, undefined), `node:${NODE_LTS}-alpine`);
+  assert.equal(defaultNodeImage({ distro: 'debian 13 (trixie) amd64' }, undefined), `node:${NODE_LTS}-trixie-slim`);
+  assert.equal(defaultNodeImage({ distro: 'fedora 40 x86_64' }, undefined), `node:${NODE_LTS}-slim`);
+  const alpine = generateDockerfile({ lockfile: 'S', headers: { distro: 'alpine 3.20.3 x86_64' }, bundle: 'pinget.mjs', cacheMount: false, allowTag: true });
+  assert.match(alpine.text, new RegExp(`^FROM node:${NODE_LTS}-alpine AS pinget-fetch$`, 'm'));
+  assert.match(alpine.text, /^ARG SOURCE_DATE_EPOCH$/m);
+  assert.deepEqual(alpine.tags, ['alpine:3.20.3', `node:${NODE_LTS}-alpine`]);
+  const none = await runCli(['dockerfile', 'generate', join(REPO_ROOT, 'testdata', 'lockfiles', 'no-headers.SHA256SUMS'), '--node-image', NODE]);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /no distro header to choose a base image from; pass --base IMAGE/);
+  assert.match(none.stderr, /no distro header to choose a base image from; pass --base IMAGE@sha256:/);
+});
+
+test('--base-lockfile checks the dedupe-base header: the digest of the base lockfile it was deduped against', async () => {
+  const baseLock = join(tmp, 'base.SHA256SUMS');
+  await writeFile(baseLock, '# pinget lockfile v1\n');
+  const digest = `sha256:${await sha256File(baseLock)}`;
+  const app = join(tmp, 'app.SHA256SUMS');
+  const body = (await readFile(join(REPO_ROOT, LOCK), 'utf8')).replace('# pinget lockfile v1\n', '');
+  await writeFile(app, `# pinget lockfile v1\n# dedupe-base: ${digest}\n${body}`);
+  const ok = await runCli(['dockerfile', 'generate', app, ...PINNED, '--base-lockfile', baseLock]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, new RegExp(`deduped against the base lockfile ${digest}`));
+  const other = join(tmp, 'other.SHA256SUMS');
+  await writeFile(other, '# pinget lockfile v1\n# distro: debian 12 (bookworm) amd64\n');
+  const bad = await runCli(['dockerfile', 'generate', app, ...PINNED, '--base-lockfile', other]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /was deduped against sha256:[0-9a-f]{64}, not against .*other\.SHA256SUMS/);
+  const noHeader = await runCli(['dockerfile', 'generate', LOCK, ...PINNED, '--base-lockfile', baseLock]);
+  assert.equal(noHeader.code, 2);
+  assert.match(noHeader.stderr, /no dedupe-base header/);
+});
+
+test("repro-get's form: dockerfile generate DIR BASEIMAGE [PACKAGES...] writes DIR/Dockerfile (and Dockerfile.generate-hash)", async () => {
+  const dir = join(tmp, 'ctx');
+  await mkdir(dir);
+  const lockName = `SHA256SUMS-${ociArch()}`;
+  await copyFile(join(REPO_ROOT, LOCK), join(dir, lockName));
+  const res = await runCli(['dockerfile', 'generate', dir, BASE, '--node-image', NODE]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(res.stdout, '');
+  const text = await readFile(join(dir, 'Dockerfile'), 'utf8');
+  assert.match(text, new RegExp(`^FROM ${BASE.replace(/[.]/g, '\\.')}$`, 'm'));
+  assert.match(text, new RegExp(`--mount=type=bind,source=${lockName},target=/usr/local/lib/pinget/${lockName}`));
+  const withPkgs = await runCli(['dockerfile', 'generate', dir, BASE, 'hello', 'gcc', '--node-image', NODE]);
+  assert.equal(withPkgs.code, 0, withPkgs.stderr);
+  const hash = await readFile(join(dir, 'Dockerfile.generate-hash'), 'utf8');
+  assert.match(hash, /apt-get install -y --no-install-recommends hello gcc;/);
+  assert.match(hash, new RegExp(`hash generate --dedupe /pinget-out/base\\.${lockName} -o /pinget-out/${lockName}$`, 'm'));
+  const twice = await runCli(['dockerfile', 'generate', dir, BASE, '--base', BASE, '--node-image', NODE]);
+  assert.equal(twice.code, 2);
+  const notDir = await runCli(['dockerfile', 'generate', LOCK, BASE, 'hello', '--node-image', NODE]);
+  assert.equal(notDir.code, 2);
+  assert.match(notDir.stderr, /PACKAGES need the repro-get form/);
 });

@@ -1,41 +1,104 @@
-/** `pinget dockerfile generate`: a Dockerfile that installs a lockfile reproducibly. */
+/**
+ * `pinget dockerfile generate`: a Dockerfile that installs a lockfile reproducibly. Two forms:
+ *   generate [LOCKFILE] [--base IMAGE@sha256:...]       prints (or -o writes) the Dockerfile
+ *   generate DIR BASEIMAGE [PACKAGES...]                repro-get's form: writes DIR/Dockerfile for
+ *       DIR/SHA256SUMS-<arch>, and with PACKAGES also DIR/Dockerfile.generate-hash that makes that lockfile.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { generateDockerfile } from '../dockerfile.js';
+import { checkDedupeBase } from '../dedupe-base.js';
+import { defaultNodeImage, generateDockerfile, generateHashDockerfile } from '../dockerfile.js';
+import { PingetError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import { createLogger } from '../ui/log.js';
 import { loadLockfile } from './plan.js';
 
 interface Args {
-  lockfile: string;
+  lockfile?: string;
+  image?: string;
+  packages?: string[];
   base?: string;
   'node-image'?: string;
+  'allow-tag': boolean;
+  'base-lockfile'?: string;
   bundle: string;
   'cache-mount': boolean;
+  'network-none': boolean;
+  'fetch-provider'?: string[];
   output?: string;
+  quiet?: boolean;
+}
+
+/** repro-get names lockfiles by the OCI architecture: SHA256SUMS-amd64, SHA256SUMS-arm64. */
+export function ociArch(arch: string = process.arch): string {
+  return ({ x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
 }
 
 const generate: CommandModule<object, Args> = {
-  command: 'generate [lockfile]',
+  command: 'generate [lockfile] [image] [packages..]',
   describe: 'print a Dockerfile that installs LOCKFILE (default SHA256SUMS) with pinget, reproducibly',
   builder: (y: Argv) =>
     y
-      .positional('lockfile', { type: 'string', default: 'SHA256SUMS', describe: 'lockfile, relative to the build context' })
-      .option('base', { type: 'string', describe: "base image (default: from the lockfile's distro header; pin it by digest)" })
-      .option('node-image', { type: 'string', describe: 'image to borrow the node binary from during the build' })
+      .positional('lockfile', { type: 'string', describe: "lockfile, relative to the build context (default SHA256SUMS); or repro-get's DIR" })
+      .positional('image', { type: 'string', describe: "repro-get's BASEIMAGE (same as --base)" })
+      .positional('packages', { type: 'string', array: true, describe: "repro-get's PACKAGES: also write DIR/Dockerfile.generate-hash that makes the lockfile" })
+      .option('base', { type: 'string', describe: 'base image, pinned: IMAGE@sha256:... (default: named from the lockfile\'s distro header, which needs --allow-tag)' })
+      .option('node-image', { type: 'string', describe: 'image with /usr/local/bin/node for the build steps, pinned: IMAGE@sha256:...' })
+      .option('allow-tag', { type: 'boolean', default: false, describe: 'accept images named by tag alone (not reproducible: a warning each)' })
+      .option('base-lockfile', { type: 'string', describe: "check that LOCKFILE was made with `hash generate --dedupe FILE` (its dedupe-base header)" })
       .option('bundle', { type: 'string', default: 'pinget.mjs', describe: 'the single-file pinget (npm run bundle), relative to the build context' })
-      .option('cache-mount', { type: 'boolean', default: true, describe: "keep pinget's cache in a BuildKit cache mount between builds" })
+      .option('cache-mount', { type: 'boolean', default: true, describe: "keep the fetch stage's pinget cache in a build cache mount between builds" })
+      .option('network-none', { type: 'boolean', default: true, describe: 'RUN --network=none on the install step (podman < 4.4 rejects it: --no-network-none)' })
+      .option('fetch-provider', { type: 'string', array: true, describe: 'provider template for the fetch stage (default: the chain pinget picks there); repeatable' })
       .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout' }) as unknown as Argv<Args>,
   handler: async (args) => {
-    const lock = await loadLockfile(args.lockfile);
-    const text = generateDockerfile({
-      lockfile: args.lockfile,
-      headers: lock.headers,
-      base: args.base,
+    const log = createLogger({ quiet: args.quiet });
+    let lockfile = args.lockfile ?? 'SHA256SUMS';
+    let lockPath = lockfile;
+    let output = args.output;
+    let base = args.base;
+    let dir: string | undefined;
+    if (args.image !== undefined) {
+      if (base !== undefined) throw new PingetError('USAGE', `the base image is given twice: ${args.image} and --base ${base}`);
+      base = args.image;
+    }
+    if ((await stat(lockfile).catch(() => undefined))?.isDirectory()) {
+      if (base === undefined) throw new PingetError('USAGE', `${lockfile} is a directory: the repro-get form is \`dockerfile generate DIR BASEIMAGE [PACKAGES...]\``);
+      dir = lockfile;
+      lockfile = `SHA256SUMS-${ociArch()}`;
+      lockPath = join(dir, lockfile);
+      output ??= join(dir, 'Dockerfile');
+    } else if (args.packages?.length) {
+      throw new PingetError('USAGE', `PACKAGES need the repro-get form \`dockerfile generate DIR BASEIMAGE PACKAGES...\` (${lockfile} is not a directory)`);
+    }
+
+    const haveLock = !!(await stat(lockPath).catch(() => undefined));
+    const headers = haveLock || !args.packages?.length ? (await loadLockfile(lockPath)).headers : {};
+    const baseLockfileDigest = args['base-lockfile'] ? await checkDedupeBase(lockPath, headers, args['base-lockfile']) : undefined;
+    const { text, tags } = generateDockerfile({
+      lockfile,
+      headers,
+      base,
       nodeImage: args['node-image'],
+      allowTag: args['allow-tag'],
       bundle: args.bundle,
       cacheMount: args['cache-mount'],
+      networkNone: args['network-none'],
+      fetchProviders: args['fetch-provider'],
+      baseLockfileDigest,
     });
-    if (args.output) await writeFileAtomic(args.output, text);
-    else process.stdout.write(text);
+    for (const t of tags) log.warn(`${t} is named by tag alone (--allow-tag): the image it names can change, and the build with it`);
+    if (dir && args.packages?.length) {
+      const hashFile = join(dir, 'Dockerfile.generate-hash');
+      const nodeImage = args['node-image'] ?? defaultNodeImage(headers, base);
+      await writeFileAtomic(hashFile, generateHashDockerfile({ base: base!, nodeImage, bundle: args.bundle, packages: args.packages, lockName: lockfile }));
+      log.info(`wrote ${hashFile}: \`docker buildx build --output ${dir} -f ${hashFile} ${dir}\` makes ${lockPath}`);
+    }
+    if (output) {
+      await writeFileAtomic(output, text);
+      if (dir) log.info(`wrote ${output}`);
+    } else process.stdout.write(text);
   },
 };
 
