@@ -34,19 +34,21 @@ test('dockerfile generate: pinned FROMs, fetch stage then an offline install, SO
   assert.deepEqual(text.match(/^FROM .*$/gm), [`FROM ${NODE} AS pinget-fetch`, `FROM ${BASE}`]);
   assert.doesNotMatch(text, /^# syntax=/m, 'no floating frontend image');
   const [fetch, install] = text.split(/^FROM .*$/m).slice(1);
-  assert.match(fetch, /pinget\.mjs download --cache \/var\/cache\/pinget -o \/pinget\/files \/usr\/local\/lib\/pinget\/debian-new\.SHA256SUMS$/m);
-  assert.match(fetch, /--mount=type=bind,source=testdata\/diff\/debian-new\.SHA256SUMS,target=/);
+  assert.match(fetch, /^COPY testdata\/diff\/debian-new\.SHA256SUMS \/pinget\/debian-new\.SHA256SUMS$/m);
+  assert.match(fetch, /^COPY pinget\.mjs \/pinget\/pinget\.mjs$/m);
+  assert.match(fetch, /--mount=type=cache,target=\/var\/cache\/pinget,sharing=locked/);
+  assert.match(fetch, /pinget\.mjs download \/pinget\/debian-new\.SHA256SUMS --cache \/var\/cache\/pinget -o \/pinget\/files$/m);
   assert.doesNotMatch(fetch, /--network=none/);
   assert.match(install, /^RUN --network=none /m);
-  assert.match(install, /--mount=type=bind,from=pinget-fetch,source=\/pinget\/files,target=\/usr\/local\/lib\/pinget\/files/);
-  assert.match(install, /install --normalize --cache \/tmp\/pinget-cache --provider 'file:\/\/\/usr\/local\/lib\/pinget\/files\/\{\{\.Name\}\}' \/usr\/local\/lib\/pinget\/debian-new\.SHA256SUMS$/m);
+  assert.match(install, /--mount=type=bind,from=pinget-fetch,source=\/pinget,target=\/pinget \\$/m);
+  assert.match(install, /^ +\/pinget\/node \/pinget\/pinget\.mjs install \/pinget\/debian-new\.SHA256SUMS --normalize --cache \/tmp\/pinget-cache --provider 'file:\/\/\/pinget\/files\/\{\{\.Name\}\}'$/m);
   assert.match(install, /--mount=type=tmpfs,target=\/tmp/);
   assert.doesNotMatch(text, /apt-get update/, 'no apt lists are fetched into the image');
 
   const offline = await runCli(['dockerfile', 'generate', LOCK, ...PINNED, '--no-network-none', '--fetch-provider', 'http://127.0.0.1:1/{{.Name}}']);
   assert.equal(offline.code, 0, offline.stderr);
   assert.match(offline.stdout, /^RUN --mount=type=bind,from=pinget-fetch/m);
-  assert.match(offline.stdout, /download --cache \/var\/cache\/pinget --provider 'http:\/\/127\.0\.0\.1:1\/\{\{\.Name\}\}' -o /);
+  assert.match(offline.stdout, /download \S+ --cache \/var\/cache\/pinget -o \/pinget\/files --provider 'http:\/\/127\.0\.0\.1:1\/\{\{\.Name\}\}'$/m);
 });
 
 test('a base or node image named by tag alone is refused (exit 2) unless --allow-tag, which warns', async () => {
@@ -114,7 +116,7 @@ test("repro-get's form: dockerfile generate DIR BASEIMAGE [PACKAGES...] writes D
   assert.equal(res.stdout, '');
   const text = await readFile(join(dir, 'Dockerfile'), 'utf8');
   assert.match(text, new RegExp(`^FROM ${BASE.replace(/[.]/g, '\\.')}$`, 'm'));
-  assert.match(text, new RegExp(`--mount=type=bind,source=${lockName},target=/usr/local/lib/pinget/${lockName}`));
+  assert.match(text, new RegExp(`^COPY ${lockName} /pinget/${lockName}$`, 'm'));
   const withPkgs = await runCli(['dockerfile', 'generate', dir, BASE, 'hello', 'gcc', '--node-image', NODE]);
   assert.equal(withPkgs.code, 0, withPkgs.stderr);
   const hash = await readFile(join(dir, 'Dockerfile.generate-hash'), 'utf8');
