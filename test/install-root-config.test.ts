@@ -15,6 +15,7 @@ import { buildAptRepo, hostArch, makeAptRoot, type AptRepo, type AptRoot } from 
 import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { run } from '../src/exec.js';
 import { parseLockfile } from '../src/lockfile.js';
+import { rootMacroPath } from '../distros/fedora/install.js';
 
 let repo: AptRepo;
 let source: AptRoot;
@@ -117,4 +118,12 @@ test('--dedupe keeps only the lockfile\'s own packages in `manual` and records t
   assert.equal(app.headers.manual, 'pinget-extra');
   const digest = (await run('sha256sum', [base])).stdout.split(' ')[0];
   assert.equal(app.headers['dedupe-base'], `sha256:${digest}`);
+});
+
+test("rpm's macro path for a root: rpm's own files, the root's /etc/rpm, no ~/.rpmmacros", () => {
+  const host = '/usr/lib/rpm/macros:/usr/lib/rpm/macros.d/macros.*:/etc/rpm/macros.*:/etc/rpm/macros:/etc/rpm/%{_target}/macros:~/.rpmmacros';
+  assert.equal(
+    rootMacroPath(host, '/srv/root'),
+    '/usr/lib/rpm/macros:/usr/lib/rpm/macros.d/macros.*:/srv/root/etc/rpm/macros.*:/srv/root/etc/rpm/macros:/srv/root/etc/rpm/%{_target}/macros',
+  );
 });

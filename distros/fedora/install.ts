@@ -2,10 +2,14 @@
  * Hands verified rpms to rpm in one transaction: header signatures first (`rpmkeys --checksig` against the
  * keys imported into the root's rpm database), then `rpm -U`. Packages already installed at the same
  * version-release and arch are skipped.
+ *
+ * rpm reads its macro files from the host even with --root (`rpm --showrc`: Macro path), so a host's
+ * /etc/rpm/macros.* (%_excludedocs, %_install_langs, %_netsharedpath) would shape the root's tree. For a root
+ * other than '/' the macro path is rpm's own files (/usr/lib/rpm) plus the root's etc/rpm, without ~/.rpmmacros.
  */
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { run, runChecked } from '../../src/exec.js';
 import { basename } from '../../src/lockfile.js';
@@ -23,9 +27,26 @@ export function failedChecksigLines(output: string): string[] {
     .filter((l) => /NOT OK|NOKEY|BAD/.test(l));
 }
 
-async function checkSignatures(root: string, db: RpmDbLocation, files: string[]): Promise<void> {
+/** rpm's macro path with /etc/rpm/ read from the root and ~/.rpmmacros left out. */
+export function rootMacroPath(hostPath: string, root: string): string {
+  return hostPath
+    .split(':')
+    .filter((p) => p && !p.startsWith('~'))
+    .map((p) => (p.startsWith('/etc/rpm/') ? join(root, p) : p))
+    .join(':');
+}
+
+/** `--macros PATH` for a root other than '/', from this rpm's own macro path. */
+async function macroArgs(root: string): Promise<string[]> {
+  if (resolve(root) === '/') return [];
+  const res = await run('rpm', ['--showrc'], { missingHint: MISSING_RPM_HINT });
+  const hostPath = /^Macro path: (.*)$/m.exec(res.stdout)?.[1];
+  return hostPath ? ['--macros', rootMacroPath(hostPath, resolve(root))] : [];
+}
+
+async function checkSignatures(root: string, db: RpmDbLocation, files: string[], macros: string[]): Promise<void> {
   // _pkgverify_level signature: an rpm without a signature fails too, not only one with a bad or unknown key.
-  const res = await run('rpmkeys', [...rpmDbArgs(root, db), '--define', '_pkgverify_level signature', '--checksig', ...files], {
+  const res = await run('rpmkeys', [...macros, ...rpmDbArgs(root, db), '--define', '_pkgverify_level signature', '--checksig', ...files], {
     missingHint: MISSING_RPM_HINT,
   });
   if (res.code !== 0) {
@@ -63,9 +84,10 @@ export async function installRpms(files: LocalFile[], root: string, opts: Instal
       await symlink(f.file, link);
       links.push(link);
     }
+    const macros = await macroArgs(root);
     if (opts.allowUnsigned) opts.log.warn('--allow-unsigned: NOT checking the rpm header signatures');
-    else await checkSignatures(root, db, links);
-    const args = [...rpmDbArgs(root, db), '-U', '--oldpackage', ...(opts.reinstall ? ['--replacepkgs'] : [])];
+    else await checkSignatures(root, db, links, macros);
+    const args = [...macros, ...rpmDbArgs(root, db), '-U', '--oldpackage', ...(opts.reinstall ? ['--replacepkgs'] : [])];
     if (opts.allowUnsigned) args.push('--nosignature');
     await runChecked('rpm', [...args, ...links], 'PACKAGE_MANAGER', { missingHint: MISSING_RPM_HINT });
   } finally {
