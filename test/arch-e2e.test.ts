@@ -96,6 +96,7 @@ describe('arch: pacman repository -> hash generate -> install', () => {
     assert.equal(gen.code, 0, gen.stderr);
     assert.match(gen.stdout, /^# distro: arch rolling x86_64$/m);
     assert.match(gen.stdout, /^# snapshot: 2023-11-14T22:13:20Z$/m);
+    assert.match(gen.stdout, /^# manual: alpha gamma$/m, 'beta came in as a dependency');
     const lines = gen.stdout.split('\n').filter((l) => /^[0-9a-f]{64}  /.test(l));
     assert.deepEqual(lines, expectedEntries().map((e) => `${e.sha256}  ${e.path}`));
     const lockfile = join(work, 'SHA256SUMS-x86_64');
@@ -107,6 +108,7 @@ describe('arch: pacman repository -> hash generate -> install', () => {
     const inst = await runCli(['install', lockfile, '--root', rootB, '--cache', cache, '--provider', `${server.url}/{{.Name}}`, '--provider', `arch-archive+${server.url}`]);
     assert.equal(inst.code, 0, inst.stderr);
     assert.deepEqual(await queryInstalled(rootB), await queryInstalled(rootA));
+    assert.equal(await pacman(rootB, ['-Qdq']), await pacman(rootA, ['-Qdq']), 'the install reasons are restored');
     assert.equal(readFileSync(join(rootB, 'usr/share/pinget-test/beta'), 'utf8'), 'beta 2:0.5-3\n');
     // gamma came from the archive's packages/ tree
     assert.ok(server.requests.includes(`packages/g/gamma/${pkgFilename(gamma1)}`), server.requests.join(' '));

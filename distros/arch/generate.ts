@@ -9,6 +9,7 @@ import type { PacmanPackage } from './desc.js';
 import { listCache, loadPacmanRoot, readLocalDb, readSyncDbs, type PacmanRoot } from './pacman-root.js';
 import { planPackages, type PlannedPackage } from './plan.js';
 import { loadPacmanKeyring, verifyDetachedSig, type Keyring } from './signatures.js';
+import { explicitHeader } from './manual-marks.js';
 
 const HOST_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7h', ia32: 'i686', riscv64: 'riscv64' };
 
@@ -108,5 +109,6 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
   const headers: Record<string, string> = { distro: `${info.osId || 'arch'} ${info.versionId ?? 'rolling'} ${arch}` };
   const snapshot = snapshotOf(env, repos);
   if (snapshot) headers.snapshot = snapshot;
+  Object.assign(headers, await explicitHeader(pr, plan.planned.map((p) => p.pkg)));
   return { entries, headers };
 }

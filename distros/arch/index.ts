@@ -3,6 +3,7 @@ import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo } from '../types.js';
 import { generateArch, systemArch } from './generate.js';
 import { installArch } from './install.js';
+import { applyArchMarks } from './manual-marks.js';
 import { mirrorProviders } from './mirrors.js';
 import { loadPacmanRoot, readLocalDb } from './pacman-root.js';
 import { inspectArchPath } from './paths.js';
@@ -42,4 +43,6 @@ export const archAdapter: DistroAdapter = {
   },
 
   install: installArch,
+
+  applyMarks: (root, _info, packages, headers) => applyArchMarks(root, packages, headers),
 };
