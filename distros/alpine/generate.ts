@@ -19,6 +19,7 @@ import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
 import { apkPath } from './paths.js';
 import { cacheIndexName, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
 import { loadApkKeys } from './signature.js';
+import { worldHeader } from './manual-marks.js';
 
 export const INSTALLED_DB = 'lib/apk/db/installed';
 export const CACHE_DIRS = ['etc/apk/cache', 'var/cache/apk'];
@@ -218,5 +219,6 @@ export async function generateAlpine(
   const snapshot = snapshotOf(io.env ?? process.env, indexes.map((i) => i?.date));
   if (snapshot) headers.snapshot = snapshot;
   if (identities.size > 0) headers[IDENTITY_HEADER] = formatIdentityHeader(identities);
+  Object.assign(headers, await worldHeader(root, located.map((l) => l.record.name)));
   return { entries, headers };
 }

@@ -4,6 +4,7 @@ import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../typ
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import { CACHE_DIRS, generateAlpine, readApkArch, readInstalled, readRepositories } from './generate.js';
 import { installApks } from './install.js';
+import { applyWorldMarks } from './manual-marks.js';
 import { inspectApkPath } from './paths.js';
 import { isLocalRepository } from './repositories.js';
 import { acceptResigned } from './resign.js';
@@ -67,4 +68,6 @@ export const alpineAdapter: DistroAdapter = {
   async install(files, root, info, opts) {
     return installApks(files, root, await installedRefs(root, info), opts);
   },
+
+  applyMarks: (root, _info, packages, headers) => applyWorldMarks(root, packages.map((p) => p.name), headers),
 };
