@@ -10,7 +10,7 @@
  * - free space under spoolDir is checked before a body of known length.
  * The caller hashes what it reads, so a resumed body that differs from the first shows as a mismatch.
  */
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { PingetError, reasonOf } from '../errors.js';
 import { ensureFreeSpace } from './disk-space.js';
 import { hostDown, hostTimedOut } from './host-health.js';
@@ -142,16 +142,19 @@ class DownloadBody extends Readable {
     this.inner = body;
     this.samples = [{ t: Date.now(), bytes: this.received }];
     body.on('data', (c: Buffer) => this.onChunk(c));
-    body.on('end', () => this.onEnd());
-    body.on('error', (e) => this.onInnerError(e));
+    // finished() also reports a body that failed before this listened (while free space was checked).
+    body.on('error', () => {});
+    finished(body, { writable: false }, (e) => {
+      if (this.inner !== body) return;
+      if (e) this.onInnerError(e);
+      else this.onEnd();
+    });
     if (this.innerPaused) body.pause();
   }
 
   private detach(): void {
     const body = this.inner;
     body.removeAllListeners('data');
-    body.removeAllListeners('end');
-    body.on('error', () => {});
     body.destroy();
   }
 
