@@ -70,16 +70,16 @@ async function download(f: Fixture, providers: string[], extra: string[], boundM
   return { ...res, ms };
 }
 
-test('connections closed under backpressure: 24 files of 4 MiB through 4 jobs, never a crash, all verified', async (t) => {
-  // undici 7 died here with an uncatchable `assert(!this.paused)` (nodejs/undici#5360) in most runs.
-  const f = await fixture(t, 8, 4 << 20);
+test('connections closed under backpressure: 4 runs of 12 files of 8 MiB through 4 jobs, never a crash, all verified', async (t) => {
+  // undici 7.30 died here with an uncatchable `assert(!this.paused)` (nodejs/undici#5360) in 3 of 4 tries.
+  const f = await fixture(t, 12, 8 << 20);
   const s = await hostile(t, f, 'close-under-backpressure');
-  for (let run = 0; run < 3; run++) {
+  for (let run = 0; run < 4; run++) {
     await rm(f.cache, { recursive: true, force: true });
     await rm(f.out, { recursive: true, force: true });
     const res = await download(f, [s.url], ['--jobs', '4'], 60_000);
     assert.equal(res.code, 0, res.stderr);
-    assert.equal((await walk(f.out)).length, 8);
+    assert.equal((await walk(f.out)).length, 12);
     await assertNothingUnverified(f);
   }
 });
