@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { REPO_ROOT, runCli, type CliResult } from './helpers/cli.js';
 import { startHostileServer, type HostileMode, type HostileServer } from './helpers/hostile-server.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 import { parseSize } from '../src/size.js';
+import { run } from '../src/exec.js';
 
 interface Fixture {
   dir: string;
@@ -222,4 +223,18 @@ test('--max-size reads K/M/G/T and KiB/MiB/GiB/TiB; a bad size is exit 2', async
   const res = await runCli(['download', f.lock, '--max-size', 'lots', '--provider', 'http://127.0.0.1:9/{{.Name}}']);
   assert.equal(res.code, 2);
   assert.match(res.stderr, /--max-size expects a size/);
+});
+
+test('undici is loaded by the first request, not at start-up (pinget --help does not load it)', async (t) => {
+  // Logs each resolution of "undici" (module.registerHooks, Node >= 22.15), beside tsx's loader.
+  const hook = 'data:text/javascript,import{registerHooks}from"node:module";registerHooks({resolve(s,c,n){if(s==="undici")process.stderr.write("LOADED undici\\n");return n(s,c)}});';
+  const node = (args: string[]) => run(process.execPath, ['--import', import.meta.resolve('tsx'), '--import', hook, join(REPO_ROOT, 'src', 'cli.ts'), ...args], { cwd: REPO_ROOT });
+  const help = await node(['--help']);
+  assert.equal(help.code, 0, help.stderr);
+  assert.doesNotMatch(help.stderr, /LOADED undici/);
+  const f = await fixture(t, 1, 1000);
+  const s = await hostile(t, f, 'good');
+  const dl = await node(['download', f.lock, '-o', f.out, '--cache', f.cache, '--provider', `${s.url}/{{.Name}}`]);
+  assert.equal(dl.code, 0, dl.stderr);
+  assert.match(dl.stderr, /LOADED undici/, 'the hook sees undici when it is loaded');
 });
