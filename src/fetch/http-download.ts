@@ -15,7 +15,7 @@ import { PingetError, reasonOf } from '../errors.js';
 import { ensureFreeSpace } from './disk-space.js';
 import { hostDown, hostTimedOut } from './host-health.js';
 import { hostOf, httpRequest, isTimeout, redactUrl, type HttpResponse } from './http-client.js';
-import type { FetchBody } from './types.js';
+import type { FetchBody, ProviderContext } from './types.js';
 
 export interface SpeedLimit {
   bytesPerSecond: number;
@@ -41,6 +41,12 @@ export interface DownloadOptions {
   headers?: Record<string, string>;
   maxPerHost?: number;
   baseDelayMs?: number;
+}
+
+/** The network settings of a provider context, as download options (for providers that build their own). */
+export function httpLimits(ctx: ProviderContext): Pick<DownloadOptions, 'timeoutMs' | 'connectTimeoutMs' | 'retries' | 'maxBytes' | 'speedLimit' | 'spoolDir'> {
+  const { timeoutMs, connectTimeoutMs, retries, maxBytes, speedLimit, spoolDir } = ctx;
+  return { timeoutMs, connectTimeoutMs, retries, maxBytes, speedLimit, spoolDir };
 }
 
 function header(v: string | string[] | undefined): string | undefined {
@@ -88,6 +94,14 @@ export async function httpDownload(url: string, opts: DownloadOptions): Promise<
     throw e;
   }
   return { stream: new DownloadBody(url, res, opts, length, maxBytes), size: length };
+}
+
+/** A whole small body (an index, repository metadata): a download capped at maxBytes, read into memory. */
+export async function httpGetBytes(url: string, opts: DownloadOptions & { maxBytes: number }): Promise<Buffer> {
+  const { stream } = await httpDownload(url, opts);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** How often the speed is looked at; the window is speedLimit.seconds. */

@@ -1,6 +1,6 @@
 /** http:// and https:// providers: GET the expanded template through the shared client, bounded (http-download.ts). */
 import { redactUrl } from './http-client.js';
-import { httpDownload } from './http-download.js';
+import { httpDownload, httpLimits } from './http-download.js';
 import { expandTemplate, normalizeTemplate } from './template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext, ProviderFactory } from './types.js';
 
@@ -17,8 +17,7 @@ export class HttpProvider implements Provider {
   }
 
   open(target: FetchTarget, signal: AbortSignal): Promise<FetchBody> {
-    const { timeoutMs, connectTimeoutMs, retries, maxBytes, speedLimit, spoolDir } = this.ctx;
-    return httpDownload(expandTemplate(this.template, target), { signal, timeoutMs, connectTimeoutMs, retries, maxBytes, speedLimit, spoolDir });
+    return httpDownload(expandTemplate(this.template, target), { ...httpLimits(this.ctx), signal });
   }
 }
 
