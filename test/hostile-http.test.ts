@@ -14,6 +14,9 @@ import { startHostileServer, type HostileMode, type HostileServer } from './help
 import { sha256Bytes } from '../src/verify/sha256.js';
 import { parseSize } from '../src/size.js';
 import { run } from '../src/exec.js';
+import { capBytes } from '../src/fetch/byte-cap.js';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 interface Fixture {
   dir: string;
@@ -237,4 +240,24 @@ test('undici is loaded by the first request, not at start-up (pinget --help does
   const dl = await node(['download', f.lock, '-o', f.out, '--cache', f.cache, '--provider', `${s.url}/{{.Name}}`]);
   assert.equal(dl.code, 0, dl.stderr);
   assert.match(dl.stderr, /LOADED undici/, 'the hook sees undici when it is loaded');
+});
+
+test('capBytes (the cap for non-HTTP sources such as oras) cuts an endless stream at the cap', async () => {
+  let made = 0;
+  const endless = new Readable({
+    read() {
+      made += 65536;
+      this.push(Buffer.alloc(65536));
+    },
+  });
+  let passed = 0;
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      passed += c.length;
+      cb();
+    },
+  });
+  await assert.rejects(pipeline(capBytes(endless, 1_000_000, 'oci://x/y pool/a.deb'), sink), /oci:\/\/x\/y pool\/a\.deb: served more than --max-size \(1000000 bytes\); cut/);
+  assert.ok(passed <= 1_000_000, `${passed} bytes passed`);
+  assert.ok(made < 10_000_000, `the source was asked for ${made} bytes`);
 });

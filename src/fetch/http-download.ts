@@ -12,6 +12,7 @@
  */
 import { finished, Readable } from 'node:stream';
 import { PingetError, reasonOf } from '../errors.js';
+import { DEFAULT_MAX_BYTES } from './byte-cap.js';
 import { ensureFreeSpace } from './disk-space.js';
 import { hostDown, hostTimedOut } from './host-health.js';
 import { hostOf, httpRequest, isTimeout, redactUrl, type HttpResponse } from './http-client.js';
@@ -22,7 +23,6 @@ export interface SpeedLimit {
   seconds: number;
 }
 
-export const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
 export const DEFAULT_SPEED_LIMIT_BPS = 1024;
 
 export interface DownloadOptions {

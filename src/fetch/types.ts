@@ -41,7 +41,7 @@ export interface ProviderContext {
   connectTimeoutMs?: number;
   /** Retries on 5xx, 429 and connection failures (also mid-body), with backoff. Not on DNS failures or timeouts. */
   retries: number;
-  /** Largest file accepted from a provider, bytes (--max-size; default 4 GiB, DEFAULT_MAX_BYTES). */
+  /** Largest file accepted from a provider, bytes (--max-size; default DEFAULT_MAX_BYTES of byte-cap.ts, 4 GiB). */
   maxBytes?: number;
   /** Abandon a body slower than this on average over `seconds` (--speed-limit, --speed-time; default 1024 B/s over timeoutMs). */
   speedLimit?: { bytesPerSecond: number; seconds: number };
