@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -15,6 +15,8 @@ import { sha256Bytes } from '../src/verify/sha256.js';
 import { parseSize } from '../src/size.js';
 import { run } from '../src/exec.js';
 import { capBytes } from '../src/fetch/byte-cap.js';
+import { closeHttp } from '../src/fetch/http-client.js';
+import { httpDownload } from '../src/fetch/http-download.js';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -260,4 +262,31 @@ test('capBytes (the cap for non-HTTP sources such as oras) cuts an endless strea
   await assert.rejects(pipeline(capBytes(endless, 1_000_000, 'oci://x/y pool/a.deb'), sink), /oci:\/\/x\/y pool\/a\.deb: served more than --max-size \(1000000 bytes\); cut/);
   assert.ok(passed <= 1_000_000, `${passed} bytes passed`);
   assert.ok(made < 10_000_000, `the source was asked for ${made} bytes`);
+});
+
+test('a consumer slower than --speed-limit is not the server being slow: connections closed under backpressure, all bytes right', async (t) => {
+  // Files larger than what the socket and the client buffer, read at 4 MB/s while the limit asks 40 MB/s of
+  // the server: only the time the server is waited for counts.
+  const f = await fixture(t, 2, 16 << 20);
+  const s = await hostile(t, f, 'close-under-backpressure');
+  t.after(() => closeHttp());
+  const rate = 4e6;
+  await Promise.all(
+    Object.entries(f.files).map(async ([path, data]) => {
+      const { stream } = await httpDownload(`${s.url}/${path}`, { timeoutMs: 5000, retries: 0, speedLimit: { bytesPerSecond: 40e6, seconds: 1 } });
+      const start = Date.now();
+      let got = 0;
+      const hash = createHash('sha256');
+      const slow = new Writable({
+        highWaterMark: 64 * 1024,
+        write(c: Buffer, _e, cb) {
+          hash.update(c);
+          got += c.length;
+          setTimeout(cb, Math.max(0, (got / rate) * 1000 - (Date.now() - start)));
+        },
+      });
+      await pipeline(stream, slow);
+      assert.equal(hash.digest('hex'), sha256Bytes(data), path);
+    }),
+  );
 });
