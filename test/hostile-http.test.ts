@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { REPO_ROOT, runCli, type CliResult } from './helpers/cli.js';
-import { startHostileServer, type HostileMode, type HostileServer } from './helpers/hostile-server.js';
+import { startBlackhole, startHostileServer, type HostileMode, type HostileServer } from './helpers/hostile-server.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 import { parseSize } from '../src/size.js';
 import { run } from '../src/exec.js';
@@ -170,6 +170,18 @@ test('a mirror hanging before the headers: no retries of timeouts, down after tw
   assert.equal(res.code, 4, res.stderr);
   assert.equal(bad.requests.length, 2, `asked ${bad.requests.length} times`);
   assert.ok(res.ms < 20_000, `took ${res.ms} ms`);
+  await assertNothingUnverified(f);
+});
+
+test('a host that never completes the handshake hits --connect-timeout, apart from --timeout; down after two', async (t) => {
+  const f = await fixture(t, 3, 1000);
+  const hole = await startBlackhole();
+  t.after(() => hole.close());
+  const res = await download(f, [hole.url], ['--connect-timeout', '1', '--timeout', '30', '--jobs', '1'], 20_000);
+  assert.equal(res.code, 4, res.stderr);
+  assert.match(res.stderr, /connect timeout/i);
+  assert.match(res.stderr, /is not answering \(2 requests in a row timed out\)/);
+  assert.ok(res.ms < 15_000, `took ${res.ms} ms`);
   await assertNothingUnverified(f);
 });
 

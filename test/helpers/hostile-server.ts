@@ -3,7 +3,8 @@
  * bodies that never end, lengths that lie, one byte a second, silence, resets. It serves `files`
  * (by path, without the leading slash) in the chosen mode; every test stops what it starts.
  */
-import { createServer, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 export type HostileMode =
@@ -199,5 +200,27 @@ export async function startHostileServer(files: Record<string, Buffer>, initial:
     },
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * A port that never completes a TCP handshake: python3 listens with a backlog of 0 and never accepts, and
+ * filler connections take the only queue slot, so the kernel drops every further SYN (a firewalled host).
+ */
+export async function startBlackhole(): Promise<{ url: string; close(): Promise<void> }> {
+  const script = 'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(3600)';
+  const py = spawn('python3', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    py.once('error', reject);
+    py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+  const fillers = Array.from({ length: 3 }, () => connect(port, '127.0.0.1').on('error', () => {}));
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const f of fillers) f.destroy();
+      py.kill('SIGKILL');
+    },
   };
 }
