@@ -12,6 +12,8 @@ import { cacheCommand } from './commands/cache.js';
 import { providersCommand } from './commands/providers.js';
 import { dockerfileCommand } from './commands/dockerfile.js';
 
+declare const PINGET_VERSION: string | undefined;
+
 const STDIN = '/dev/stdin';
 
 const EXIT_TABLE = `Exit codes:
@@ -57,11 +59,13 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .help()
     .alias('h', 'help')
-    .version()
     .fail((msg, err) => {
       if (err) throw err;
       usageError = msg;
     });
+  // The bundle (npm run bundle) sets PINGET_VERSION: alone in a directory it has no package.json to read.
+  if (typeof PINGET_VERSION === 'string') cli.version(PINGET_VERSION);
+  else cli.version();
   try {
     await cli.parseAsync();
     if (usageError) {

@@ -89,7 +89,7 @@ test('a server answering 500: retried, then skipped for the next', async (t) => 
   assert.equal(s.bad.requests.length, 3, 'one attempt and two retries');
 });
 
-test('a server resetting the connection mid-body: skipped for the next, no partial blob', async (t) => {
+test('a server resetting the connection mid-body every time: retried, then skipped for the next, no partial blob', async (t) => {
   const s = await setup(t);
   s.bad.setHook((_req, res) => {
     res.writeHead(200, { 'content-length': DATA.length });
@@ -97,7 +97,7 @@ test('a server resetting the connection mid-body: skipped for the next, no parti
     return true;
   });
   await fetchFromSecond(s);
-  assert.equal(s.bad.requests.length, 1);
+  assert.equal(s.bad.requests.length, 3, 'one attempt and two retries');
 });
 
 test('a server answering 404: not retried, skipped for the next', async (t) => {
@@ -254,7 +254,7 @@ test('a server that stalls mid-body hits the idle timeout and the next provider 
   const [r] = await fetchAll([TARGET], { cache: s.cache, providers, jobs: 1, log });
   assert.equal(r.source, providers[1].label);
   assert.equal(stalled.length, 1);
-  assert.match(msgs[0], /timeout/i);
+  assert.match(msgs[0], /timeout|slower than/i);
   assert.deepEqual(await ls(join(s.cache.dir, 'tmp')), []);
 });
 

@@ -2,7 +2,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { PingetError, reasonOf } from '../../src/errors.js';
-import { httpRequest, redactUrl } from '../../src/fetch/http-client.js';
+import { httpGetBytes } from '../../src/fetch/http-download.js';
+
+/** An APKINDEX.tar.gz or a repository file: a few MB; anything far larger is not one. */
+const INDEX_MAX_BYTES = 256 << 20;
 
 export type Downloader = (url: string) => Promise<Buffer>;
 
@@ -16,12 +19,5 @@ export const download: Downloader = async (url) => {
       throw new PingetError(code, `${file}: ${reasonOf(e)}`, { cause: e });
     }
   }
-  const res = await httpRequest(url, { timeoutMs: 60_000, retries: 2 });
-  if (res.status !== 200) {
-    res.body.destroy();
-    throw new PingetError(res.status === 404 || res.status === 410 ? 'NOT_FOUND' : 'UNAVAILABLE', `GET ${redactUrl(url)}: HTTP ${res.status}`);
-  }
-  const chunks: Buffer[] = [];
-  for await (const c of res.body) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  return httpGetBytes(url, { timeoutMs: 60_000, retries: 2, maxBytes: INDEX_MAX_BYTES });
 };

@@ -8,13 +8,16 @@
 import { createHash } from 'node:crypto';
 import { decompress } from '../../src/decompress.js';
 import { PingetError } from '../../src/errors.js';
-import { httpRequest, redactUrl } from '../../src/fetch/http-client.js';
+import { redactUrl } from '../../src/fetch/http-client.js';
+import { httpDownload, httpGetBytes, httpLimits } from '../../src/fetch/http-download.js';
 import { encodePath } from '../../src/fetch/template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext, ProviderFactory } from '../../src/fetch/types.js';
 import { basename } from '../../src/lockfile.js';
 import { parsePrimary, parseRepomd } from './repodata.js';
 
 export const RPM_MD_SCHEME = 'rpm-md+';
+/** repomd.xml and primary metadata: Fedora's largest primary is some tens of MB. */
+const METADATA_MAX_BYTES = 512 << 20;
 
 export class RpmMdProvider implements Provider {
   readonly label: string;
@@ -29,16 +32,8 @@ export class RpmMdProvider implements Provider {
     this.label = `${RPM_MD_SCHEME}${redactUrl(this.base)}`;
   }
 
-  private async get(rel: string, signal: AbortSignal): Promise<Buffer> {
-    const url = new URL(rel, this.base).toString();
-    const res = await httpRequest(url, { signal, timeoutMs: this.ctx.timeoutMs, retries: this.ctx.retries });
-    if (res.status !== 200) {
-      res.body.destroy();
-      throw new PingetError(res.status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE', `${redactUrl(url)}: HTTP ${res.status}`);
-    }
-    const chunks: Buffer[] = [];
-    for await (const c of res.body) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
+  private get(rel: string, signal: AbortSignal): Promise<Buffer> {
+    return httpGetBytes(new URL(rel, this.base).toString(), { ...httpLimits(this.ctx), signal, maxBytes: METADATA_MAX_BYTES });
   }
 
   /** sha256 -> location href, from the repository's primary metadata. */
@@ -67,14 +62,7 @@ export class RpmMdProvider implements Provider {
     }
     const file = basename(target.path);
     const rel = href ?? `Packages/${file[0].toLowerCase()}/${file}`;
-    const url = new URL(encodePath(rel), this.base).toString();
-    const res = await httpRequest(url, { signal, timeoutMs: this.ctx.timeoutMs, retries: this.ctx.retries });
-    if (res.status < 200 || res.status > 299) {
-      res.body.destroy();
-      throw new PingetError(res.status === 404 || res.status === 410 ? 'NOT_FOUND' : 'UNAVAILABLE', `${redactUrl(url)}: HTTP ${res.status}`);
-    }
-    const length = Number(res.headers['content-length']);
-    return { stream: res.body, size: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
+    return httpDownload(new URL(encodePath(rel), this.base).toString(), { ...httpLimits(this.ctx), signal });
   }
 }
 

@@ -5,6 +5,8 @@ import { PingetError } from '../errors.js';
 import { createLogger, type Logger } from '../ui/log.js';
 import type { ProviderContext } from '../fetch/types.js';
 import { archiveNames } from '../fetch/archives/index.js';
+import { join } from 'node:path';
+import { parseSize } from '../size.js';
 
 export interface GlobalArgs {
   root: string;
@@ -21,6 +23,10 @@ export interface GlobalArgs {
   'ipfs-api'?: string;
   timeout: number;
   retries: number;
+  'max-size': string;
+  'connect-timeout': number;
+  'speed-limit': number;
+  'speed-time'?: number;
 }
 
 export function withGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
@@ -38,7 +44,11 @@ export function withGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
     .option('archive-url', { type: 'string', array: true, describe: 'NAME=URL: base URL of a snapshot archive (an internal mirror of it)' })
     .option('ipfs-api', { type: 'string', describe: 'Kubo RPC endpoint for ipfs:// providers [default: $IPFS_API or 127.0.0.1:5001]' })
     .option('timeout', { type: 'number', default: 60, describe: 'network timeout in seconds' })
-    .option('retries', { type: 'number', default: 3, describe: 'retries on server errors and resets' }) as unknown as Argv<T & GlobalArgs>;
+    .option('retries', { type: 'number', default: 3, describe: 'retries on server errors and resets' })
+    .option('max-size', { type: 'string', default: '4G', describe: 'largest file accepted from a provider (K/M/G/T or KiB/MiB/GiB/TiB)' })
+    .option('connect-timeout', { type: 'number', default: 15, describe: 'connect timeout in seconds' })
+    .option('speed-limit', { type: 'number', default: 1024, describe: 'abandon a download slower than this many bytes/s over --speed-time (0: never)' })
+    .option('speed-time', { type: 'number', describe: 'seconds over which --speed-limit is averaged [default: --timeout]' }) as unknown as Argv<T & GlobalArgs>;
 }
 
 export interface CommandContext {
@@ -63,15 +73,26 @@ export function parseArchiveUrls(values: string[] | undefined): Record<string, s
 export function makeContext(args: GlobalArgs): CommandContext {
   if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new PingetError('USAGE', `--jobs must be a whole number >= 1, got ${args.jobs}`);
   if (!(args.timeout > 0)) throw new PingetError('USAGE', `--timeout must be a positive number of seconds`);
+  const maxBytes = parseSize(args['max-size']);
+  if (!maxBytes) throw new PingetError('USAGE', `--max-size expects a size like 4G, 512MiB or 1048576, got "${args['max-size']}"`);
+  if (!(args['connect-timeout'] > 0)) throw new PingetError('USAGE', `--connect-timeout must be a positive number of seconds`);
+  if (!(args['speed-limit'] >= 0)) throw new PingetError('USAGE', `--speed-limit must be a number of bytes per second >= 0`);
+  const speedTime = args['speed-time'] ?? args.timeout;
+  if (!(speedTime > 0)) throw new PingetError('USAGE', `--speed-time must be a positive number of seconds`);
   const log = createLogger({ quiet: args.quiet || args.json, verbose: args.verbose });
+  const cache = new Cache(args.cache ?? defaultCacheDir());
   return {
     args,
     log,
-    cache: new Cache(args.cache ?? defaultCacheDir()),
+    cache,
     providerContext: {
       log,
       timeoutMs: args.timeout * 1000,
+      connectTimeoutMs: args['connect-timeout'] * 1000,
       retries: args.retries,
+      maxBytes,
+      speedLimit: { bytesPerSecond: args['speed-limit'], seconds: speedTime },
+      spoolDir: join(cache.dir, 'tmp'),
       ipfsApi: args['ipfs-api'] ?? process.env.IPFS_API,
       archiveUrls: parseArchiveUrls(args['archive-url']),
     },

@@ -1,16 +1,23 @@
 /**
  * One shared undici Agent (keep-alive) for every HTTP request pinget makes, with retries:
  * exponential backoff with full jitter on 5xx, 429 and connection errors that happen before the body,
- * `Retry-After` honoured on 429/503, and an optional per-host cap on concurrent requests.
- * Errors after the headers (a reset mid-body) surface on the body stream; the caller decides what next.
+ * `Retry-After` honoured on 429/503 up to the timeout, and an optional per-host cap on concurrent requests.
+ * Not retried: DNS failures (the resolver has already retried its servers) and timeouts (a host that
+ * hung once is likely to hang again; see host-health.ts). undici is loaded on the first request, so
+ * commands that make none (`--help`, `hash generate`) do not pay for it.
+ * Errors after the headers (a reset mid-body) surface on the body stream; the caller decides what next
+ * (http-download.ts resumes).
  */
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { PingetError, reasonOf } from '../errors.js';
+import { hostAnswered, hostDown, hostTimedOut, trackRequest } from './host-health.js';
 
 export interface HttpRequestOptions {
   signal?: AbortSignal;
-  /** Headers timeout and body idle timeout, milliseconds. */
+  /** Headers timeout and body idle timeout, milliseconds; also the longest Retry-After waited for. */
   timeoutMs: number;
+  /** TCP (and TLS) connect timeout, milliseconds. Default 15 s. */
+  connectTimeoutMs?: number;
   /** Retries after the first attempt (0 = one attempt only). */
   retries: number;
   method?: 'GET' | 'HEAD' | 'POST';
@@ -20,9 +27,11 @@ export interface HttpRequestOptions {
   maxPerHost?: number;
   /** First backoff delay; doubles each retry. Default 250 ms. */
   baseDelayMs?: number;
-  /** Longest wait for a Retry-After or a backoff. Default 30 s. */
+  /** Longest backoff. Default 30 s, and never more than timeoutMs. */
   maxDelayMs?: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 export interface HttpResponse {
   status: number;
@@ -33,25 +42,55 @@ export interface HttpResponse {
   attempts: number;
 }
 
-let agent: Agent | undefined;
-let dispatcher: Dispatcher | undefined;
+type Undici = typeof import('undici');
+let undici: Promise<Undici> | undefined;
+/** One agent per connect timeout (a run uses one); keyed so a library caller may mix them. */
+const agents = new Map<number, { agent: Agent; dispatcher: Dispatcher }>();
 /** Mirrors redirect (http to https, a CDN, a mirror director); the hash, not the host, is what is trusted. */
 const MAX_REDIRECTS = 5;
 
-function sharedAgent(): Dispatcher {
-  if (!dispatcher) {
-    agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 30_000 } });
-    dispatcher = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+async function sharedAgent(connectTimeoutMs: number): Promise<{ request: Undici['request']; dispatcher: Dispatcher }> {
+  const u = await (undici ??= import('undici'));
+  let a = agents.get(connectTimeoutMs);
+  if (!a) {
+    const agent = new u.Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: connectTimeoutMs } });
+    a = { agent, dispatcher: agent.compose(u.interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) };
+    agents.set(connectTimeoutMs, a);
   }
-  return dispatcher;
+  return { request: u.request, dispatcher: a.dispatcher };
 }
 
-/** Closes the shared agent's connections; the next request makes a new agent. Call at exit. */
+/** Closes the shared agents' connections; the next request makes new ones. Call at exit. */
 export async function closeHttp(): Promise<void> {
-  const a = agent;
-  agent = undefined;
-  dispatcher = undefined;
-  if (a) await a.close().catch(() => a.destroy());
+  const all = [...agents.values()].map((a) => a.agent);
+  agents.clear();
+  await Promise.all(all.map((a) => a.close().catch(() => a.destroy())));
+}
+
+/** The errno-like code of an error or of its causes (undici wraps some). */
+export function errorCode(e: unknown): string | undefined {
+  for (let c = e, depth = 0; c && typeof c === 'object' && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/** The resolver said the name does not exist or could not be resolved: asking again will not help. */
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA']);
+/** The host did not answer in time. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+export function isDnsFailure(e: unknown): boolean {
+  return DNS_CODES.has(errorCode(e) ?? '');
+}
+
+export function isTimeout(e: unknown): boolean {
+  return TIMEOUT_CODES.has(errorCode(e) ?? '');
+}
+
+export function hostOf(url: string): string {
+  return new URL(url).host;
 }
 
 /** A counting semaphore per host, for servers that ask for few concurrent connections. */
@@ -144,42 +183,76 @@ export function redactUrl(url: string): string {
  */
 export async function httpRequest(url: string, opts: HttpRequestOptions): Promise<HttpResponse> {
   const base = opts.baseDelayMs ?? 250;
-  const maxDelay = opts.maxDelayMs ?? 30_000;
-  const gate = opts.maxPerHost ? gateFor(new URL(url).host, opts.maxPerHost) : undefined;
+  const maxDelay = Math.min(opts.maxDelayMs ?? 30_000, opts.timeoutMs);
+  const method = opts.method ?? 'GET';
+  const host = hostOf(url);
+  const gate = opts.maxPerHost ? gateFor(host, opts.maxPerHost) : undefined;
+  const { request, dispatcher } = await sharedAgent(opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   for (let attempt = 0; ; attempt++) {
     opts.signal?.throwIfAborted();
+    const down = hostDown(host);
+    if (down) throw down;
     const release = gate ? await gate.acquire(opts.signal) : () => {};
+    const tracked = trackRequest(host, opts.signal);
+    const finish = () => {
+      tracked.done();
+      release();
+    };
     let status: number;
     let retryAfter: number | undefined;
+    let handedOff = false;
     try {
       const res = await request(url, {
-        dispatcher: sharedAgent(),
-        method: opts.method ?? 'GET',
+        dispatcher,
+        method,
         headers: opts.headers,
         body: opts.body,
-        signal: opts.signal,
+        signal: tracked.signal,
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
         // Bigger reads than the 64 KiB default: fewer chunks through the hash and the file writer.
         highWaterMark: 1 << 20,
       });
       status = res.statusCode;
-      if (!retryableStatus(status) || attempt >= opts.retries) {
+      if (status === 429 || status === 503) retryAfter = parseRetryAfter(res.headers['retry-after']);
+      const tooLong = retryAfter !== undefined && retryAfter > opts.timeoutMs && attempt < opts.retries;
+      if (!retryableStatus(status) || attempt >= opts.retries || tooLong) {
         // The gate slot is held until the body is consumed, destroyed or fails.
-        res.body.once('close', release);
-        // undici turns a plain destroy() of an unfinished body into an 'error' event; with no listener
-        // that would crash the process. Consumers still see errors through pipeline, for-await, text().
-        res.body.on('error', () => {});
+        handedOff = true;
+        res.body.once('close', finish);
+        res.body.once('end', () => hostAnswered(host));
+        res.body.on('error', (e) => {
+          if (isTimeout(e)) hostTimedOut(host);
+        });
+        // (That listener also matters for another reason: undici turns a plain destroy() of an unfinished
+        // body into an 'error' event, which would crash the process with no listener. Consumers still see
+        // errors through pipeline, for-await, text().)
+        if (tooLong) {
+          res.body.destroy();
+          throw new PingetError(
+            'UNAVAILABLE',
+            `${method} ${redactUrl(url)}: HTTP ${status} asks to retry after ${Math.ceil(retryAfter! / 1000)} s, longer than the timeout (${Math.ceil(opts.timeoutMs / 1000)} s); giving up on it`,
+          );
+        }
         return { status, headers: res.headers, body: res.body, attempts: attempt + 1 };
       }
-      if (status === 429 || status === 503) retryAfter = parseRetryAfter(res.headers['retry-after']);
       await res.body.dump().catch(() => {});
-      release();
+      hostAnswered(host);
+      finish();
     } catch (e) {
-      release();
+      if (handedOff) throw e;
+      finish();
       if (opts.signal?.aborted) throw opts.signal.reason;
+      const nowDown = hostDown(host);
+      if (nowDown) throw nowDown;
+      const where = `${method} ${redactUrl(url)}`;
+      if (isTimeout(e)) {
+        hostTimedOut(host);
+        throw new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)} (not retried: a host that hung once likely hangs again)`, { cause: e });
+      }
+      if (isDnsFailure(e)) throw new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)} (DNS failure, not retried)`, { cause: e });
       if (attempt >= opts.retries) {
-        throw new PingetError('UNAVAILABLE', `${opts.method ?? 'GET'} ${redactUrl(url)}: ${reasonOf(e)} (after ${attempt + 1} attempts)`, { cause: e });
+        throw new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)} (after ${attempt + 1} attempts)`, { cause: e });
       }
     }
     await sleep(Math.min(maxDelay, retryAfter ?? backoff(attempt, base, maxDelay)), opts.signal);

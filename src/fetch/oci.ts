@@ -11,6 +11,7 @@ import { SHA256_HEX } from '../verify/sha256.js';
 import { PingetError } from '../errors.js';
 import { blobReference, ociScheme, parseOciRepo, type OciRepo } from './oci-ref.js';
 import { streamOras } from './oras.js';
+import { capBytes, DEFAULT_MAX_BYTES } from './byte-cap.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext, ProviderFactory } from './types.js';
 
 export interface OciProviderOptions {
@@ -46,7 +47,7 @@ export class OciProvider implements Provider {
     });
     this.children.add(child);
     child.once('close', () => this.children.delete(child));
-    return { stream };
+    return { stream: capBytes(stream, this.ctx.maxBytes ?? DEFAULT_MAX_BYTES, `${this.label} ${target.path}`) };
   }
 
   async close(): Promise<void> {

@@ -35,10 +35,18 @@ export interface Provider {
 
 export interface ProviderContext {
   log: Logger;
-  /** Per-request timeout (connect and between body chunks), milliseconds. */
+  /** Until the response headers, and between body chunks, milliseconds (--timeout). */
   timeoutMs: number;
-  /** Retries on 5xx and connection resets, with backoff. */
+  /** TCP/TLS connect timeout, milliseconds (--connect-timeout; default 15 s). */
+  connectTimeoutMs?: number;
+  /** Retries on 5xx, 429 and connection failures (also mid-body), with backoff. Not on DNS failures or timeouts. */
   retries: number;
+  /** Largest file accepted from a provider, bytes (--max-size; default DEFAULT_MAX_BYTES of byte-cap.ts, 4 GiB). */
+  maxBytes?: number;
+  /** Abandon a body slower than this on average over `seconds` (--speed-limit, --speed-time; default 1024 B/s over timeoutMs). */
+  speedLimit?: { bytesPerSecond: number; seconds: number };
+  /** Where downloads are written (the cache's tmp dir): free space is checked there first. */
+  spoolDir?: string;
   /** Kubo RPC endpoint for ipfs:// providers. */
   ipfsApi?: string;
   /** Base URL overrides for archive resolvers, keyed by resolver name. */

@@ -11,6 +11,7 @@
 import { encodeSegment } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
 import { firstServed, type PoliteOptions } from './polite.js';
+import { httpLimits } from '../http-download.js';
 import { Attempts, resolverTemplate, snapshotTimestamp, type ArchiveResolver } from './types.js';
 
 export const ARCH_ARCHIVE_NAME = 'arch-archive';
@@ -82,5 +83,5 @@ export const archArchive: ArchiveResolver = {
   name: ARCH_ARCHIVE_NAME,
   defaultBase: ARCH_ARCHIVE_BASE,
   create: (base: string, ctx: ProviderContext) =>
-    new ArchArchiveProvider(base.replace(/\/+$/, ''), { timeoutMs: ctx.timeoutMs, retries: ctx.retries }),
+    new ArchArchiveProvider(base.replace(/\/+$/, ''), httpLimits(ctx)),
 };

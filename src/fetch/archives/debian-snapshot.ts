@@ -10,6 +10,7 @@ import { encodePath, encodeSegment } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
 import { debianArchiveForPath, parseBinfiles, pickCandidates, refFromDebPath } from './debian-snapshot-api.js';
 import { firstServed, politeJson, type PoliteOptions } from './polite.js';
+import { httpLimits } from '../http-download.js';
 import { Attempts, resolverTemplate, snapshotTimestamp, type ArchiveResolver } from './types.js';
 
 export const DEBIAN_SNAPSHOT_NAME = 'debian-snapshot';
@@ -84,5 +85,5 @@ export const debianSnapshot: ArchiveResolver = {
   name: DEBIAN_SNAPSHOT_NAME,
   defaultBase: DEBIAN_SNAPSHOT_BASE,
   create: (base: string, ctx: ProviderContext) =>
-    new DebianSnapshotProvider(base, { timeoutMs: ctx.timeoutMs, retries: ctx.retries }),
+    new DebianSnapshotProvider(base, httpLimits(ctx)),
 };

@@ -7,6 +7,7 @@
 import { encodeSegment } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
 import { politeGet, type PoliteOptions } from './polite.js';
+import { httpLimits } from '../http-download.js';
 import { Attempts, resolverTemplate, type ArchiveResolver } from './types.js';
 
 export const LAUNCHPAD_NAME = 'ubuntu-launchpad';
@@ -43,5 +44,5 @@ export class LaunchpadProvider implements Provider {
 export const launchpad: ArchiveResolver = {
   name: LAUNCHPAD_NAME,
   defaultBase: LAUNCHPAD_BASE,
-  create: (base: string, ctx: ProviderContext) => new LaunchpadProvider(base, { timeoutMs: ctx.timeoutMs, retries: ctx.retries }),
+  create: (base: string, ctx: ProviderContext) => new LaunchpadProvider(base, httpLimits(ctx)),
 };

@@ -1,60 +1,30 @@
 /**
  * HTTP for shared public archives, politely, over the shared client (src/fetch/http-client.ts):
  * at most a few requests in flight per archive host (a download holds its slot until its body is
- * read or dropped), 429/503 answered by waiting what `Retry-After` asks, and JSON answers kept in
- * memory for the life of the process. The snapshot archives answer a date with a redirect to the
- * nearest earlier import, which the shared client follows.
+ * read or dropped), 429/503 answered by waiting what `Retry-After` asks (up to the timeout), bodies
+ * bounded as every download is (http-download.ts), and JSON answers kept in memory for the life of
+ * the process. The snapshot archives answer a date with a redirect to the nearest earlier import,
+ * which the shared client follows.
  */
 import { PingetError } from '../../errors.js';
-import { httpRequest, readBodyCapped, redactUrl } from '../http-client.js';
+import { readBodyCapped, redactUrl } from '../http-client.js';
+import { httpDownload, type DownloadOptions } from '../http-download.js';
 import type { FetchBody } from '../types.js';
 import type { Attempts } from './types.js';
 
-export interface PoliteOptions {
-  signal?: AbortSignal;
-  /** Until the response headers, and then between body chunks. */
-  timeoutMs: number;
-  /** Further tries after the first, on 429, 5xx and connection failures. */
-  retries: number;
-  /** Requests in flight to one host (default 3). */
-  maxPerHost?: number;
-  /** First backoff when the server gives no Retry-After (the shared client's default when unset). */
-  baseDelayMs?: number;
-}
+/** Download options (timeouts, retries, bounds: http-download.ts); maxPerHost defaults to 3 here. */
+export type PoliteOptions = Omit<DownloadOptions, 'headers'>;
 
 export const DEFAULT_MAX_PER_HOST = 3;
 const JSON_MAX_BYTES = 32 << 20;
 const JSON_CACHE_MAX = 10_000;
 
-function header(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /**
  * GET with politeness and retries; redirects are followed by the shared client. Resolves to the body
  * of a 2xx answer; NOT_FOUND for 404/410, UNAVAILABLE for everything else that fails.
  */
-export async function politeGet(url: string, opts: PoliteOptions): Promise<FetchBody> {
-  const res = await httpRequest(url, {
-    signal: opts.signal,
-    timeoutMs: opts.timeoutMs,
-    retries: opts.retries,
-    maxPerHost: opts.maxPerHost ?? DEFAULT_MAX_PER_HOST,
-    baseDelayMs: opts.baseDelayMs,
-    headers: { 'user-agent': 'pinget' },
-  });
-  const where = redactUrl(url);
-  if (res.status >= 200 && res.status <= 299) {
-    const length = Number(header(res.headers['content-length']));
-    return { stream: res.body, size: Number.isSafeInteger(length) && length >= 0 ? length : undefined };
-  }
-  // Drain the (small) error body so the connection is reused; destroying an unread undici body
-  // would raise an abort error on it.
-  res.body.on('error', () => {});
-  res.body.resume();
-  if (res.status === 404 || res.status === 410) throw new PingetError('NOT_FOUND', `${where}: HTTP ${res.status}`);
-  const tries = res.attempts > 1 ? ` after ${res.attempts} attempts` : '';
-  throw new PingetError('UNAVAILABLE', `${where}: HTTP ${res.status}${tries}`);
+export function politeGet(url: string, opts: PoliteOptions): Promise<FetchBody> {
+  return httpDownload(url, { ...opts, maxPerHost: opts.maxPerHost ?? DEFAULT_MAX_PER_HOST, headers: { 'user-agent': 'pinget' } });
 }
 
 const jsonCache = new Map<string, Promise<unknown>>();

@@ -7,6 +7,7 @@
 import { encodePath } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
 import { firstServed, type PoliteOptions } from './polite.js';
+import { httpLimits } from '../http-download.js';
 import { Attempts, lockfileArch, resolverTemplate, snapshotTimestamp, type ArchiveResolver } from './types.js';
 
 export const UBUNTU_SNAPSHOT_NAME = 'ubuntu-snapshot';
@@ -57,5 +58,5 @@ export const ubuntuSnapshot: ArchiveResolver = {
   name: UBUNTU_SNAPSHOT_NAME,
   defaultBase: UBUNTU_SNAPSHOT_BASE,
   create: (base: string, ctx: ProviderContext) =>
-    new UbuntuSnapshotProvider(base, { timeoutMs: ctx.timeoutMs, retries: ctx.retries }),
+    new UbuntuSnapshotProvider(base, httpLimits(ctx)),
 };
