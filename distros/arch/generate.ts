@@ -70,6 +70,18 @@ async function checkPackage(p: PlannedPackage, cache: Map<string, string>, keys:
   return got;
 }
 
+/**
+ * The `.sig` line of a package, as repro-get writes it: `<package path>.sig` with the sha256 of the detached
+ * signature's bytes — the sync database's %PGPSIG% decoded, else a `.sig` file beside the package in the
+ * cache dir. Install fetches it like any file and checks the package with it before pacman -U.
+ */
+async function signatureEntry(p: PlannedPackage, cache: Map<string, string>): Promise<LockEntry | undefined> {
+  if (p.pgpsig) return { path: `${p.path}.sig`, sha256: sha256Bytes(Buffer.from(p.pgpsig, 'base64')) };
+  const sigFile = cache.get(`${p.filename}.sig`);
+  if (sigFile) return { path: `${p.path}.sig`, sha256: await sha256File(sigFile) };
+  return undefined;
+}
+
 export async function generateArch(root: string, info: DistroInfo, opts: GenerateOptions, env: NodeJS.ProcessEnv = process.env): Promise<GenerateResult> {
   const pr = loadPacmanRoot(root);
   const installed = await readLocalDb(pr);
@@ -101,6 +113,8 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
       entries.push({ path: p.path, sha256: p.sha256! });
       if (p.pgpsig) unchecked++;
     }
+    const sig = await signatureEntry(p, cache);
+    if (sig) entries.push(sig);
   }
   if (unchecked > 0) {
     opts.log.verbose(`${unchecked} signed packages are not in the cache dir; their hashes come from the sync databases as pacman verified them`);
