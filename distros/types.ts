@@ -67,6 +67,23 @@ export interface InstallReport {
   skipped: PackageRef[];
 }
 
+/** A pinned package that is installed at its pinned version, for the deep checks. */
+export interface PinnedInstalled {
+  ref: PackageRef;
+  entry: LockEntry;
+  /** The pinned bytes, when the cache holds them (already named by their sha256). */
+  file?: string;
+}
+
+/** One installed file that differs from what its package says it should be. */
+export interface FileDrift {
+  /** `name:arch` of the package. */
+  package: string;
+  /** Absolute path inside the root. */
+  path: string;
+  reason: string;
+}
+
 export interface DistroAdapter {
   id: string;
   /** Returns info when <root>/etc/os-release names this distro (or one like it). */
@@ -87,6 +104,11 @@ export interface DistroAdapter {
    * undefined when it has no way to judge; throws INTEGRITY saying why when it judged and refused.
    */
   acceptMismatch?(path: string, file: string, headers: Record<string, string>): Promise<string | undefined>;
+  /**
+   * Optional: checks the installed files of these packages by content against what the package database
+   * records (and, where the pinned file is at hand, against the pinned package itself), for `hash verify --deep`.
+   */
+  verifyFiles?(root: string, info: DistroInfo, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]>;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }
