@@ -115,6 +115,36 @@ describe('arch: package signatures pinned by hash generate and checked by instal
     assert.deepEqual(await queryInstalled(fresh), ['alpha 1.0-1', 'beta 0.5-3']);
   });
 
+  test('hash verify --deep: a changed file is exit 1 naming it (pacman -Qkk); another build of the pinned version is caught with the cached package', async () => {
+    const root = await installedRoot('root-deep', 'good');
+    const gen = await runCli(['hash', 'generate', '--root', root]);
+    assert.equal(gen.code, 0, gen.stderr);
+    const lockfile = join(work, 'SHA256SUMS-deep');
+    writeFileSync(lockfile, gen.stdout);
+    const cache = join(work, 'cache-deep');
+    const ok = await runCli(['hash', 'verify', lockfile, '--root', root, '--deep', '--cache', cache]);
+    assert.equal(ok.code, 0, ok.stderr + ok.stdout);
+
+    writeFileSync(join(root, 'usr/share/pinget-test/beta'), 'tampered\n');
+    const deep = await runCli(['hash', 'verify', lockfile, '--root', root, '--deep', '--cache', cache]);
+    assert.equal(deep.code, 1, deep.stderr + deep.stdout);
+    assert.match(deep.stdout, /^file +beta +\/usr\/share\/pinget-test\/beta: .*SHA256 checksum mismatch/m);
+    assert.doesNotMatch(deep.stdout, /Modification time/);
+
+    // alpha 1.0-1 rebuilt with other contents, pinned instead of the installed build, and in the cache
+    const rebuilt = buildPackage({ ...alpha, content: 'another build\n' }, join(work, 'rebuilt'));
+    const blobs = join(cache, 'blobs/sha256');
+    mkdirSync(blobs, { recursive: true });
+    copyFileSync(rebuilt, join(blobs, sha(rebuilt)));
+    const path = `${REPO}/os/${ARCH}/${pkgFilename(alpha)}`;
+    writeFileSync(lockfile, gen.stdout.replace(`${sha(built.get('alpha')!)}  ${path}`, `${sha(rebuilt)}  ${path}`));
+    writeFileSync(join(root, 'usr/share/pinget-test/beta'), readFileSync(join(work, 'root-good/usr/share/pinget-test/beta')));
+    const other = await runCli(['hash', 'verify', lockfile, '--root', root, '--deep', '--cache', cache]);
+    assert.equal(other.code, 1, other.stderr + other.stdout);
+    assert.match(other.stdout, /^file +alpha +\/usr\/share\/pinget-test\/alpha: content differs from the pinned package/m);
+    assert.doesNotMatch(other.stdout, /beta/);
+  });
+
   test("pacman's LocalFileSigLevel for -U: the default Optional, SigLevel then LocalFileSigLevel, Package* tokens", () => {
     const level = (text: string) => localFilePackageSigLevel(parsePacmanConf(text));
     assert.equal(level(''), 'Optional');

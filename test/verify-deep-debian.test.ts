@@ -104,6 +104,6 @@ test('hash verify --deep: a lockfile hash naming another build of the installed 
   assert.equal(shallow.code, 0, shallow.stderr + shallow.stdout);
   const deep = await runCli(['hash', 'verify', lockfile, '--root', root, '--deep', '--cache', cache]);
   assert.equal(deep.code, 1, deep.stderr + deep.stdout);
-  assert.match(deep.stdout, /pinget-data:all +\/usr\/share\/pinget-test\/pinget-data\/README: content differs from the pinned \.deb/);
+  assert.match(deep.stdout, /pinget-data:all +\/usr\/share\/pinget-test\/pinget-data\/README: content differs from the pinned package \(pool\/main\/p\/pinget-data\//);
   assert.doesNotMatch(deep.stdout, /pinget-app|pinget-lib/);
 });

@@ -1,6 +1,7 @@
 /** Arch Linux and its derivatives (ID_LIKE=arch): pacman's local and sync databases, pacman -U. */
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo } from '../types.js';
+import { verifyArchFiles } from './deep.js';
 import { generateArch, systemArch } from './generate.js';
 import { installArch } from './install.js';
 import { mirrorProviders } from './mirrors.js';
@@ -40,6 +41,8 @@ export const archAdapter: DistroAdapter = {
     const installed = await readLocalDb(pr).catch(() => []);
     return mirrorProviders(pr.conf, systemArch(pr, installed, info));
   },
+
+  verifyFiles: (root, _info, pinned, opts) => verifyArchFiles(root, pinned, opts),
 
   install: installArch,
 };

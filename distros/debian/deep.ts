@@ -7,15 +7,12 @@
  *    hash names another build of the installed version: dpkg's database records no hash of the .deb.
  * Conffiles are the administrator's to edit (dpkg keeps their edits on upgrade), so they are not drift.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import tar from 'tar-stream';
 import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 import type { Logger } from '../../src/ui/log.js';
-import { sha256File } from '../../src/verify/sha256.js';
+import { comparePayload, tarFileHashes } from '../../src/verify/tar-hashes.js';
 import type { FileDrift, PinnedInstalled } from '../types.js';
 
 export interface VerifyLine {
@@ -52,44 +49,13 @@ async function infoList(root: string, p: PinnedInstalled, ext: string): Promise<
 }
 
 /** sha256 of each regular file in a .deb's data member, by absolute path. */
-export async function debFileHashes(deb: string): Promise<Map<string, string>> {
-  const child = spawn('dpkg-deb', ['--fsys-tarfile', deb], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stderr: Buffer[] = [];
-  child.stderr.on('data', (d: Buffer) => stderr.push(d));
-  const exited = new Promise<number>((res, rej) => {
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      rej(e.code === 'ENOENT' ? new PingetError('UNAVAILABLE', 'dpkg-deb is not installed (Debian: dpkg)', { cause: e }) : e),
-    );
-    child.on('close', (code) => res(code ?? -1));
-  });
-  const out = new Map<string, string>();
-  const extract = tar.extract();
-  child.stdout.pipe(extract);
-  for await (const entry of extract) {
-    const h = createHash('sha256');
-    for await (const c of entry) h.update(c as Buffer);
-    const name = entry.header.name.replace(/^\.?\/*/, '/');
-    if ((entry.header.type ?? 'file') === 'file' && !name.split('/').includes('..')) out.set(name, h.digest('hex'));
-  }
-  const code = await exited;
-  if (code !== 0) throw new PingetError('BAD_INPUT', `${deb}: dpkg-deb --fsys-tarfile failed (exit ${code}): ${Buffer.concat(stderr).toString('utf8').trim()}`);
-  return out;
+export function debFileHashes(deb: string): Promise<Map<string, string>> {
+  return tarFileHashes('dpkg-deb', ['--fsys-tarfile', deb], deb, 'Debian: dpkg');
 }
 
 async function compareWithDeb(root: string, p: PinnedInstalled, deb: string): Promise<FileDrift[]> {
   const conffiles = new Set(await infoList(root, p, 'conffiles'));
-  const drift: FileDrift[] = [];
-  for (const [path, want] of await debFileHashes(deb)) {
-    if (conffiles.has(path)) continue;
-    const onDisk = join(root, path);
-    const st = await lstat(onDisk).catch(() => undefined);
-    let reason: string | undefined;
-    if (!st) reason = 'missing';
-    else if (!st.isFile()) reason = 'not a regular file, unlike in the pinned .deb';
-    else if ((await sha256File(onDisk)) !== want) reason = `content differs from the pinned .deb (${p.entry.path})`;
-    if (reason) drift.push({ package: dpkgName(p), path, reason });
-  }
-  return drift;
+  return comparePayload(root, await debFileHashes(deb), conffiles, { label: dpkgName(p), pinnedPath: p.entry.path });
 }
 
 export async function verifyDebianFiles(root: string, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]> {
