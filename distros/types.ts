@@ -84,6 +84,14 @@ export interface FileDrift {
   reason: string;
 }
 
+/** A package installed at its pinned version, but as another build than the pinned file. */
+export interface BuildDrift {
+  ref: PackageRef;
+  /** The lockfile path of the pinned file. */
+  path: string;
+  reason: string;
+}
+
 export interface DistroAdapter {
   id: string;
   /** Returns info when <root>/etc/os-release names this distro (or one like it). */
@@ -109,6 +117,12 @@ export interface DistroAdapter {
    * records (and, where the pinned file is at hand, against the pinned package itself), for `hash verify --deep`.
    */
   verifyFiles?(root: string, info: DistroInfo, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]>;
+  /**
+   * Optional: the packages installed at their pinned version whose package database records another
+   * build than the pinned file (rpm's header SHA256, apk's `C:` identity), for `hash verify` and install's
+   * skip check. Packages it cannot judge are left out.
+   */
+  buildDrift?(root: string, info: DistroInfo, pinned: PinnedInstalled[], headers: Record<string, string>, opts: { log: Logger }): Promise<BuildDrift[]>;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }

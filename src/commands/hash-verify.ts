@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import type { FileDrift, PackageRef } from '../../distros/types.js';
 import type { LockEntry } from '../lockfile.js';
-import { deepVerify } from '../verify/deep.js';
+import { buildDrift, deepVerify, withCachedFiles } from '../verify/deep.js';
 import { isPinnedVersion } from '../../distros/version-compare.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseDistro, loadLockfiles } from './plan.js';
@@ -15,11 +15,13 @@ interface Args extends GlobalArgs {
 }
 
 export interface Drift {
-  kind: 'missing' | 'changed' | 'unpinned';
+  kind: 'missing' | 'changed' | 'unpinned' | 'rebuilt';
   name: string;
   arch: string;
   pinned?: string;
   installed?: string;
+  /** For `rebuilt`: how the installed build differs from the pinned one. */
+  reason?: string;
 }
 
 const key = (r: { name: string; arch: string }) => `${r.name}:${r.arch}`;
@@ -67,12 +69,14 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
       entryOf.set(ref, e);
     }
     const drift = compareInstalled(pinned, await adapter.installed(args.root, info), args['only-pinned']);
-    let files: FileDrift[] = [];
-    if (args.deep) {
-      const off = new Set(drift.filter((d) => d.kind !== 'unpinned').map((d) => `${d.name}:${d.arch}`));
-      const atPin = pinned.filter((r) => !off.has(`${r.name}:${r.arch}`)).map((ref) => ({ ref, entry: entryOf.get(ref)! }));
-      files = await deepVerify(adapter, args.root, info, atPin, ctx.cache, ctx.log);
+    // packages at their pinned version: is it the pinned build (where the database can tell), and with --deep, are its files intact?
+    const off = new Set(drift.filter((d) => d.kind !== 'unpinned').map((d) => `${d.name}:${d.arch}`));
+    const atPinRefs = pinned.filter((r) => !off.has(`${r.name}:${r.arch}`)).map((ref) => ({ ref, entry: entryOf.get(ref)! }));
+    const atPin = args.deep || adapter.buildDrift ? await withCachedFiles(atPinRefs, ctx.cache, ctx.log) : atPinRefs;
+    for (const b of await buildDrift(adapter, args.root, info, atPin, lock.headers, ctx.log)) {
+      drift.push({ kind: 'rebuilt', name: b.ref.name, arch: b.ref.arch, pinned: b.ref.version, installed: b.ref.version, reason: b.reason });
     }
+    const files: FileDrift[] = args.deep ? await deepVerify(adapter, args.root, info, atPin, ctx.log) : [];
     if (args.json) printJson({ ok: drift.length === 0 && files.length === 0, drift, ...(args.deep ? { files } : {}) });
     else if (drift.length === 0 && files.length === 0) {
       ctx.log.info(`${args.root}: ${pinned.length} pinned packages, all installed at the pinned versions${args.deep ? ', their files unchanged' : ''}`);
@@ -80,7 +84,13 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
       for (const f of files) process.stdout.write(`${'file'.padEnd(8)} ${f.package}  ${f.path}: ${f.reason}\n`);
       for (const d of drift) {
         const what =
-          d.kind === 'missing' ? `pinned ${d.pinned}, not installed` : d.kind === 'changed' ? `pinned ${d.pinned}, installed ${d.installed}` : `installed ${d.installed}, not pinned`;
+          d.kind === 'missing'
+            ? `pinned ${d.pinned}, not installed`
+            : d.kind === 'changed'
+              ? `pinned ${d.pinned}, installed ${d.installed}`
+              : d.kind === 'rebuilt'
+                ? `${d.pinned} installed, but not the pinned build: ${d.reason}`
+                : `installed ${d.installed}, not pinned`;
         process.stdout.write(`${d.kind.padEnd(8)} ${d.name}:${d.arch}  ${what}\n`);
       }
     }
