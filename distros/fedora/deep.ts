@@ -65,25 +65,36 @@ export async function verifyRpmFiles(root: string, pinned: PinnedInstalled[], op
   return drift.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** `%{SHA256HEADER}` of a query (`-qp FILE` or `-q NEVRA`); undefined when rpm has none to give. */
-async function headerSha256(args: string[]): Promise<string | undefined> {
-  const res = await run('rpm', [...args, '--queryformat', '%{SHA256HEADER}'], { missingHint: MISSING_RPM_HINT, env: { ...process.env, LC_ALL: 'C' } });
-  const out = res.stdout.trim();
-  return res.code === 0 && /^[0-9a-f]{64}$/.test(out) ? out : undefined;
+const HEADER_QF = '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH} %{SHA256HEADER}\\n';
+
+/** NEVRA (without epoch, as PackageRef spells it) -> `%{SHA256HEADER}`, from one rpm query; rpm's failures for single files are left out. */
+async function headerDigests(args: string[]): Promise<Map<string, string>> {
+  const res = await run('rpm', [...args, '--queryformat', HEADER_QF], { missingHint: MISSING_RPM_HINT, env: { ...process.env, LC_ALL: 'C' } });
+  const out = new Map<string, string>();
+  for (const line of res.stdout.split('\n')) {
+    const m = /^(\S+) ([0-9a-f]{64})$/.exec(line);
+    if (m) out.set(m[1], m[2]);
+  }
+  return out;
 }
 
 export async function rpmBuildDrift(root: string, pinned: PinnedInstalled[], log: Logger): Promise<BuildDrift[]> {
-  const args = await dbArgs(root);
+  const cached = pinned.filter((p) => p.file);
+  if (cached.length === 0) return [];
+  const installed = await headerDigests([...(await dbArgs(root)), '-qa']);
   const out: BuildDrift[] = [];
-  for (const p of pinned) {
-    if (!p.file) continue;
-    const want = await headerSha256(['-qp', '--nosignature', p.file]);
-    const have = await headerSha256([...args, '-q', nevra(p)]);
-    if (!want || !have) {
-      log.verbose(`${nevra(p)}: no SHA256HEADER to compare (${want ? 'installed' : 'pinned file'}); build not checked`);
-      continue;
+  for (let i = 0; i < cached.length; i += 200) {
+    const part = cached.slice(i, i + 200);
+    const files = await headerDigests(['-qp', '--nosignature', ...part.map((p) => p.file!)]);
+    for (const p of part) {
+      const want = files.get(nevra(p));
+      const have = installed.get(nevra(p));
+      if (!want || !have) {
+        log.verbose(`${nevra(p)}: no SHA256HEADER to compare (${want ? 'installed' : 'pinned file'}); build not checked`);
+        continue;
+      }
+      if (want !== have) out.push({ ref: p.ref, path: p.entry.path, reason: `the installed header's SHA256HEADER is ${have}, the pinned file's is ${want}` });
     }
-    if (want !== have) out.push({ ref: p.ref, path: p.entry.path, reason: `the installed header's SHA256HEADER is ${have}, the pinned file's is ${want}` });
   }
   return out;
 }
