@@ -141,7 +141,12 @@ export async function pushToOci(ref: string, files: PushFile[], opts: PushOption
       checkPushed(JSON.parse(bytes.toString('utf8')) as ManifestJson, plan.files, plan.tag);
       manifests.push({ tag: plan.tag, digest: `sha256:${sha256Bytes(bytes)}`, layers: plan.files.length });
     }
-    const removedTags = await removeStaleParts(repo, parsed.tag, plans.length, opts.log, env);
+    // The push itself succeeded: a registry that refuses listing or deleting tags gets a warning, not a failure.
+    const removedTags = await removeStaleParts(repo, parsed.tag, plans.length, opts.log, env).catch((e: unknown) => {
+      if (!(e instanceof PingetError)) throw e;
+      opts.log.warn(`pushed, but could not remove the TAG-N tags of an earlier, longer push under ${parsed.tag} (${e.message}); delete them by hand if there are any`);
+      return [] as string[];
+    });
     return { manifests, uploaded: digests.length - skipped, skipped, ...(removedTags.length ? { removedTags } : {}) };
   } finally {
     await rm(work, { recursive: true, force: true });
