@@ -107,6 +107,7 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
   }
   const entries: LockEntry[] = [];
   let unchecked = 0;
+  const unsigned: string[] = [];
   for (const p of plan.planned) {
     if (p.cacheFile) entries.push({ path: p.path, sha256: await checkPackage(p, cache, keys) });
     else {
@@ -115,6 +116,13 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
     }
     const sig = await signatureEntry(p, cache);
     if (sig) entries.push(sig);
+    else unsigned.push(`${p.pkg.name} ${p.pkg.version}`);
+  }
+  if (unsigned.length > 0) {
+    opts.log.warn(
+      `${unsigned.length} package${unsigned.length === 1 ? ' has' : 's have'} no signature in the sync databases or the cache dir (${unsigned.slice(0, 10).join(', ')}${unsigned.length > 10 ? ', ...' : ''}); ` +
+        `installing ${unsigned.length === 1 ? 'it' : 'them'} will need --allow-unsigned or LocalFileSigLevel = Required`,
+    );
   }
   if (unchecked > 0) {
     opts.log.verbose(`${unchecked} signed packages are not in the cache dir; their hashes come from the sync databases as pacman verified them`);
