@@ -122,6 +122,9 @@ describe('arch: package signatures pinned by hash generate and checked by instal
     const lockfile = join(work, 'SHA256SUMS-deep');
     writeFileSync(lockfile, gen.stdout);
     const cache = join(work, 'cache-deep');
+    // the installed build of alpha in the cache: its payload and .MTREE match what is installed
+    mkdirSync(join(cache, 'blobs/sha256'), { recursive: true });
+    copyFileSync(built.get('alpha')!, join(cache, 'blobs/sha256', sha(built.get('alpha')!)));
     const ok = await runCli(['hash', 'verify', lockfile, '--root', root, '--deep', '--cache', cache]);
     assert.equal(ok.code, 0, ok.stderr + ok.stdout);
 
@@ -133,9 +136,7 @@ describe('arch: package signatures pinned by hash generate and checked by instal
 
     // alpha 1.0-1 rebuilt with other contents, pinned instead of the installed build, and in the cache
     const rebuilt = buildPackage({ ...alpha, content: 'another build\n' }, join(work, 'rebuilt'));
-    const blobs = join(cache, 'blobs/sha256');
-    mkdirSync(blobs, { recursive: true });
-    copyFileSync(rebuilt, join(blobs, sha(rebuilt)));
+    copyFileSync(rebuilt, join(cache, 'blobs/sha256', sha(rebuilt)));
     const path = `${REPO}/os/${ARCH}/${pkgFilename(alpha)}`;
     writeFileSync(lockfile, gen.stdout.replace(`${sha(built.get('alpha')!)}  ${path}`, `${sha(rebuilt)}  ${path}`));
     writeFileSync(join(root, 'usr/share/pinget-test/beta'), readFileSync(join(work, 'root-good/usr/share/pinget-test/beta')));
@@ -143,6 +144,10 @@ describe('arch: package signatures pinned by hash generate and checked by instal
     assert.equal(other.code, 1, other.stderr + other.stdout);
     assert.match(other.stdout, /^file +alpha +\/usr\/share\/pinget-test\/alpha: content differs from the pinned package/m);
     assert.doesNotMatch(other.stdout, /beta/);
+    // without --deep too: pacman's stored mtree is not the pinned package's .MTREE
+    const shallow = await runCli(['hash', 'verify', lockfile, '--root', root, '--cache', cache]);
+    assert.equal(shallow.code, 1, shallow.stderr + shallow.stdout);
+    assert.match(shallow.stdout, /^rebuilt +alpha:any +1\.0-1 installed, but not the pinned build: pacman's stored mtree/m);
   });
 
   test("pacman's LocalFileSigLevel for -U: the default Optional, SigLevel then LocalFileSigLevel, Package* tokens", () => {

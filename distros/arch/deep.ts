@@ -6,14 +6,19 @@
  *    `backup file:` lines are the administrator's files (%BACKUP%), as pacman -Qkk itself treats them;
  *  - with the pinned package in the cache, its payload (streamed by `bsdtar -cf - @PKG`) is compared with
  *    the installed files, which catches a lockfile hash naming another build of the installed version.
+ * Build drift: pacman keeps the package's `.MTREE` member as `local/<name>-<version>/mtree`, byte for byte;
+ * it lists every file's sha256 and the `.PKGINFO`'s, so equal bytes mean the same build. A pinned package in
+ * the cache whose `.MTREE` differs is another build of the installed version.
  */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 import type { Logger } from '../../src/ui/log.js';
 import { comparePayload, tarFileHashes } from '../../src/verify/tar-hashes.js';
-import type { FileDrift, PinnedInstalled } from '../types.js';
+import type { BuildDrift, FileDrift, PinnedInstalled } from '../types.js';
 import { parseDesc } from './desc.js';
 import { loadPacmanRoot, type PacmanRoot } from './pacman-root.js';
 
@@ -66,4 +71,33 @@ export async function verifyArchFiles(root: string, pinned: PinnedInstalled[], o
     } else opts.log.verbose(`${p.entry.path}: not in the cache; checked against pacman's mtree only`);
   }
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The `.MTREE` member of a package file (`bsdtar -xOf PKG .MTREE`), or undefined when it has none. */
+async function packageMtree(file: string): Promise<Buffer | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('bsdtar', ['-xOf', file, '.MTREE'], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+    return stdout.length > 0 ? stdout : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new PingetError('UNAVAILABLE', 'bsdtar is not installed (Debian: libarchive-tools)', { cause: e });
+    return undefined;
+  }
+}
+
+export async function archBuildDrift(root: string, pinned: PinnedInstalled[], log: Logger): Promise<BuildDrift[]> {
+  const pr = loadPacmanRoot(root);
+  const out: BuildDrift[] = [];
+  for (const p of pinned) {
+    if (!p.file) continue;
+    const installed = await readFile(join(pr.dbPath, 'local', `${p.ref.name}-${p.ref.version}`, 'mtree')).catch(() => undefined);
+    const pinnedMtree = await packageMtree(p.file);
+    if (!installed || !pinnedMtree) {
+      log.verbose(`${p.ref.name} ${p.ref.version}: no mtree to compare (${installed ? 'pinned file' : 'local database'}); build not checked`);
+      continue;
+    }
+    if (!installed.equals(pinnedMtree)) {
+      out.push({ ref: p.ref, path: p.entry.path, reason: `pacman's stored mtree of the installed package is not the pinned file's .MTREE` });
+    }
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 /** Arch Linux and its derivatives (ID_LIKE=arch): pacman's local and sync databases, pacman -U. */
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo } from '../types.js';
-import { verifyArchFiles } from './deep.js';
+import { archBuildDrift, verifyArchFiles } from './deep.js';
 import { generateArch, systemArch } from './generate.js';
 import { installArch } from './install.js';
 import { mirrorProviders } from './mirrors.js';
@@ -43,6 +43,8 @@ export const archAdapter: DistroAdapter = {
   },
 
   verifyFiles: (root, _info, pinned, opts) => verifyArchFiles(root, pinned, opts),
+
+  buildDrift: (root, _info, pinned, _headers, opts) => archBuildDrift(root, pinned, opts.log),
 
   install: installArch,
 };

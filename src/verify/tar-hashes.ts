@@ -26,7 +26,7 @@ export async function tarFileHashes(cmd: string, args: string[], what: string, m
     for await (const entry of extract) {
       const h = createHash('sha256');
       for await (const c of entry) h.update(c as Buffer);
-      const name = entry.header.name.replace(/^\.?\/*/, '/');
+      const name = `/${entry.header.name.replace(/^(\.\/)+/, '').replace(/^\/+/, '')}`;
       if ((entry.header.type ?? 'file') === 'file' && !name.split('/').includes('..')) out.set(name, h.digest('hex'));
     }
   } catch (e) {
