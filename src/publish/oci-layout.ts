@@ -123,8 +123,10 @@ export async function isLayout(dir: string): Promise<boolean> {
  */
 export async function readLayoutLayers(dir: string): Promise<LayoutLayer[]> {
   let index: Record<string, unknown>;
+  const indexFile = join(dir, 'index.json');
+  if ((await stat(indexFile)).size > 16 * 1024 * 1024) throw new PingetError('BAD_INPUT', `${indexFile}: too large for an image index`);
   try {
-    index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as Record<string, unknown>;
+    index = JSON.parse(await readFile(indexFile, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new PingetError('BAD_INPUT', `${join(dir, 'index.json')}: not a readable OCI image index (${(e as Error).message})`, { cause: e });
   }
