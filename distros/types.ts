@@ -67,6 +67,31 @@ export interface InstallReport {
   skipped: PackageRef[];
 }
 
+/** A pinned package that is installed at its pinned version, for the deep checks. */
+export interface PinnedInstalled {
+  ref: PackageRef;
+  entry: LockEntry;
+  /** The pinned bytes, when the cache holds them (already named by their sha256). */
+  file?: string;
+}
+
+/** One installed file that differs from what its package says it should be. */
+export interface FileDrift {
+  /** `name:arch` of the package. */
+  package: string;
+  /** Absolute path inside the root. */
+  path: string;
+  reason: string;
+}
+
+/** A package installed at its pinned version, but as another build than the pinned file. */
+export interface BuildDrift {
+  ref: PackageRef;
+  /** The lockfile path of the pinned file. */
+  path: string;
+  reason: string;
+}
+
 export interface DistroAdapter {
   id: string;
   /** Returns info when <root>/etc/os-release names this distro (or one like it). */
@@ -92,6 +117,17 @@ export interface DistroAdapter {
    * header (see src/manual-marks.ts); does nothing when the lockfile has no such header.
    */
   applyMarks?(root: string, info: DistroInfo, packages: PackageRef[], headers: Record<string, string>): Promise<void>;
+  /**
+   * Optional: checks the installed files of these packages by content against what the package database
+   * records (and, where the pinned file is at hand, against the pinned package itself), for `hash verify --deep`.
+   */
+  verifyFiles?(root: string, info: DistroInfo, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]>;
+  /**
+   * Optional: the packages installed at their pinned version whose package database records another
+   * build than the pinned file (rpm's header SHA256, apk's `C:` identity), for `hash verify` and install's
+   * skip check. Packages it cannot judge are left out.
+   */
+  buildDrift?(root: string, info: DistroInfo, pinned: PinnedInstalled[], headers: Record<string, string>, opts: { log: Logger }): Promise<BuildDrift[]>;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }

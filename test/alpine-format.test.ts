@@ -11,7 +11,7 @@ import { readGzipMembers } from '../distros/alpine/gzip-members.js';
 import { formatIdentityHeader, identityFor, parseIdentityHeader } from '../distros/alpine/identity-header.js';
 import { apkAddArgs } from '../distros/alpine/install.js';
 import { apkPath, inspectApkPath } from '../distros/alpine/paths.js';
-import { cacheIndexName, cachePackageName, parseRepositories } from '../distros/alpine/repositories.js';
+import { cacheIndexName, cacheIndexNames, cacheNamingOf, cachePackageName, parseRepositories } from '../distros/alpine/repositories.js';
 import { checkSignatures } from '../distros/alpine/signature.js';
 import { pkgInfoValue } from '../distros/alpine/pkginfo.js';
 import { createPublicKey } from 'node:crypto';
@@ -50,11 +50,31 @@ test('repositories: comments, CRLF, trailing slash, @tag, local path', async () 
     ],
   );
   assert.throws(() => parseRepositories('https://a b\n', 'r'), /r:1: expected one repository URL per line/);
+  // apk-tools 3's typed lines: v2 is the classic kind, v3/ndx/.adb are Packages.adb indexes pinget cannot read
+  assert.equal(parseRepositories('v2 https://m/alpine/edge/main\n', 'r')[0].url, 'https://m/alpine/edge/main');
+  assert.throws(() => parseRepositories('v3 https://m/alpine/edge/main\n', 'r'), /r:1: .*apk v3 repository \(Packages\.adb index\)/);
+  assert.throws(() => parseRepositories('https://m/alpine/edge/main/x86_64/Packages.adb\n', 'r'), /apk v3 repository/);
 });
 
-test('apk cache names: 8 hex of SHA-1 of the repository URL / of the identity', () => {
-  // sha1("http://x/alpine/v3.20/main") starts with these bytes (computed independently with sha1sum).
-  assert.equal(cacheIndexName('http://x/alpine/v3.20/main'), 'APKINDEX.2ed8a2f2.tar.gz');
+test('apk cache names: every apk-tools generation, and 8 hex of the identity for packages', () => {
+  // Expected values computed independently: printf '<string>' | sha1sum (or sha256sum) | cut -c1-8
+  const [repo] = parseRepositories('http://x/alpine/v3.20/main\n', 'r');
+  const [slash] = parseRepositories('@edge http://x/alpine/v3.20/main/\n', 'r');
+  // before apk-tools 2.14.1 (and 2.12.12): sha1 of the repository line as written
+  assert.equal(cacheIndexName(repo, 'x86_64', 'sha1-repository'), 'APKINDEX.2ed8a2f2.tar.gz');
+  assert.equal(cacheIndexName(slash, 'x86_64', 'sha1-repository'), 'APKINDEX.cda170ee.tar.gz');
+  // 2.14.1+: sha1 of "<repository>/<arch>/APKINDEX.tar.gz", one slash whether or not the line ends in one
+  assert.equal(cacheIndexName(repo, 'x86_64', 'sha1-index-url'), 'APKINDEX.cf8219f0.tar.gz');
+  assert.equal(cacheIndexName(slash, 'x86_64', 'sha1-index-url'), 'APKINDEX.cf8219f0.tar.gz');
+  // apk-tools 3: sha256 of the same URL
+  assert.equal(cacheIndexName(repo, 'x86_64', 'sha256-index-url'), 'APKINDEX.aaa88f54.tar.gz');
+  assert.deepEqual(cacheIndexNames(repo, 'x86_64'), ['APKINDEX.cf8219f0.tar.gz', 'APKINDEX.aaa88f54.tar.gz', 'APKINDEX.2ed8a2f2.tar.gz']);
+  assert.deepEqual(cacheIndexNames(repo, 'x86_64', '2.12.10-r0')[0], 'APKINDEX.2ed8a2f2.tar.gz');
+  assert.deepEqual(cacheIndexNames(repo, 'x86_64', '3.0.1-r1')[0], 'APKINDEX.aaa88f54.tar.gz');
+  assert.deepEqual(
+    ['2.10.8-r0', '2.12.11-r0', '2.12.12-r0', '2.14.0-r5', '2.14.1-r0', '2.14.4-r1', '3.0.0-r0', 'x'].map(cacheNamingOf),
+    ['sha1-repository', 'sha1-repository', 'sha1-index-url', 'sha1-repository', 'sha1-index-url', 'sha1-index-url', 'sha256-index-url', undefined],
+  );
   assert.equal(cachePackageName('musl', '1.2.5-r0', 'Q1' + Buffer.from('0123456789abcdefghij').toString('base64')), 'musl-1.2.5-r0.30313233.apk');
 });
 

@@ -58,7 +58,7 @@ async function root(name: string, extra: Partial<Parameters<typeof makeAlpineRoo
     installed: [musl, zlib, data, nano],
     keys: [key],
     // main's index and musl are in apk's cache under apk's names; zlib, nano and community's index are not
-    cache: { [cacheIndexName(mainUrl)]: mainIndex, [cachePackageName('musl', musl.spec.version, musl.identity)]: musl.bytes },
+    cache: { [cacheIndexName({ written: mainUrl, url: mainUrl }, 'x86_64', 'sha1-index-url')]: mainIndex, [cachePackageName('musl', musl.spec.version, musl.identity)]: musl.bytes },
     ...extra,
   });
   return dir;
@@ -111,7 +111,7 @@ test('generate pins every installed package: cache first, else the repository; h
 
 test('the C: check: a cached file with another control segment is ignored; a served one is rejected', async () => {
   const impostor = await buildApk({ name: 'musl', version: '1.2.5-r0', files: { 'lib/evil': 'x' } }, key);
-  const r = await root('r2', { cache: { [cacheIndexName(mainUrl)]: mainIndex, 'musl-1.2.5-r0.apk': impostor.bytes } });
+  const r = await root('r2', { cache: { [cacheIndexName({ written: mainUrl, url: mainUrl }, 'x86_64', 'sha1-index-url')]: mainIndex, 'musl-1.2.5-r0.apk': impostor.bytes } });
   const log = recorder();
   const res = await generateAlpine(r, (await alpineAdapter.detect(r))!, { log }, { env: {} });
   assert.equal(res.entries.find((e) => e.path.endsWith('musl-1.2.5-r0.apk'))?.sha256, musl.sha256, 'downloaded the real one');

@@ -74,7 +74,10 @@ describe('arch: pacman repository -> hash generate -> install', () => {
       { path: `${REPO}/os/${ARCH}/${pkgFilename(beta)}`, sha256: sha(built.get(pkgFilename(beta))!) },
       // no longer in the sync db: pinned from pacman's cache dir, in the archive layout
       { path: `g/gamma/${pkgFilename(gamma1)}`, sha256: sha(built.get(pkgFilename(gamma1))!) },
-    ].sort((a, b) => (a.path < b.path ? -1 : 1));
+    ]
+      // each with its signature: the sync db's %PGPSIG% (alpha, beta), the .sig pacman cached (gamma)
+      .flatMap((e) => [e, { path: `${e.path}.sig`, sha256: sha(`${built.get(e.path.slice(e.path.lastIndexOf('/') + 1))!}.sig`) }])
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
 
   test('the adapter joins the local db with the sync db and the cache, and checks signatures', async () => {
     const info = await archAdapter.detect(rootA);
@@ -103,7 +106,7 @@ describe('arch: pacman repository -> hash generate -> install', () => {
     writeFileSync(lockfile, gen.stdout);
 
     const rootB = join(work, 'rootB');
-    makeRoot(rootB, { repo: REPO });
+    makeRoot(rootB, { repo: REPO, key });
     const cache = join(work, 'cache');
     const inst = await runCli(['install', lockfile, '--root', rootB, '--cache', cache, '--provider', `${server.url}/{{.Name}}`, '--provider', `arch-archive+${server.url}`]);
     assert.equal(inst.code, 0, inst.stderr);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PingetError } from '../src/errors.js';
+import { rawLeafCid } from '../src/fetch/cid.js';
 import { encodeSegment, expandTemplate, normalizeTemplate } from '../src/fetch/template.js';
 import type { FetchTarget } from '../src/fetch/types.js';
 
@@ -44,12 +45,10 @@ test('path segments are percent-encoded the way apt does: ":" as %3a, "+" and "~
   assert.equal(encodeSegment('x/y'), 'x%2fy');
 });
 
-test('{{.CID}} without a CID is NOT_FOUND for that provider (the chain moves on)', () => {
+test('{{.CID}} without an /ipfs/ line is the raw-leaf CIDv1 of the sha256', () => {
   const noCid: FetchTarget = { ...target, cid: undefined };
-  assert.throws(
-    () => expandTemplate('http://gw/ipfs/{{.CID}}', noCid),
-    (e: unknown) => e instanceof PingetError && e.code === 'NOT_FOUND' && e.message.includes('http://gw/ipfs/{{.CID}}') && e.message.includes(target.path),
-  );
+  assert.equal(expandTemplate('http://gw/ipfs/{{.CID}}', noCid), `http://gw/ipfs/${rawLeafCid(target.sha256)}`);
+  assert.match(rawLeafCid(target.sha256), /^bafkrei[a-z2-7]{52}$/);
 });
 
 test('unknown or broken placeholders are USAGE errors naming the template', () => {

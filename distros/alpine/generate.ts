@@ -17,7 +17,7 @@ import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import { download as defaultDownload, type Downloader } from './download.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
 import { apkPath } from './paths.js';
-import { cacheIndexName, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
+import { cacheIndexNames, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
 import { loadApkKeys } from './signature.js';
 import { worldHeader } from './manual-marks.js';
 
@@ -88,13 +88,16 @@ async function loadIndex(
   keys: Awaited<ReturnType<typeof loadApkKeys>> | undefined,
   download: Downloader,
   log: Logger,
+  apkToolsVersion: string | undefined,
 ): Promise<ApkIndex | undefined> {
   let bytes: Buffer | undefined;
   let what = '';
-  for (const dir of CACHE_DIRS) {
-    what = join(root, dir, cacheIndexName(repo.url));
-    bytes = await readOptional(what);
-    if (bytes) break;
+  search: for (const dir of CACHE_DIRS) {
+    for (const name of cacheIndexNames(repo, arch, apkToolsVersion)) {
+      what = join(root, dir, name);
+      bytes = await readOptional(what);
+      if (bytes) break search;
+    }
   }
   if (!bytes) {
     what = `${repo.url}/${arch}/APKINDEX.tar.gz`;
@@ -156,6 +159,8 @@ export async function generateAlpine(
   const download = io.download ?? defaultDownload;
   const log = opts.log;
   let records = await readInstalled(root);
+  // which generation of cache names this root's apk writes
+  const apkTools = records.find((r) => r.name === 'apk-tools')?.version;
   if (opts.only && opts.only.length > 0) {
     const names = new Set(records.map((r) => r.name));
     const unknown = opts.only.filter((n) => !names.has(n));
@@ -173,7 +178,7 @@ export async function generateAlpine(
   const keys = opts.allowUnsigned ? undefined : await loadApkKeys(join(root, 'etc/apk/keys'));
 
   const indexes: (ApkIndex | undefined)[] = [];
-  for (const repo of repos) indexes.push(await loadIndex(root, repo, arch, keys, download, log));
+  for (const repo of repos) indexes.push(await loadIndex(root, repo, arch, keys, download, log, apkTools));
   const where = new Map<string, ApkRepository>();
   repos.forEach((repo, i) => {
     for (const r of indexes[i]?.records ?? []) {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import { CACHE_DIRS, generateAlpine, readApkArch, readInstalled, readRepositories } from './generate.js';
+import { alpineBuildDrift, verifyAlpineFiles } from './deep.js';
 import { installApks } from './install.js';
 import { applyWorldMarks } from './manual-marks.js';
 import { inspectApkPath } from './paths.js';
@@ -64,6 +65,10 @@ export const alpineAdapter: DistroAdapter = {
     const seen = new Set<string>();
     return specs.filter((s) => !seen.has(s.template) && seen.add(s.template));
   },
+
+  verifyFiles: (root, _info, pinned, opts) => verifyAlpineFiles(root, pinned, opts),
+
+  buildDrift: (root, _info, pinned, headers, opts) => alpineBuildDrift(root, pinned, headers, opts.log),
 
   async install(files, root, info, opts) {
     return installApks(files, root, await installedRefs(root, info), opts);

@@ -71,6 +71,18 @@ async function checkPackage(p: PlannedPackage, cache: Map<string, string>, keys:
   return got;
 }
 
+/**
+ * The `.sig` line of a package, as repro-get writes it: `<package path>.sig` with the sha256 of the detached
+ * signature's bytes — the sync database's %PGPSIG% decoded, else a `.sig` file beside the package in the
+ * cache dir. Install fetches it like any file and checks the package with it before pacman -U.
+ */
+async function signatureEntry(p: PlannedPackage, cache: Map<string, string>): Promise<LockEntry | undefined> {
+  if (p.pgpsig) return { path: `${p.path}.sig`, sha256: sha256Bytes(Buffer.from(p.pgpsig, 'base64')) };
+  const sigFile = cache.get(`${p.filename}.sig`);
+  if (sigFile) return { path: `${p.path}.sig`, sha256: await sha256File(sigFile) };
+  return undefined;
+}
+
 export async function generateArch(root: string, info: DistroInfo, opts: GenerateOptions, env: NodeJS.ProcessEnv = process.env): Promise<GenerateResult> {
   const pr = loadPacmanRoot(root);
   const installed = await readLocalDb(pr);
@@ -96,12 +108,22 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
   }
   const entries: LockEntry[] = [];
   let unchecked = 0;
+  const unsigned: string[] = [];
   for (const p of plan.planned) {
     if (p.cacheFile) entries.push({ path: p.path, sha256: await checkPackage(p, cache, keys) });
     else {
       entries.push({ path: p.path, sha256: p.sha256! });
       if (p.pgpsig) unchecked++;
     }
+    const sig = await signatureEntry(p, cache);
+    if (sig) entries.push(sig);
+    else unsigned.push(`${p.pkg.name} ${p.pkg.version}`);
+  }
+  if (unsigned.length > 0) {
+    opts.log.warn(
+      `${unsigned.length} package${unsigned.length === 1 ? ' has' : 's have'} no signature in the sync databases or the cache dir (${unsigned.slice(0, 10).join(', ')}${unsigned.length > 10 ? ', ...' : ''}); ` +
+        `installing ${unsigned.length === 1 ? 'it' : 'them'} will need --allow-unsigned or LocalFileSigLevel = Required`,
+    );
   }
   if (unchecked > 0) {
     opts.log.verbose(`${unchecked} signed packages are not in the cache dir; their hashes come from the sync databases as pacman verified them`);

@@ -1,6 +1,7 @@
 /** Arch Linux and its derivatives (ID_LIKE=arch): pacman's local and sync databases, pacman -U. */
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo } from '../types.js';
+import { archBuildDrift, verifyArchFiles } from './deep.js';
 import { generateArch, systemArch } from './generate.js';
 import { installArch } from './install.js';
 import { applyArchMarks } from './manual-marks.js';
@@ -41,6 +42,10 @@ export const archAdapter: DistroAdapter = {
     const installed = await readLocalDb(pr).catch(() => []);
     return mirrorProviders(pr.conf, systemArch(pr, installed, info));
   },
+
+  verifyFiles: (root, _info, pinned, opts) => verifyArchFiles(root, pinned, opts),
+
+  buildDrift: (root, _info, pinned, _headers, opts) => archBuildDrift(root, pinned, opts.log),
 
   install: installArch,
 

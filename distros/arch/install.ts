@@ -11,8 +11,9 @@ import { runChecked } from '../../src/exec.js';
 import { basename } from '../../src/lockfile.js';
 import type { DistroInfo, InstallOptions, InstallReport, LocalFile, PackageRef } from '../types.js';
 import { loadPacmanRoot, readLocalDb, type PacmanRoot } from './pacman-root.js';
+import { localFilePackageSigLevel } from './pacman-conf.js';
 import { parsePackageFilename } from './paths.js';
-import { loadPacmanKeyring, verifyDetachedSig } from './signatures.js';
+import { checkPackageSignatures, type PackageToInstall } from './package-sigs.js';
 
 /** Options of the root's pacman.conf worth keeping for -U (NoExtract, NoUpgrade, ...), minus paths and includes. */
 export function optionsForInstall(confText: string, overrideSigLevel: boolean): string {
@@ -41,7 +42,7 @@ export async function installArch(files: LocalFile[], root: string, info: Distro
   const pr: PacmanRoot = loadPacmanRoot(root);
   const present = new Map((await readLocalDb(pr, { missingOk: true })).map((p) => [p.name, p.version]));
   const sigs = new Map<string, LocalFile>();
-  const pkgs: { file: LocalFile; name: string; ref: PackageRef }[] = [];
+  const pkgs: PackageToInstall[] = [];
   for (const f of files) {
     const name = basename(f.entry.path);
     if (name.endsWith('.sig') && parsePackageFilename(name.slice(0, -4))) sigs.set(name.slice(0, -4), f);
@@ -55,13 +56,7 @@ export async function installArch(files: LocalFile[], root: string, info: Distro
   const todo = pkgs.filter((p) => !skipped.includes(p));
   if (todo.length === 0) return { installed: [], skipped: skipped.map((p) => p.ref) };
 
-  const keys = opts.allowUnsigned ? [] : await loadPacmanKeyring(pr.gpgDir);
-  if (keys.length > 0) {
-    for (const p of todo) {
-      const sig = sigs.get(p.name);
-      if (sig) await verifyDetachedSig(await readFile(p.file.file), await readFile(sig.file), keys, `${p.file.entry.path}.sig`);
-    }
-  }
+  await checkPackageSignatures(todo, sigs, pr, opts);
 
   const stage = await mkdtemp(join(tmpdir(), 'pinget-pacman-'));
   try {
@@ -70,8 +65,10 @@ export async function installArch(files: LocalFile[], root: string, info: Distro
     if (resolve(root) !== '/') {
       const confText = await readFile(join(root, 'etc/pacman.conf'), 'utf8').catch(() => '');
       const conf = join(stage, 'pacman.conf');
-      // Without keys in the root pacman could check nothing; the bytes were verified against the lockfile's hashes.
-      await writeFile(conf, optionsForInstall(confText, opts.allowUnsigned === true || keys.length === 0));
+      // pinget has checked each .sig against the root's keyring (or was told not to): pacman's own check only
+      // stays when it is the one that requires package signatures.
+      const pacmanChecks = !opts.allowUnsigned && localFilePackageSigLevel(pr.conf) === 'Required';
+      await writeFile(conf, optionsForInstall(confText, !pacmanChecks));
       for (const d of [pr.dbPath, pr.cacheDirs[0], join(root, 'var/log')]) await mkdir(d, { recursive: true });
       args.push('--config', conf, '--root', root, '--dbpath', pr.dbPath, '--cachedir', pr.cacheDirs[0], '--gpgdir', pr.gpgDir);
       args.push('--logfile', join(root, 'var/log/pacman.log'), '--hookdir', join(root, 'etc/pacman.d/hooks'));

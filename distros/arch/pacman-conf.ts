@@ -70,3 +70,17 @@ export function parsePacmanConf(text: string, readInclude: (path: string) => str
 export function expandServer(server: string, repo: string, arch: string): string {
   return server.replaceAll('$repo', repo).replaceAll('$arch', arch).replace(/\/+$/, '');
 }
+
+/**
+ * When pacman -U checks a local package file's signature: pacman.conf(5) "Package and Database Signature
+ * Checking" — the built-in default `Optional`, then `[options]` SigLevel, then LocalFileSigLevel (which
+ * starts from SigLevel), left to right; `Database*` tokens do not apply to packages.
+ */
+export function localFilePackageSigLevel(conf: PacmanConf): 'Never' | 'Optional' | 'Required' {
+  let level: 'Never' | 'Optional' | 'Required' = 'Optional';
+  for (const token of [...(conf.options.SigLevel ?? []), ...(conf.options.LocalFileSigLevel ?? [])]) {
+    const m = /^(Package)?(Never|Optional|Required)$/.exec(token);
+    if (m) level = m[2] as typeof level;
+  }
+  return level;
+}

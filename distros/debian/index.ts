@@ -5,6 +5,7 @@ import { run } from '../../src/exec.js';
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
 import { parseDpkgStatus } from './dpkg-status.js';
+import { verifyDebianFiles } from './deep.js';
 import { generateDebian, readStatus } from './generate.js';
 import { installDebs } from './install.js';
 import { applyManualMarks } from './manual-marks.js';
@@ -69,6 +70,8 @@ export const debianAdapter: DistroAdapter = {
     const sources = await readSources(root);
     return debMirrors(sources).map((uri) => ({ template: `${uri}/{{.Name}}`, label: `apt mirror ${uri}` }));
   },
+
+  verifyFiles: (root, _info, pinned, opts) => verifyDebianFiles(root, pinned, opts),
 
   install: (files, root, _info, opts) => installDebs(files, root, opts),
 

@@ -2,6 +2,7 @@
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../types.js';
 import { generateFedora, baseArchOf } from './generate.js';
+import { rpmBuildDrift, verifyRpmFiles } from './deep.js';
 import { installRpms } from './install.js';
 import { inspectKojiPath, refOf } from './nevra.js';
 import { repoVars } from './repo-files.js';
@@ -54,6 +55,10 @@ export const fedoraAdapter: DistroAdapter = {
   providerFactories: [rpmMdProviderFactory],
 
   providers: (root, info, headers, opts) => fedoraProviders(root, info, headers, opts),
+
+  verifyFiles: (root, _info, pinned, opts) => verifyRpmFiles(root, pinned, opts),
+
+  buildDrift: (root, _info, pinned, _headers, opts) => rpmBuildDrift(root, pinned, opts.log),
 
   install(files, root, _info, opts) {
     return installRpms(files, root, opts);

@@ -1,5 +1,5 @@
 /** `pinget cache ls|verify|clean|export|import|push`: the local content-addressed cache. */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
@@ -7,6 +7,7 @@ import { formatLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { SHA256_HEX } from '../verify/sha256.js';
 import { pushToOci } from '../publish/oci.js';
+import { isLayout, planLayout, readLayoutLayers, writeLayoutMetadata, type LayoutFile } from '../publish/oci-layout.js';
 import { publishToIpfs } from '../publish/ipfs.js';
 import { ociScheme } from '../fetch/oci-ref.js';
 import { DEFAULT_IPFS_API } from '../fetch/ipfs.js';
@@ -14,7 +15,7 @@ import { makeContext, printJson, withGlobalOptions, type GlobalArgs, type Comman
 import { fetchTargets } from './fetch-run.js';
 import { chooseDistro, loadLockfile, loadLockfiles, targetsFor } from './plan.js';
 
-type Args = GlobalArgs & { dir?: string; keep?: string[]; url?: string; lockfile?: string; 'plain-http'?: boolean; 'max-layers'?: number };
+type Args = GlobalArgs & { dir?: string; keep?: string[]; url?: string; lockfile?: string; tag?: string; 'plain-http'?: boolean; 'max-layers'?: number };
 
 const ls: CommandModule<object, Args> = {
   command: 'ls',
@@ -57,17 +58,35 @@ const clean: CommandModule<object, Args> = {
 
 const exportCmd: CommandModule<object, Args> = {
   command: 'export <dir>',
-  describe: 'copy the cache into DIR as an OCI image-layout blob store (DIR/blobs/sha256/<hex>)',
-  builder: (y: Argv) => withGlobalOptions(y).positional('dir', { type: 'string', demandOption: true }) as Argv<Args>,
+  describe: 'write the cache (or one lockfile\'s files) into DIR as an OCI image layout: index.json, a manifest titled with lockfile paths, blobs/sha256/<hex>',
+  builder: (y: Argv) =>
+    withGlobalOptions(y)
+      .positional('dir', { type: 'string', demandOption: true })
+      .option('lockfile', { type: 'string', describe: "only this lockfile's files (fetched when missing), each layer titled with its lockfile path" })
+      .option('tag', { type: 'string', default: 'latest', describe: 'the ref name in index.json (parts past the first: TAG-2, TAG-3, ...)' })
+      .option('max-layers', { type: 'number', describe: 'files per manifest before splitting into TAG-2, TAG-3, ...' }) as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
-    const dest = join(args.dir!, 'blobs', 'sha256');
+    const dir = args.dir!;
+    const dest = join(dir, 'blobs', 'sha256');
     await mkdir(dest, { recursive: true });
-    await writeFile(join(args.dir!, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n');
-    const blobs = await ctx.cache.list();
-    for (const b of blobs) await ctx.cache.materialize(b.sha256, join(dest, b.sha256));
-    if (args.json) printJson({ exported: blobs.length, dir: args.dir });
-    else ctx.log.info(`exported ${blobs.length} blobs to ${args.dir}`);
+    const files: (LayoutFile & { blob: string })[] = [];
+    if (args.lockfile) {
+      for (const f of (await ensureCached(ctx, args.lockfile)).files) files.push({ path: f.path, sha256: f.sha256, size: (await stat(f.file)).size, blob: f.file });
+    } else {
+      // without a lockfile the cache knows no paths: each blob is titled with its hash
+      for (const b of await ctx.cache.list()) files.push({ path: b.sha256, sha256: b.sha256, size: b.size, blob: ctx.cache.blobPath(b.sha256) });
+    }
+    const plan = planLayout(files, args.tag ?? 'latest', { sourceDateEpoch: process.env.SOURCE_DATE_EPOCH, maxLayers: args['max-layers'] });
+    const done = new Set<string>();
+    for (const f of files) {
+      if (done.has(f.sha256)) continue;
+      done.add(f.sha256);
+      await ctx.cache.copyOut(f.blob, join(dest, f.sha256));
+    }
+    await writeLayoutMetadata(dir, plan);
+    if (args.json) printJson({ exported: done.size, dir, manifests: plan.manifests });
+    else ctx.log.info(`exported ${done.size} blobs to ${dir} as an OCI image layout: ${plan.manifests.map((m) => `${m.tag}@${m.digest}`).join(', ')}`);
   },
 };
 
@@ -81,7 +100,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
 
 const importCmd: CommandModule<object, Args> = {
   command: 'import <dir>',
-  describe: 'add files to the cache after checking their hashes: an exported blob store, or a `download` directory with --lockfile',
+  describe: 'add files to the cache after checking their hashes: the layers of an OCI image layout (cache export, oras copy --to-oci-layout), a blob store, or a `download` directory with --lockfile',
   builder: (y: Argv) =>
     withGlobalOptions(y)
       .positional('dir', { type: 'string', demandOption: true })
@@ -92,6 +111,7 @@ const importCmd: CommandModule<object, Args> = {
     if (!(await stat(dir).catch(() => undefined))?.isDirectory()) throw new PingetError('BAD_INPUT', `${dir}: not a directory`);
     let imported = 0;
     const rejected: string[] = [];
+    const missing: string[] = [];
     const add = async (sha256: string, file: string) => {
       try {
         await ctx.cache.ingestFile(sha256, file);
@@ -107,14 +127,23 @@ const importCmd: CommandModule<object, Args> = {
         const file = join(dir, e.path);
         if (await stat(file).catch(() => undefined)) await add(e.sha256, file);
       }
+    } else if (await isLayout(dir)) {
+      for (const l of await readLayoutLayers(dir)) {
+        if (await stat(l.file).catch(() => undefined)) await add(l.sha256, l.file);
+        else missing.push(l.title ?? l.sha256);
+      }
     } else {
       for await (const file of walk(dir)) {
         const name = file.slice(file.lastIndexOf('/') + 1);
         if (SHA256_HEX.test(name)) await add(name, file);
       }
     }
-    if (args.json) printJson({ imported, rejected });
-    else ctx.log.info(`imported ${imported} files into ${ctx.cache.dir}${rejected.length ? `; rejected ${rejected.length} whose bytes do not match: ${rejected.join(', ')}` : ''}`);
+    if (args.json) printJson({ imported, rejected, missing });
+    else {
+      ctx.log.info(`imported ${imported} files into ${ctx.cache.dir}${rejected.length ? `; rejected ${rejected.length} whose bytes do not match: ${rejected.join(', ')}` : ''}`);
+      // a layout may legitimately hold only some blobs (oras copy of a manifest whose layers were elsewhere)
+      if (missing.length) ctx.log.warn(`${missing.length} layers the layout's manifests list are not in ${dir}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+    }
     if (rejected.length) throw new PingetError('INTEGRITY', `${rejected.length} files in ${dir} do not match their hashes and were not imported`);
   },
 };

@@ -1,7 +1,9 @@
 /** `pinget hash verify`: does this system still match the lockfile? */
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
-import type { PackageRef } from '../../distros/types.js';
+import type { FileDrift, PackageRef } from '../../distros/types.js';
+import type { LockEntry } from '../lockfile.js';
+import { buildDrift, deepVerify, withCachedFiles } from '../verify/deep.js';
 import { isPinnedVersion } from '../../distros/version-compare.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseDistro, loadLockfiles } from './plan.js';
@@ -9,14 +11,17 @@ import { chooseDistro, loadLockfiles } from './plan.js';
 interface Args extends GlobalArgs {
   files: string[];
   'only-pinned': boolean;
+  deep: boolean;
 }
 
 export interface Drift {
-  kind: 'missing' | 'changed' | 'unpinned';
+  kind: 'missing' | 'changed' | 'unpinned' | 'rebuilt';
   name: string;
   arch: string;
   pinned?: string;
   installed?: string;
+  /** For `rebuilt`: how the installed build differs from the pinned one. */
+  reason?: string;
 }
 
 const key = (r: { name: string; arch: string }) => `${r.name}:${r.arch}`;
@@ -43,29 +48,58 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
   builder: (y: Argv) =>
     withGlobalOptions(y)
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'lockfiles' })
-      .option('only-pinned', { type: 'boolean', default: false, describe: 'ignore installed packages the lockfile does not pin' }) as Argv<Args>,
+      .option('only-pinned', { type: 'boolean', default: false, describe: 'ignore installed packages the lockfile does not pin' })
+      .option('deep', {
+        type: 'boolean',
+        default: false,
+        describe: "also check the installed files by content: the package database's digests, and the pinned package when it is in the cache",
+      }) as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const lock = await loadLockfiles(args.files);
     const { adapter, info } = await chooseDistro(ctx, lock, true);
     const pinned: PackageRef[] = [];
+    const entryOf = new Map<PackageRef, LockEntry>();
     for (const e of lock.entries) {
       const ref = adapter.inspect(e.path);
+      // a detached signature pinned beside its package (Arch's `<file>.sig` lines) is not a package itself
+      if (!ref && e.path.endsWith('.sig') && adapter.inspect(e.path.slice(0, -4))) continue;
       if (!ref) throw new PingetError('BAD_INPUT', `${args.files.join(', ')}: ${e.path} is not a ${adapter.id} package path`);
       pinned.push(ref);
+      entryOf.set(ref, e);
     }
     const drift = compareInstalled(pinned, await adapter.installed(args.root, info), args['only-pinned']);
-    if (args.json) printJson({ ok: drift.length === 0, drift });
-    else if (drift.length === 0) ctx.log.info(`${args.root}: ${pinned.length} pinned packages, all installed at the pinned versions`);
-    else {
+    // packages at their pinned version: is it the pinned build (where the database can tell), and with --deep, are its files intact?
+    const off = new Set(drift.filter((d) => d.kind !== 'unpinned').map((d) => `${d.name}:${d.arch}`));
+    const atPinRefs = pinned.filter((r) => !off.has(`${r.name}:${r.arch}`)).map((ref) => ({ ref, entry: entryOf.get(ref)! }));
+    const atPin = args.deep || adapter.buildDrift ? await withCachedFiles(atPinRefs, ctx.cache, ctx.log) : atPinRefs;
+    for (const b of await buildDrift(adapter, args.root, info, atPin, lock.headers, ctx.log)) {
+      drift.push({ kind: 'rebuilt', name: b.ref.name, arch: b.ref.arch, pinned: b.ref.version, installed: b.ref.version, reason: b.reason });
+    }
+    const files: FileDrift[] = args.deep ? await deepVerify(adapter, args.root, info, atPin, ctx.log) : [];
+    if (args.json) printJson({ ok: drift.length === 0 && files.length === 0, drift, ...(args.deep ? { files } : {}) });
+    else if (drift.length === 0 && files.length === 0) {
+      ctx.log.info(`${args.root}: ${pinned.length} pinned packages, all installed at the pinned versions${args.deep ? ', their files unchanged' : ''}`);
+    } else {
+      for (const f of files) process.stdout.write(`${'file'.padEnd(8)} ${f.package}  ${f.path}: ${f.reason}\n`);
       for (const d of drift) {
         const what =
-          d.kind === 'missing' ? `pinned ${d.pinned}, not installed` : d.kind === 'changed' ? `pinned ${d.pinned}, installed ${d.installed}` : `installed ${d.installed}, not pinned`;
+          d.kind === 'missing'
+            ? `pinned ${d.pinned}, not installed`
+            : d.kind === 'changed'
+              ? `pinned ${d.pinned}, installed ${d.installed}`
+              : d.kind === 'rebuilt'
+                ? `${d.pinned} installed, but not the pinned build: ${d.reason}`
+                : `installed ${d.installed}, not pinned`;
         process.stdout.write(`${d.kind.padEnd(8)} ${d.name}:${d.arch}  ${what}\n`);
       }
     }
-    if (drift.length > 0) {
-      throw new PingetError('DRIFT', `${drift.length} package${drift.length === 1 ? '' : 's'} differ from ${args.files.join(', ')}`);
+    if (drift.length > 0 || files.length > 0) {
+      const what = [
+        ...(drift.length ? [`${drift.length} package${drift.length === 1 ? '' : 's'}`] : []),
+        ...(files.length ? [`${files.length} installed file${files.length === 1 ? '' : 's'} (${files.slice(0, 3).map((f) => f.path).join(', ')}${files.length > 3 ? ', ...' : ''})`] : []),
+      ];
+      throw new PingetError('DRIFT', `${what.join(' and ')} differ from ${args.files.join(', ')}`);
     }
   },
 };

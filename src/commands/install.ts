@@ -6,9 +6,10 @@ import type { FetchTarget } from '../fetch/types.js';
 import type { DistroAdapter, DistroInfo, PackageRef } from '../../distros/types.js';
 import type { Logger } from '../ui/log.js';
 import { PingetError } from '../errors.js';
-import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
+import { makeContext, printJson, warnUnsigned, withGlobalOptions, type CommandContext, type GlobalArgs } from './context.js';
+import { buildDrift, withCachedFiles } from '../verify/deep.js';
 import { fetchTargets, summarize } from './fetch-run.js';
-import { chooseDistro, loadLockfiles, targetsFor } from './plan.js';
+import { chooseDistro, loadLockfiles, targetsFor, type DistroChoice } from './plan.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -25,6 +26,15 @@ async function installedOrNone(adapter: DistroAdapter, root: string, info: Distr
     log.verbose(`${root}: no package database yet (${e.message}); installing everything`);
     return [];
   }
+}
+
+/** Lockfile paths of packages installed at their pinned version but as another build (warned about). */
+async function rebuiltOf(ctx: CommandContext, choice: DistroChoice, already: FetchTarget[], headers: Record<string, string>): Promise<Set<string>> {
+  if (!choice.adapter.buildDrift || already.length === 0) return new Set();
+  const pinned = await withCachedFiles(already.map((t) => ({ ref: t.ref!, entry: { path: t.path, sha256: t.sha256 } })), ctx.cache, ctx.log);
+  const drift = await buildDrift(choice.adapter, ctx.args.root, choice.info, pinned, headers, ctx.log);
+  for (const d of drift) ctx.log.warn(`${d.ref.name} ${d.ref.version}: installed, but not the pinned build (${d.reason}); installing the pinned one`);
+  return new Set(drift.map((d) => d.path));
 }
 
 export const installCommand: CommandModule<object, Args> = {
@@ -54,8 +64,14 @@ export const installCommand: CommandModule<object, Args> = {
       const have = installed.get(`${t.ref.name}:${t.ref.arch}`);
       return have !== undefined && isPinnedVersion(t.ref.version, have);
     };
-    const already = args.reinstall ? [] : targets.filter(isInstalled);
+    let already = args.reinstall ? [] : targets.filter(isInstalled);
     const wanted = args.reinstall ? targets : targets.filter((t) => !isInstalled(t));
+    // at the pinned version, but where the package database can tell: is it the pinned build?
+    const rebuilt = await rebuiltOf(ctx, choice, already, lock.headers);
+    if (rebuilt.size > 0) {
+      already = already.filter((t) => !rebuilt.has(t.path));
+      wanted.push(...targets.filter((t) => rebuilt.has(t.path)));
+    }
     if (unknown.length > 0) ctx.log.verbose(`${unknown.length} lockfile paths are not ${adapter.id} packages; fetched and handed over as they are`);
 
     const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers) : [];
@@ -64,7 +80,8 @@ export const installCommand: CommandModule<object, Args> = {
           results.map((r) => ({ entry: { path: r.target.path, sha256: r.target.sha256 }, file: r.file })),
           args.root,
           info,
-          { reinstall: args.reinstall, allowUnsigned: args['allow-unsigned'], log: ctx.log },
+          // what is fetched is either not installed or another build of the pinned version: hand all of it over
+          { reinstall: args.reinstall || rebuilt.size > 0, allowUnsigned: args['allow-unsigned'], log: ctx.log },
         )
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];

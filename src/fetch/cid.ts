@@ -19,7 +19,6 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import * as Digest from 'multiformats/hashes/digest';
 import { PingetError } from '../errors.js';
-import { SHA256_HEX } from '../verify/sha256.js';
 
 const SHA2_256 = 0x12;
 
@@ -53,11 +52,7 @@ export function addOptions(s: ImportSettings): { cidVersion: 0 | 1; rawLeaves: b
   return { cidVersion: s.cidVersion, rawLeaves: s.rawLeaves, chunker: `size-${s.chunkSize}`, hashAlg: 'sha2-256', trickle: false };
 }
 
-/** CIDv1 (raw codec, sha2-256) of a file stored as one raw block: derived from its sha256 alone. */
-export function rawLeafCid(sha256hex: string): string {
-  if (!SHA256_HEX.test(sha256hex)) throw new PingetError('INTERNAL', `not a sha256: ${sha256hex}`);
-  return CID.createV1(raw.code, Digest.create(SHA2_256, Buffer.from(sha256hex, 'hex'))).toString();
-}
+export { rawLeafCid } from './raw-leaf-cid.js';
 
 /** Parses a CID string (v0 base58 or v1 multibase); undefined when it is not one. */
 export function parseCid(text: string): CID | undefined {

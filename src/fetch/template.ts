@@ -1,9 +1,11 @@
 /**
  * Provider URL templates, repro-get compatible: Go-template placeholders `{{.Name}}` (the lockfile path),
  * `{{.Basename}}`, `{{.SHA256}}` and `{{.CID}}`, with optional spaces inside the braces (`{{ .Name }}`).
- * A template without any placeholder is a base URL: `/{{.Name}}` is appended.
+ * A template without any placeholder is a base URL: `/{{.Name}}` is appended. `{{.CID}}` is the lockfile's
+ * `/ipfs/` line for the hash, else the raw-leaf CIDv1 derived from the sha256 (as the ipfs:// provider does).
  */
 import { PingetError } from '../errors.js';
+import { rawLeafCid } from './raw-leaf-cid.js';
 import type { FetchTarget } from './types.js';
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
@@ -67,10 +69,9 @@ export function expandTemplate(template: string, target: FetchTarget): string {
       case '.SHA256':
         return target.sha256;
       case '.CID':
-        if (!target.cid) {
-          throw new PingetError('NOT_FOUND', `provider template "${template}" needs a CID, but the lockfile has no /ipfs/ line for ${target.path}`);
-        }
-        return encodeSegment(target.cid);
+        // Without an /ipfs/ line: the raw-leaf CIDv1 of the sha256, right for a file added as one raw block
+        // (every file up to 1 MiB under `cache push ipfs`'s settings); a gateway answers 404 for the others.
+        return encodeSegment(target.cid ?? rawLeafCid(target.sha256));
     }
     throw new PingetError('USAGE', `provider template "${template}": unknown placeholder {{${name}}}`);
   });

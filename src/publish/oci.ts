@@ -44,6 +44,8 @@ export interface PushResult {
   uploaded: number;
   /** Distinct blobs it already had. */
   skipped: number;
+  /** TAG-N tags of an earlier push with more parts, deleted so no reader takes them for parts of this one. */
+  removedTags?: string[];
 }
 
 interface ManifestJson {
@@ -139,10 +141,36 @@ export async function pushToOci(ref: string, files: PushFile[], opts: PushOption
       checkPushed(JSON.parse(bytes.toString('utf8')) as ManifestJson, plan.files, plan.tag);
       manifests.push({ tag: plan.tag, digest: `sha256:${sha256Bytes(bytes)}`, layers: plan.files.length });
     }
-    return { manifests, uploaded: digests.length - skipped, skipped };
+    // The push itself succeeded: a registry that refuses listing or deleting tags gets a warning, not a failure.
+    const removedTags = await removeStaleParts(repo, parsed.tag, plans.length, opts.log, env).catch((e: unknown) => {
+      if (!(e instanceof PingetError)) throw e;
+      opts.log.warn(`pushed, but could not remove the TAG-N tags of an earlier, longer push under ${parsed.tag} (${e.message}); delete them by hand if there are any`);
+      return [] as string[];
+    });
+    return { manifests, uploaded: digests.length - skipped, skipped, ...(removedTags.length ? { removedTags } : {}) };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The tags `TAG-N` with N > parts: what is left of an earlier, longer push under the same TAG. */
+export function staleParts(tags: string[], tag: string, parts: number): string[] {
+  const prefix = `${tag}-`;
+  return tags
+    .filter((t) => t.startsWith(prefix) && /^[1-9]\d*$/.test(t.slice(prefix.length)) && Number(t.slice(prefix.length)) > parts)
+    .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)));
+}
+
+async function removeStaleParts(repo: OciRepo, tag: string, parts: number, log: Logger, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const where = `${repo.registry}/${repo.repository}`;
+  const listed = await runOras(['repo', 'tags', ...orasRemoteFlags(repo), where], where, { env });
+  const stale = staleParts(listed.stdout.split('\n').map((t) => t.trim()).filter(Boolean), tag, parts);
+  for (const t of stale) {
+    log.verbose(`oras manifest delete ${tagReference(repo, t)} (part of an earlier push with more parts)`);
+    await runOras(['manifest', 'delete', ...orasRemoteFlags(repo), '--force', tagReference(repo, t)], tagReference(repo, t), { env });
+  }
+  if (stale.length) log.info(`removed ${stale.length} tags of an earlier push with more parts: ${stale.join(', ')}`);
+  return stale;
 }
 
 /** The layers oras pushed are digests it computed from the files: they must be the lockfile's hashes. */
