@@ -2,7 +2,12 @@
  * apt's downloaded indexes in <root>/var/lib/apt/lists: which `Packages` files there are, which release file
  * covers each, and a fast scan of a Packages index for the records of installed packages.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { decompressStream } from '../../src/decompress.js';
+import type { Digest } from './release.js';
 
 export interface PackagesRecord {
   name: string;
@@ -72,34 +77,121 @@ function field(text: string, start: number, end: number, name: string): string |
 }
 
 /**
- * Scans a Packages index (decompressed) and returns the records whose `name\0version\0arch` key is in `want`
- * (all records when `want` is undefined). Works on a latin1 view of the bytes with indexOf, looking past a
- * record's first line only when its name is wanted, so a full Debian main index (~50 MB, 60k records) takes a
- * fraction of a second. The fields read are ASCII.
+ * Scans a Packages index (decompressed), fed in chunks of any size, for the records whose
+ * `name\0version\0arch` key is in `want` (all records when `want` is undefined). Works on a latin1 view of the
+ * bytes with indexOf, looking past a record's first line only when its name is wanted, so a full Debian main
+ * index (~50 MB, 60k records) takes a fraction of a second; only the records not yet complete at a chunk's end
+ * are carried over, so the index is never held whole. The fields read are ASCII.
  */
-export function scanPackages(data: Uint8Array, want?: Set<string>): PackagesRecord[] {
-  let text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
-  if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
-  const names = want ? new Set([...want].map((k) => k.slice(0, k.indexOf('\0')))) : undefined;
-  const out: PackagesRecord[] = [];
-  let pos = 0;
-  while (pos < text.length) {
-    while (text.charCodeAt(pos) === 10) pos++;
-    if (pos >= text.length) break;
-    let end = text.indexOf('\n\n', pos);
-    if (end < 0) end = text.length;
-    const start = pos;
-    pos = end + 2;
-    const name = field(text, start, end, 'Package:');
-    if (!name || (names && !names.has(name))) continue;
-    const version = field(text, start, end, 'Version:');
-    const arch = field(text, start, end, 'Architecture:');
-    if (!version || !arch) continue;
-    if (want && !want.has(`${name}\0${version}\0${arch}`)) continue;
-    const filename = field(text, start, end, 'Filename:');
-    const sha256 = field(text, start, end, 'SHA256:');
-    if (!filename || !sha256) continue;
-    out.push({ name, version, arch, filename, sha256: sha256.toLowerCase() });
+export class PackagesScanner {
+  readonly records: PackagesRecord[] = [];
+  private rest: Buffer = Buffer.alloc(0);
+  private readonly names?: Set<string>;
+
+  constructor(private readonly want?: Set<string>) {
+    this.names = want ? new Set([...want].map((k) => k.slice(0, k.indexOf('\0')))) : undefined;
   }
-  return out;
+
+  push(chunk: Uint8Array): void {
+    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = this.rest.length ? Buffer.concat([this.rest, c]) : c;
+    // The last record boundary (a blank line, LF or CRLF) in what has come so far.
+    const lf = buf.lastIndexOf('\n\n');
+    const crlf = buf.lastIndexOf('\n\r\n');
+    const cut = Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3);
+    if (cut < 0) {
+      this.rest = buf === c ? Buffer.from(c) : buf;
+      return;
+    }
+    this.scan(buf.subarray(0, cut));
+    // A copy: the caller may reuse the chunk's memory.
+    this.rest = Buffer.from(buf.subarray(cut));
+  }
+
+  end(): PackagesRecord[] {
+    if (this.rest.length) this.scan(this.rest);
+    this.rest = Buffer.alloc(0);
+    return this.records;
+  }
+
+  private scan(data: Buffer): void {
+    let text = data.toString('latin1');
+    if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
+    const { names, want, records } = this;
+    let pos = 0;
+    while (pos < text.length) {
+      while (text.charCodeAt(pos) === 10) pos++;
+      if (pos >= text.length) break;
+      let end = text.indexOf('\n\n', pos);
+      if (end < 0) end = text.length;
+      const start = pos;
+      pos = end + 2;
+      const name = field(text, start, end, 'Package:');
+      if (!name || (names && !names.has(name))) continue;
+      const version = field(text, start, end, 'Version:');
+      const arch = field(text, start, end, 'Architecture:');
+      if (!version || !arch) continue;
+      if (want && !want.has(`${name}\0${version}\0${arch}`)) continue;
+      const filename = field(text, start, end, 'Filename:');
+      const sha256 = field(text, start, end, 'SHA256:');
+      if (!filename || !sha256) continue;
+      records.push({ name, version, arch, filename, sha256: sha256.toLowerCase() });
+    }
+  }
+}
+
+/** PackagesScanner over one whole buffer. */
+export function scanPackages(data: Uint8Array, want?: Set<string>): PackagesRecord[] {
+  const scanner = new PackagesScanner(want);
+  scanner.push(data);
+  return scanner.end();
+}
+
+// Compressed forms a Release file can list; apt's own recompression (.lz4) it never does.
+const LISTABLE = new Set(['.gz', '.xz', '.bz2', '.lzma', '.zst']);
+
+export interface ScannedList {
+  records: PackagesRecord[];
+  /** The stored bytes' digest, when their form is one a Release can list. */
+  stored?: Digest;
+  /** The decompressed bytes' digest. */
+  plain: Digest;
+}
+
+function digester(): { update(c: Uint8Array): void; digest(): Digest } {
+  const h = createHash('sha256');
+  let size = 0;
+  return {
+    update(c) {
+      h.update(c);
+      size += c.length;
+    },
+    digest: () => ({ size, sha256: h.digest('hex') }),
+  };
+}
+
+async function* tap(input: AsyncIterable<Uint8Array>, d: { update(c: Uint8Array): void } | undefined): AsyncGenerator<Uint8Array> {
+  for await (const c of input) {
+    d?.update(c);
+    yield c;
+  }
+}
+
+/**
+ * Streams one list file through its decompressor into a PackagesScanner, hashing the stored and the
+ * decompressed bytes on the way, so the caller can check the index against its release file afterwards
+ * without reading it again.
+ */
+export async function scanPackagesFile(file: string, want: Set<string>): Promise<ScannedList> {
+  const ext = extname(file);
+  const stored = LISTABLE.has(ext) ? digester() : undefined;
+  const plain = digester();
+  const scanner = new PackagesScanner(want);
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of tap(decompressStream(tap(input, stored), basename(file)), plain)) scanner.push(chunk);
+  } finally {
+    input.destroy();
+  }
+  return { records: scanner.end(), stored: stored?.digest(), plain: plain.digest() };
 }
