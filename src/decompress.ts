@@ -95,7 +95,8 @@ async function xzDecompress(data: Uint8Array): Promise<Buffer> {
 
 /**
  * Streaming form of decompress(): the decompressed bytes of `input`, chunk by chunk, so that a 50 MB index
- * is never held whole. A name without a compression extension passes the chunks through.
+ * is never held whole. A name without a compression extension passes the chunks through. A chunk is valid
+ * only until the next one is asked for (LZ4 output is a view of the decoder's window): copy what you keep.
  */
 export async function* decompressStream(input: AsyncIterable<Uint8Array>, nameOrKind: string): AsyncGenerator<Uint8Array> {
   const kind = compressionOfName(nameOrKind);
@@ -294,8 +295,7 @@ async function* lz4Stream(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint
           win.set(block, out);
           out += size;
         } else out = lz4Block(block, 0, size, win, out);
-        // A copy: the window is overwritten by the next blocks.
-        yield Buffer.from(win.subarray(start, out));
+        yield win.subarray(start, out);
       }
       if (flg & 0x04) await need(4); // content checksum
     }

@@ -76,6 +76,27 @@ function field(text: string, start: number, end: number, name: string): string |
   return text.slice(i, e).trim();
 }
 
+const EMPTY = Buffer.alloc(0);
+const CR = 13;
+const NL2 = Buffer.from('\n\n');
+const PACKAGE = Buffer.from('Package:');
+const NL_PACKAGE = Buffer.from('\nPackage:');
+
+/** The end of the first record boundary (blank line, LF or CRLF) at or after `from`, or -1. */
+function boundaryAfter(b: Buffer, from: number): number {
+  const lf = b.indexOf('\n\n', from);
+  const crlf = b.indexOf('\n\r\n', from);
+  if (lf < 0) return crlf < 0 ? -1 : crlf + 3;
+  return crlf < 0 || lf < crlf ? lf + 2 : crlf + 3;
+}
+
+/** The end of the last record boundary in `b`, or -1. */
+function lastBoundary(b: Buffer): number {
+  const lf = b.lastIndexOf('\n\n');
+  const crlf = b.lastIndexOf('\n\r\n');
+  return Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3);
+}
+
 /**
  * Scans a Packages index (decompressed), fed in chunks of any size, for the records whose
  * `name\0version\0arch` key is in `want` (all records when `want` is undefined). Works on a latin1 view of the
@@ -85,55 +106,82 @@ function field(text: string, start: number, end: number, name: string): string |
  */
 export class PackagesScanner {
   readonly records: PackagesRecord[] = [];
-  private rest: Buffer = Buffer.alloc(0);
+  private rest: Buffer = EMPTY;
   private readonly names?: Set<string>;
 
   constructor(private readonly want?: Set<string>) {
     this.names = want ? new Set([...want].map((k) => k.slice(0, k.indexOf('\0')))) : undefined;
   }
 
+  /** Takes a chunk; it may be reused by the caller once push returns (what is kept is copied). */
   push(chunk: Uint8Array): void {
-    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf = this.rest.length ? Buffer.concat([this.rest, c]) : c;
-    // The last record boundary (a blank line, LF or CRLF) in what has come so far.
-    const lf = buf.lastIndexOf('\n\n');
-    const crlf = buf.lastIndexOf('\n\r\n');
-    const cut = Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 3);
+    let c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.rest.length) {
+      // Complete the record that spans the boundary with a small join, then scan the chunk in place.
+      const first = boundaryAfter(c, 0);
+      if (first < 0) {
+        this.rest = Buffer.concat([this.rest, c]);
+        return;
+      }
+      this.scan(Buffer.concat([this.rest, c.subarray(0, first)]));
+      this.rest = EMPTY;
+      c = c.subarray(first);
+    }
+    const cut = lastBoundary(c);
     if (cut < 0) {
-      this.rest = buf === c ? Buffer.from(c) : buf;
+      this.rest = Buffer.from(c);
       return;
     }
-    this.scan(buf.subarray(0, cut));
-    // A copy: the caller may reuse the chunk's memory.
-    this.rest = Buffer.from(buf.subarray(cut));
+    this.scan(c.subarray(0, cut));
+    this.rest = Buffer.from(c.subarray(cut));
   }
 
   end(): PackagesRecord[] {
     if (this.rest.length) this.scan(this.rest);
-    this.rest = Buffer.alloc(0);
+    this.rest = EMPTY;
     return this.records;
   }
 
   private scan(data: Buffer): void {
-    let text = data.toString('latin1');
-    if (text.includes('\r\n')) text = text.replace(/\r\n/g, '\n');
+    if (data.includes(CR)) {
+      // CRLF lists (rare): normalise this stretch as text; it holds whole records only.
+      const text = data.toString('latin1').replace(/\r\n/g, '\n');
+      this.scanRecords(Buffer.from(text, 'latin1'));
+    } else this.scanRecords(data);
+  }
+
+  /**
+   * Walks the records of LF-only bytes. Only a record's name is turned into a string; the rest of a
+   * record becomes text only when its name is wanted, so the 50 MB of a full index are never copied.
+   */
+  private scanRecords(data: Buffer): void {
     const { names, want, records } = this;
+    const len = data.length;
     let pos = 0;
-    while (pos < text.length) {
-      while (text.charCodeAt(pos) === 10) pos++;
-      if (pos >= text.length) break;
-      let end = text.indexOf('\n\n', pos);
-      if (end < 0) end = text.length;
+    while (pos < len) {
+      while (data[pos] === 10) pos++;
+      if (pos >= len) break;
+      let end = data.indexOf(NL2, pos);
+      if (end < 0) end = len;
       const start = pos;
       pos = end + 2;
-      const name = field(text, start, end, 'Package:');
+      let i = data.compare(PACKAGE, 0, PACKAGE.length, start, start + PACKAGE.length) === 0 ? start + PACKAGE.length : -1;
+      if (i < 0) {
+        i = data.indexOf(NL_PACKAGE, start);
+        if (i < 0 || i >= end) continue;
+        i += NL_PACKAGE.length;
+      }
+      let e = data.indexOf(10, i);
+      if (e < 0 || e > end) e = end;
+      const name = data.toString('latin1', i, e).trim();
       if (!name || (names && !names.has(name))) continue;
-      const version = field(text, start, end, 'Version:');
-      const arch = field(text, start, end, 'Architecture:');
+      const text = data.toString('latin1', start, end);
+      const version = field(text, 0, text.length, 'Version:');
+      const arch = field(text, 0, text.length, 'Architecture:');
       if (!version || !arch) continue;
       if (want && !want.has(`${name}\0${version}\0${arch}`)) continue;
-      const filename = field(text, start, end, 'Filename:');
-      const sha256 = field(text, start, end, 'SHA256:');
+      const filename = field(text, 0, text.length, 'Filename:');
+      const sha256 = field(text, 0, text.length, 'SHA256:');
       if (!filename || !sha256) continue;
       records.push({ name, version, arch, filename, sha256: sha256.toLowerCase() });
     }
@@ -187,7 +235,7 @@ export async function scanPackagesFile(file: string, want: Set<string>): Promise
   const stored = LISTABLE.has(ext) ? digester() : undefined;
   const plain = digester();
   const scanner = new PackagesScanner(want);
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  const input = createReadStream(file, { highWaterMark: 256 << 10 });
   try {
     for await (const chunk of tap(decompressStream(tap(input, stored), basename(file)), plain)) scanner.push(chunk);
   } finally {

@@ -4,7 +4,7 @@
  * `Retry-After` honoured on 429/503, and an optional per-host cap on concurrent requests.
  * Errors after the headers (a reset mid-body) surface on the body stream; the caller decides what next.
  */
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { PingetError, reasonOf } from '../errors.js';
 
 export interface HttpRequestOptions {
@@ -38,7 +38,12 @@ let dispatcher: Dispatcher | undefined;
 /** Mirrors redirect (http to https, a CDN, a mirror director); the hash, not the host, is what is trusted. */
 const MAX_REDIRECTS = 5;
 
-function sharedAgent(): Dispatcher {
+// undici (~100 ms to load) is loaded by the first request, not by every command that might make one.
+let undici: typeof import('undici') | undefined;
+
+async function sharedAgent(): Promise<Dispatcher> {
+  undici ??= await import('undici');
+  const { Agent, interceptors } = undici;
   if (!dispatcher) {
     agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: 30_000 } });
     dispatcher = agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
@@ -152,8 +157,9 @@ export async function httpRequest(url: string, opts: HttpRequestOptions): Promis
     let status: number;
     let retryAfter: number | undefined;
     try {
-      const res = await request(url, {
-        dispatcher: sharedAgent(),
+      const shared = await sharedAgent();
+      const res = await undici!.request(url, {
+        dispatcher: shared,
         method: opts.method ?? 'GET',
         headers: opts.headers,
         body: opts.body,
