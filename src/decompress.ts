@@ -98,7 +98,10 @@ async function xzDecompress(data: Uint8Array): Promise<Buffer> {
  * is never held whole. A name without a compression extension passes the chunks through. A chunk is valid
  * only until the next one is asked for (LZ4 output is a view of the decoder's window): copy what you keep.
  */
-export async function* decompressStream(input: AsyncIterable<Uint8Array>, nameOrKind: string): AsyncGenerator<Uint8Array> {
+export async function* decompressStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, nameOrKind: string): AsyncGenerator<Uint8Array> {
+  const input: AsyncIterable<Uint8Array> = Symbol.asyncIterator in source ? source : (async function* () {
+    yield* source;
+  })();
   const kind = compressionOfName(nameOrKind);
   if (!kind) {
     yield* input;

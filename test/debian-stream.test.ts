@@ -66,6 +66,8 @@ test('decompressStream: gzip, xz, lz4 (linked and independent blocks), zstd, pla
       const out = await collect(decompressStream(chunked(packed, sizes), `Packages${ext}`));
       assert.ok(out.equals(plain), `${cmd} ${args.join(' ')} in chunks of ${sizes.join(',')}`);
     }
+    // A plain array of chunks is an input too (what a caller holding the bytes passes).
+    assert.ok((await collect(decompressStream([packed], `Packages${ext}`))).equals(plain), `${cmd}: array input`);
     if (ext !== '.xz') {
       await assert.rejects(
         collect(decompressStream(chunked(packed.subarray(0, Math.floor(packed.length / 2)), [999]), `x${ext}`)),
