@@ -1,13 +1,74 @@
-/** Detection from <root>/etc/os-release, and the registry of adapters. */
+/**
+ * Detection from <root>/etc/os-release, and the registry of adapters.
+ *
+ * An adapter's code (and what it pulls in: openpgp, the XML parser, tar readers ...) is loaded only when that
+ * adapter is used: the registry holds light stand-ins that know the adapter's id, the os-release IDs it claims
+ * and its (pure) lockfile path parser, and load the real adapter on the first call that needs it.
+ */
 import { PingetError } from '../src/errors.js';
-import type { DistroAdapter, DistroInfo } from './types.js';
-import { fedoraAdapter } from './fedora/index.js';
-import { archAdapter } from './arch/index.js';
-import { alpineAdapter } from './alpine/index.js';
-import { debianAdapter } from './debian/index.js';
+import type { ProviderFactory } from '../src/fetch/types.js';
+import type { DistroAdapter, DistroInfo, PackageRef } from './types.js';
+import { idLikeOf, readOsRelease, type OsRelease } from './os-release.js';
+import { inspectDebPath } from './debian/pool-path.js';
+import { inspectKojiPath } from './fedora/nevra.js';
+import { inspectArchPath } from './arch/paths.js';
+import { inspectApkPath } from './alpine/paths.js';
+
+interface AdapterEntry {
+  id: string;
+  /** os-release ID / ID_LIKE values the adapter's detect() accepts; it still decides. */
+  family: string[];
+  inspect(path: string): PackageRef | undefined;
+  /** The adapter implements acceptMismatch (the chain does extra work only for those that do). */
+  judgesMismatches?: boolean;
+  load(): Promise<DistroAdapter>;
+}
 
 // One line per adapter; order matters only when two could claim the same os-release.
-export const ADAPTERS: DistroAdapter[] = [fedoraAdapter, archAdapter, alpineAdapter, debianAdapter];
+const ENTRIES: AdapterEntry[] = [
+  { id: 'fedora', family: ['fedora', 'rhel', 'centos'], inspect: inspectKojiPath, load: async () => (await import('./fedora/index.js')).fedoraAdapter },
+  { id: 'arch', family: ['arch'], inspect: inspectArchPath, load: async () => (await import('./arch/index.js')).archAdapter },
+  {
+    id: 'alpine',
+    family: ['alpine'],
+    inspect(path) {
+      const ref = inspectApkPath(path);
+      return ref && { name: ref.name, version: ref.version, arch: ref.arch };
+    },
+    judgesMismatches: true,
+    load: async () => (await import('./alpine/index.js')).alpineAdapter,
+  },
+  { id: 'debian', family: ['debian', 'ubuntu'], inspect: inspectDebPath, load: async () => (await import('./debian/index.js')).debianAdapter },
+];
+
+/** A stand-in that loads the real adapter on first use; `providerFactories` are those of a loaded adapter. */
+function lazyAdapter(entry: AdapterEntry): DistroAdapter {
+  let loaded: DistroAdapter | undefined;
+  let loading: Promise<DistroAdapter> | undefined;
+  const real = async () => (loaded ??= await (loading ??= entry.load()));
+  const adapter: DistroAdapter = {
+    id: entry.id,
+    inspect: entry.inspect,
+    // Every command that builds providers has chosen (so loaded) its adapter first: chooseDistro calls detect().
+    get providerFactories(): ProviderFactory[] | undefined {
+      return loaded?.providerFactories;
+    },
+    detect: async (root) => (await real()).detect(root),
+    generate: async (root, info, opts) => (await real()).generate(root, info, opts),
+    installed: async (root, info) => (await real()).installed(root, info),
+    providers: async (root, info, headers, opts) => (await real()).providers(root, info, headers, opts),
+    install: async (files, root, info, opts) => (await real()).install(files, root, info, opts),
+  };
+  if (entry.judgesMismatches) {
+    adapter.acceptMismatch = async (path, file, headers) => {
+      const a = await real();
+      return a.acceptMismatch ? a.acceptMismatch(path, file, headers) : undefined;
+    };
+  }
+  return adapter;
+}
+
+export const ADAPTERS: DistroAdapter[] = ENTRIES.map(lazyAdapter);
 
 /** Distros served by another's adapter, for --distro and lockfile headers. */
 const ALIASES: Record<string, string> = { ubuntu: 'debian', rhel: 'fedora', centos: 'fedora', rocky: 'fedora', almalinux: 'fedora', archlinux: 'arch' };
@@ -15,6 +76,11 @@ const ALIASES: Record<string, string> = { ubuntu: 'debian', rhel: 'fedora', cent
 export function adapterById(id: string): DistroAdapter | undefined {
   const wanted = ALIASES[id] ?? id;
   return ADAPTERS.find((a) => a.id === wanted);
+}
+
+function claims(entry: AdapterEntry, os: OsRelease): boolean {
+  const ids = [os.ID ?? '', ...idLikeOf(os)].map((s) => s.toLowerCase());
+  return ids.some((i) => entry.family.includes(i));
 }
 
 /**
@@ -30,9 +96,14 @@ export async function detectDistro(root: string, forced?: string): Promise<{ ada
     const info = (await adapter.detect(root)) ?? { id: adapter.id, osId: forced, idLike: [] };
     return { adapter, info };
   }
-  for (const adapter of ADAPTERS) {
-    const info = await adapter.detect(root);
-    if (info) return { adapter, info };
+  // Only the adapters whose family os-release names are loaded and asked.
+  const os = await readOsRelease(root);
+  if (os) {
+    for (const [i, entry] of ENTRIES.entries()) {
+      if (!claims(entry, os)) continue;
+      const info = await ADAPTERS[i].detect(root);
+      if (info) return { adapter: ADAPTERS[i], info };
+    }
   }
   throw new PingetError(
     'BAD_INPUT',

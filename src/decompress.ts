@@ -1,21 +1,32 @@
 /**
- * Whole-buffer decompression of index files (apt lists, repodata, APKINDEX, sync dbs), chosen by file name
- * extension or by magic bytes. Pure JS/WASM libraries only: node:zlib (gzip), xz-decompress (xz, WASM),
- * fzstd (zstd); LZ4 frames (the format apt writes with liblz4's LZ4F API, as the `lz4` CLI does) are decoded
- * here because lz4js is too slow for apt's lists (see lz4Block).
+ * Decompression of index files (apt lists, repodata, APKINDEX, sync dbs), chosen by file name extension or
+ * by magic bytes, whole-buffer or streaming. Pure JS/WASM libraries only: node:zlib (gzip), xz-decompress
+ * (xz, WASM), fzstd (zstd), each loaded when its format is first met; LZ4 frames (the format apt writes with
+ * liblz4's LZ4F API, as the `lz4` CLI does) are decoded here because lz4js is too slow for apt's lists (see
+ * lz4Block).
  */
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
-import xzModule from 'xz-decompress';
+import { createGunzip, gunzip } from 'node:zlib';
 import { PingetError, reasonOf } from './errors.js';
 
 export type CompressionKind = 'gzip' | 'xz' | 'lz4' | 'zstd' | 'bzip2';
 
 const gunzipAsync = promisify(gunzip);
 
-// xz-decompress is a webpack bundle whose named exports Node's ESM loader cannot see: take its default export.
-const { XzReadableStream } = xzModule as unknown as typeof import('xz-decompress');
+async function xzStreamClass(): Promise<typeof import('xz-decompress').XzReadableStream> {
+  // xz-decompress is a webpack bundle whose named exports Node's ESM loader cannot see: take its default
+  // export (where the exports are depends on the loader: Node's, tsx's, esbuild's).
+  const mod = (await import('xz-decompress')) as unknown as { default?: typeof import('xz-decompress') } & typeof import('xz-decompress');
+  return mod.XzReadableStream ?? mod.default!.XzReadableStream;
+}
+
+const BZIP2_UNSUPPORTED = 'bzip2 is not supported (no well-kept pure-JS decoder); use the .gz, .xz or plain form';
+
+function corrupt(nameOrKind: string, kind: CompressionKind, e: unknown): PingetError {
+  if (e instanceof PingetError) return e;
+  return new PingetError('BAD_INPUT', `${nameOrKind}: cannot decompress as ${kind} (${reasonOf(e)}); the file is corrupt or truncated`, { cause: e });
+}
 
 const EXTENSIONS: Record<string, CompressionKind> = {
   gz: 'gzip',
@@ -64,24 +75,80 @@ export async function decompress(data: Uint8Array, nameOrKind: string): Promise<
       case 'lz4':
         return lz4Decompress(data);
       case 'zstd': {
-        const out = zstdDecompress(data);
+        const out = (await import('fzstd')).decompress(data);
         return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
       }
       case 'bzip2':
-        throw new Error('bzip2 is not supported (no well-kept pure-JS decoder); use the .gz, .xz or plain form');
+        throw new Error(BZIP2_UNSUPPORTED);
     }
   } catch (e) {
-    if (e instanceof PingetError) throw e;
-    throw new PingetError('BAD_INPUT', `${nameOrKind}: cannot decompress as ${kind} (${reasonOf(e)}); the file is corrupt or truncated`, {
-      cause: e,
-    });
+    throw corrupt(nameOrKind, kind, e);
   }
 }
 
 async function xzDecompress(data: Uint8Array): Promise<Buffer> {
+  const XzReadableStream = await xzStreamClass();
   const input = new Blob([data as Uint8Array<ArrayBuffer>]).stream() as unknown as ReadableStream<Uint8Array>;
   const out = await new Response(new XzReadableStream(input) as unknown as BodyInit).arrayBuffer();
   return Buffer.from(out);
+}
+
+/**
+ * Streaming form of decompress(): the decompressed bytes of `input`, chunk by chunk, so that a 50 MB index
+ * is never held whole. A name without a compression extension passes the chunks through. A chunk is valid
+ * only until the next one is asked for (LZ4 output is a view of the decoder's window): copy what you keep.
+ */
+export async function* decompressStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, nameOrKind: string): AsyncGenerator<Uint8Array> {
+  const input: AsyncIterable<Uint8Array> = Symbol.asyncIterator in source ? source : (async function* () {
+    yield* source;
+  })();
+  const kind = compressionOfName(nameOrKind);
+  if (!kind) {
+    yield* input;
+    return;
+  }
+  try {
+    switch (kind) {
+      case 'gzip': {
+        const gz = createGunzip();
+        const src = Readable.from(input);
+        src.on('error', (e) => gz.destroy(e));
+        src.pipe(gz);
+        try {
+          yield* gz as AsyncIterable<Buffer>;
+        } finally {
+          src.destroy();
+        }
+        return;
+      }
+      case 'xz': {
+        const XzReadableStream = await xzStreamClass();
+        const web = Readable.toWeb(Readable.from(input)) as unknown as ReadableStream<Uint8Array>;
+        yield* new XzReadableStream(web) as unknown as AsyncIterable<Uint8Array>;
+        return;
+      }
+      case 'lz4':
+        yield* lz4Stream(input);
+        return;
+      case 'zstd': {
+        const { Decompress } = await import('fzstd');
+        let out: Uint8Array[] = [];
+        const z = new Decompress((chunk) => out.push(chunk));
+        for await (const c of input) {
+          z.push(c);
+          if (out.length) yield* out;
+          out = [];
+        }
+        z.push(new Uint8Array(0), true);
+        yield* out;
+        return;
+      }
+      case 'bzip2':
+        throw new Error(BZIP2_UNSUPPORTED);
+    }
+  } catch (e) {
+    throw corrupt(nameOrKind, kind, e);
+  }
 }
 
 // LZ4 frame format: https://github.com/lz4/lz4/blob/dev/doc/lz4_Frame_format.md
@@ -154,6 +221,90 @@ function lz4Decompress(src: Uint8Array): Buffer {
     }
   }
   return dst.subarray(0, out);
+}
+
+/** Pulls exact byte counts out of a chunked stream. */
+class ByteReader {
+  private chunks: Buffer[] = [];
+  private have = 0;
+  private readonly it: AsyncIterator<Uint8Array>;
+
+  constructor(input: AsyncIterable<Uint8Array>) {
+    this.it = input[Symbol.asyncIterator]();
+  }
+
+  /** Exactly n bytes; undefined at a clean end of input when `eofOk`; throws when the input ends early. */
+  async read(n: number, eofOk = false): Promise<Buffer | undefined> {
+    while (this.have < n) {
+      const r = await this.it.next();
+      if (r.done) {
+        if (eofOk && this.have === 0) return undefined;
+        throw new Error('truncated LZ4 data');
+      }
+      const b = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      this.chunks.push(b);
+      this.have += b.length;
+    }
+    const joined = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const out = joined.subarray(0, n);
+    this.chunks = joined.length > n ? [joined.subarray(n)] : [];
+    this.have -= n;
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+}
+
+const LZ4_WINDOW = 64 << 10;
+
+/** LZ4 frames decoded block by block, keeping the last 64 KiB of output for linked blocks' back-references. */
+async function* lz4Stream(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const r = new ByteReader(input);
+  const need = async (n: number) => (await r.read(n))!;
+  try {
+    for (;;) {
+      const head = await r.read(4, true);
+      if (!head) return;
+      const magic = u32(head, 0);
+      if (((magic & LZ4_SKIPPABLE_MASK) >>> 0) === LZ4_SKIPPABLE) {
+        await need(u32(await need(4), 0));
+        continue;
+      }
+      if (magic !== LZ4_MAGIC) throw new Error('bad LZ4 frame magic');
+      const [flg, bd] = await need(2);
+      if (flg >> 6 !== 1) throw new Error(`unsupported LZ4 frame version ${flg >> 6}`);
+      if (flg & 0x01) throw new Error('LZ4 frames with a dictionary are not supported');
+      const maxBlock = LZ4_BLOCK_MAX[(bd >> 4) & 7];
+      if (!maxBlock) throw new Error(`bad LZ4 block size code ${(bd >> 4) & 7}`);
+      await need((flg & 0x08 ? 8 : 0) + 1); // optional content size, header checksum
+      const win = Buffer.allocUnsafe(LZ4_WINDOW + maxBlock);
+      let out = 0;
+      for (;;) {
+        const word = u32(await need(4), 0);
+        if (word === 0) break;
+        const raw = (word & 0x80000000) !== 0;
+        const size = word & 0x7fffffff;
+        if (size > maxBlock) throw new Error('corrupt LZ4 block size');
+        const block = await need(size);
+        if (flg & 0x10) await need(4); // block checksum
+        if (out + maxBlock > win.length) {
+          win.copyWithin(0, out - LZ4_WINDOW, out);
+          out = LZ4_WINDOW;
+        }
+        const start = out;
+        if (raw) {
+          win.set(block, out);
+          out += size;
+        } else out = lz4Block(block, 0, size, win, out);
+        yield win.subarray(start, out);
+      }
+      if (flg & 0x04) await need(4); // content checksum
+    }
+  } finally {
+    await r.close();
+  }
 }
 
 /**

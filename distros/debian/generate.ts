@@ -6,17 +6,16 @@
 import { reportUnpinnable } from '../missing.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decompress } from '../../src/decompress.js';
 import { PingetError } from '../../src/errors.js';
 import { runChecked } from '../../src/exec.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { sha256File } from '../../src/verify/sha256.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
-import { findPackagesLists, scanPackages, type ListFile } from './apt-lists.js';
+import { findPackagesLists, scanPackagesFile, type ListFile } from './apt-lists.js';
 import { displayName, parseDpkgStatus, type InstalledDeb } from './dpkg-status.js';
 import { KeyResolver } from './keys.js';
 import { aptCacheName, guessPoolPath } from './pool-path.js';
-import { checkIndex, parseRelease, readSignedRelease, type ReleaseFile } from './release.js';
+import { checkIndexDigests, parseRelease, readSignedRelease, type ReleaseFile } from './release.js';
 import { listPrefix, readSources, type SourceEntry } from './sources.js';
 import { manualHeader } from './manual-marks.js';
 
@@ -103,14 +102,14 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
   for (const list of lists) {
     if (found.size === want.size) break;
     const file = join(listsDir, list.name);
-    const stored = await readFile(file);
-    const plain = await decompress(stored, list.name);
-    const records = scanPackages(plain, want).filter((r) => !found.has(keyOf(r)));
+    // Streamed and hashed in one pass; the matches are used only once the index's hash is confirmed.
+    const scanned = await scanPackagesFile(file, want);
+    const records = scanned.records.filter((r) => !found.has(keyOf(r)));
     if (records.length === 0) continue;
     if (list.releasePrefix) {
       const { release, file: relFile } = await releaseOf(list.releasePrefix);
       if (opts.allowUnsigned) skipped.push(list.name);
-      else checkIndex(release, relFile, list.relPath, list.ext, stored, plain, file);
+      else checkIndexDigests(release, relFile, list.relPath, list.ext, scanned.stored, scanned.plain, file);
       if (release.date) usedDates.push(release.date);
     } else if (!opts.allowUnsigned) {
       throw new PingetError('INTEGRITY', `${file}: no InRelease or Release file covers this index; run apt-get update, or pass --allow-unsigned`);

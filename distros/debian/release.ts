@@ -3,9 +3,8 @@
  * https://wiki.debian.org/DebianRepository/Format#A.22Release.22_files). Parsing is pure; reading verifies.
  */
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
 import { PingetError } from '../../src/errors.js';
-import { verifyCleartext, verifyDetached, type PublicKey } from '../../src/verify/openpgp.js';
+import { openpgpModule, verifyCleartext, verifyDetached, type PublicKey } from '../../src/verify/openpgp.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
 import { parseParagraphs } from './deb822.js';
 
@@ -59,6 +58,7 @@ export async function readSignedRelease(
 
 async function stripClearsign(text: string, file: string): Promise<string> {
   try {
+    const openpgp = await openpgpModule();
     return (await openpgp.readCleartextMessage({ cleartextMessage: text })).getText();
   } catch {
     if (text.includes('-----BEGIN PGP SIGNED MESSAGE-----')) throw new PingetError('BAD_INPUT', `${file}: malformed cleartext-signed file`);
@@ -66,18 +66,37 @@ async function stripClearsign(text: string, file: string): Promise<string> {
   }
 }
 
-/**
- * Checks an index against its suite's release file. apt may store the index decompressed or recompressed
- * (e.g. as .lz4, which Release never lists), so the stored bytes are matched against the entry for the same
- * extension when there is one, and the decompressed bytes against the uncompressed entry.
- */
-export function checkIndex(release: ReleaseFile, releaseFile: string, relPath: string, ext: string, stored: Uint8Array, plain: Uint8Array, listFile: string): void {
+/** Size and sha256 of some bytes. */
+export interface Digest {
+  size: number;
+  sha256: string;
+}
+
+function indexEntries(release: ReleaseFile, releaseFile: string, relPath: string, ext: string, listFile: string) {
   const plainEntry = release.sha256.get(relPath);
   const storedEntry = ext ? release.sha256.get(`${relPath}${ext}`) : undefined;
   if (!plainEntry && !storedEntry) {
     throw new PingetError('INTEGRITY', `${listFile}: ${relPath} is not listed in ${releaseFile}'s SHA256 section; run apt-get update`);
   }
-  if (storedEntry && stored.length === storedEntry.size && sha256Bytes(stored) === storedEntry.sha256) return;
-  if (plainEntry && plain.length === plainEntry.size && sha256Bytes(plain) === plainEntry.sha256) return;
+  return { plainEntry, storedEntry };
+}
+
+const same = (d: Digest | undefined, e: Digest | undefined) => !!d && !!e && d.size === e.size && d.sha256 === e.sha256;
+
+/**
+ * Checks an index against its suite's release file. apt may store the index decompressed or recompressed
+ * (e.g. as .lz4, which Release never lists), so the stored bytes are matched against the entry for the same
+ * extension when there is one, and the decompressed bytes against the uncompressed entry. Takes digests
+ * computed while the index was read (`stored` undefined when its form cannot be listed).
+ */
+export function checkIndexDigests(release: ReleaseFile, releaseFile: string, relPath: string, ext: string, stored: Digest | undefined, plain: Digest, listFile: string): void {
+  const { plainEntry, storedEntry } = indexEntries(release, releaseFile, relPath, ext, listFile);
+  if (same(stored, storedEntry) || same(plain, plainEntry)) return;
   throw new PingetError('INTEGRITY', `${listFile}: sha256 does not match ${relPath} in the signed ${releaseFile}; the index was altered or is stale, run apt-get update`);
+}
+
+/** checkIndexDigests over the bytes themselves. */
+export function checkIndex(release: ReleaseFile, releaseFile: string, relPath: string, ext: string, stored: Uint8Array, plain: Uint8Array, listFile: string): void {
+  const digest = (b: Uint8Array): Digest => ({ size: b.length, sha256: sha256Bytes(b) });
+  checkIndexDigests(release, releaseFile, relPath, ext, ext ? digest(stored) : undefined, digest(plain), listFile);
 }

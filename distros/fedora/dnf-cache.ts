@@ -99,7 +99,7 @@ export async function loadCachedRepo(
   root: string,
   cached: CachedRepo,
   config: RepoConfig | undefined,
-  opts: { allowUnsigned?: boolean },
+  opts: { allowUnsigned?: boolean; wanted?: (name: string) => boolean },
 ): Promise<LoadedRepo | undefined> {
   const repomdFile = join(cached.dir, 'repodata', 'repomd.xml');
   const repomdBytes = await readFile(repomdFile);
@@ -133,7 +133,7 @@ export async function loadCachedRepo(
       throw new PingetError('INTEGRITY', `${file}: uncompressed checksum does not match ${repomdFile}; run dnf makecache`);
     }
   }
-  const packages = parsePrimary(Buffer.from(xml).toString('utf8'), file);
+  const packages = parsePrimary(Buffer.from(xml).toString('utf8'), file, opts.wanted);
   const stamps = repomd.data.map((d) => d.timestamp ?? 0);
   const timestamp = stamps.length ? Math.max(...stamps) : undefined;
   return { ...cached, repomd, packages, signed, timestamp: timestamp || undefined };

@@ -49,9 +49,12 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
   }
   const configs = await readRepoConfigs(root, repoVars(info.versionId, basearch));
   const repos: LoadedRepo[] = [];
+  // Only installed names are kept from primary.xml: the rest of a Fedora-sized repo is never XML-parsed.
+  const installedNames = new Set(installed.map((p) => p.name));
+  const wanted = (name: string) => installedNames.has(name);
   for (const cached of await findCachedRepos(root)) {
     const config = configs.find((c) => c.id === cached.id);
-    const loaded = await loadCachedRepo(root, cached, config, { allowUnsigned: opts.allowUnsigned });
+    const loaded = await loadCachedRepo(root, cached, config, { allowUnsigned: opts.allowUnsigned, wanted });
     if (loaded) repos.push(loaded);
     else opts.log.verbose(`${cached.dir}: no primary metadata in the cache; skipped`);
   }

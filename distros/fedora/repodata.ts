@@ -78,17 +78,24 @@ export function parseRepomd(xml: string, what: string): Repomd {
 
 const PACKAGE_BLOCK = /<package\b[^>]*>[\s\S]*?<\/package>/g;
 
+const NAME = /<name>([^<]*)<\/name>/;
+
 /**
  * Parses primary.xml one <package> block at a time, so a Fedora-sized file (tens of MB) never becomes
- * one giant object tree.
+ * one giant object tree. With `wanted`, blocks of other package names are skipped before any XML parsing
+ * (a <package>'s only <name> element is its own name; dependencies carry names as attributes).
  */
-export function parsePrimary(xml: string, what: string): PrimaryPackage[] {
+export function parsePrimary(xml: string, what: string, wanted?: (name: string) => boolean): PrimaryPackage[] {
   if (!/<metadata\b/.test(xml.slice(0, 4096))) {
     throw new PingetError('BAD_INPUT', `${what}: not a primary.xml (no <metadata> element); run dnf makecache`);
   }
   const out: PrimaryPackage[] = [];
   for (const m of xml.matchAll(PACKAGE_BLOCK)) {
     const block = m[0];
+    if (wanted) {
+      const name = NAME.exec(block)?.[1].trim();
+      if (name !== undefined && !wanted(name)) continue;
+    }
     // The requires/provides lists are the bulk of each block and are not needed.
     const slim = block.replace(/<rpm:(requires|provides|conflicts|obsoletes|recommends|suggests|supplements|enhances)>[\s\S]*?<\/rpm:\1>/g, '').replace(/<file\b[^>]*>[^<]*<\/file>/g, '');
     let p: Node;

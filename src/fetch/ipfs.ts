@@ -5,9 +5,8 @@
  * nothing. HTTP gateways need no code here: an http(s) template with `{{.CID}}` goes through the HTTP provider.
  */
 import { Readable } from 'node:stream';
-import { create, type KuboRPCClient } from 'kubo-rpc-client';
+import type { KuboRPCClient } from 'kubo-rpc-client';
 import { PingetError, reasonOf } from '../errors.js';
-import { parseCid, rawLeafCid } from './cid.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext, ProviderFactory } from './types.js';
 
 export const DEFAULT_IPFS_API = '127.0.0.1:5001';
@@ -34,7 +33,8 @@ export function ipfsApiUrl(endpoint: string): string {
 }
 
 /** The CID to ask for: the lockfile's /ipfs/ line, else the raw-leaf CIDv1 derived from the sha256. */
-export function cidFor(target: FetchTarget): string {
+export async function cidFor(target: FetchTarget): Promise<string> {
+  const { rawLeafCid } = await import('./cid.js');
   // Without an /ipfs/ line the only CID derivable from the sha256 is that of the file as one raw block:
   // right for files added with raw leaves in a single chunk (<= 1 MiB under pinget's settings), wrong for
   // any larger or differently imported file, which then is simply not found.
@@ -75,19 +75,24 @@ async function rpcMessage(e: unknown): Promise<string> {
 export class IpfsProvider implements Provider {
   readonly label: string;
   readonly apiUrl: string;
-  private readonly client: KuboRPCClient;
+  private client?: Promise<KuboRPCClient>;
   private readonly timeoutMs: number;
 
   constructor(apiUrl: string, timeoutMs: number) {
     this.apiUrl = apiUrl;
     this.label = `ipfs+api://${new URL(apiUrl).host}`;
     this.timeoutMs = timeoutMs;
+  }
+
+  /** kubo-rpc-client takes ~300 ms to load: it is loaded on the first fetch, not when the chain is built. */
+  private rpc(): Promise<KuboRPCClient> {
     // In Node, kubo-rpc-client uses the global fetch (undici), whose pooled sockets do not keep the process alive.
-    this.client = create({ url: apiUrl });
+    return (this.client ??= import('kubo-rpc-client').then(({ create }) => create({ url: this.apiUrl })));
   }
 
   async open(target: FetchTarget, signal: AbortSignal): Promise<FetchBody> {
-    const cidText = cidFor(target);
+    const { parseCid } = await import('./cid.js');
+    const cidText = await cidFor(target);
     if (!parseCid(cidText)) {
       throw new PingetError('NOT_FOUND', `${this.label}: "/ipfs/${cidText}" for ${target.path} is not a valid CID; fix or drop that lockfile line`);
     }
@@ -121,8 +126,9 @@ export class IpfsProvider implements Provider {
       return new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)}`, { cause: e });
     };
 
+    const client = await this.rpc();
     arm();
-    const it = this.client.cat(cidText, { signal: both })[Symbol.asyncIterator]();
+    const it = client.cat(cidText, { signal: both })[Symbol.asyncIterator]();
     let first: IteratorResult<Uint8Array>;
     try {
       first = await it.next();

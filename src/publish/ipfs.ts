@@ -5,9 +5,8 @@
  * for the same settings, so a node that ignored an option cannot put a wrong CID into a lockfile.
  */
 import { createReadStream } from 'node:fs';
-import { create } from 'kubo-rpc-client';
 import { PingetError, reasonOf } from '../errors.js';
-import { CidBuilder, PINGET_IMPORT, addOptions, describeSettings, type ImportSettings } from '../fetch/cid.js';
+import type { CidBuilder, ImportSettings } from '../fetch/cid.js';
 import { ipfsApiUrl, isConnectionFailure } from '../fetch/ipfs.js';
 import type { Logger } from '../ui/log.js';
 import { HashingStream } from '../verify/sha256.js';
@@ -36,14 +35,16 @@ export interface PublishResult {
 }
 
 /** Reads a file once: its sha256 and its CID for the settings. */
-async function hashAndCid(file: string, settings: ImportSettings): Promise<{ sha256: string; cid: string }> {
+async function hashAndCid(file: string, settings: ImportSettings, Builder: typeof CidBuilder): Promise<{ sha256: string; cid: string }> {
   const hasher = new HashingStream();
-  const cid = new CidBuilder(settings);
+  const cid = new Builder(settings);
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }).pipe(hasher)) cid.update(chunk as Buffer);
   return { sha256: hasher.digest(), cid: cid.digest() };
 }
 
 export async function publishToIpfs(files: PublishFile[], opts: PublishOptions): Promise<PublishResult> {
+  // kubo-rpc-client (~300 ms to load) and the UnixFS code load only when something is published.
+  const [{ create }, { CidBuilder, PINGET_IMPORT, addOptions, describeSettings }] = await Promise.all([import('kubo-rpc-client'), import('../fetch/cid.js')]);
   const settings = opts.settings ?? PINGET_IMPORT;
   const url = ipfsApiUrl(opts.api);
   const client = create({ url });
@@ -57,7 +58,7 @@ export async function publishToIpfs(files: PublishFile[], opts: PublishOptions):
     const f = byHash.get(sha256)!;
     let local: { sha256: string; cid: string };
     try {
-      local = await hashAndCid(f.file, settings);
+      local = await hashAndCid(f.file, settings, CidBuilder);
     } catch (e) {
       throw new PingetError('BAD_INPUT', `${f.file}: cannot read ${f.path}: ${reasonOf(e)}`, { cause: e });
     }

@@ -10,11 +10,17 @@
  * unpinnable (the result must not depend on when it runs).
  */
 import { readFile } from 'node:fs/promises';
-import * as openpgp from 'openpgp';
+import type * as OpenPGP from 'openpgp';
 import type { PublicKey, Signature } from 'openpgp';
 import { PingetError, reasonOf } from '../errors.js';
 
 export type { PublicKey } from 'openpgp';
+
+// openpgp.js takes ~70 ms to load: only the commands that check signatures pay for it, on first use.
+let loaded: Promise<typeof OpenPGP> | undefined;
+export function openpgpModule(): Promise<typeof OpenPGP> {
+  return (loaded ??= import('openpgp'));
+}
 
 const ARMOR_START = '-----BEGIN PGP';
 const KEYBOX_MAGIC = 'KBXf';
@@ -22,7 +28,8 @@ const KEYBOX_MAGIC = 'KBXf';
 /** Reads keys from one keyring's bytes: armored (.asc) or binary (concatenated packets, as /usr/share/keyrings/*.gpg). */
 export async function readKeyring(data: Uint8Array): Promise<PublicKey[]> {
   const head = Buffer.from(data.subarray(0, 64)).toString('latin1');
-  let keys: openpgp.Key[];
+  const openpgp = await openpgpModule();
+  let keys: OpenPGP.Key[];
   if (head.trimStart().startsWith(ARMOR_START)) {
     keys = await openpgp.readKeys({ armoredKeys: Buffer.from(data).toString('utf8') });
   } else {
@@ -68,12 +75,12 @@ function signingDate(signature: Signature): Date | undefined {
   return newest;
 }
 
-function knows(keys: PublicKey[], keyID: openpgp.KeyID): boolean {
+function knows(keys: PublicKey[], keyID: OpenPGP.KeyID): boolean {
   return keys.some((k) => k.getKeys(keyID).length > 0);
 }
 
 async function judge(
-  results: { keyID: openpgp.KeyID; verified: Promise<true> }[],
+  results: { keyID: OpenPGP.KeyID; verified: Promise<true> }[],
   keys: PublicKey[],
   what: string,
 ): Promise<void> {
@@ -106,6 +113,7 @@ async function judge(
 
 /** Verifies a detached signature (binary or armored) over `data`; throws PingetError INTEGRITY naming `what`. */
 export async function verifyDetached(data: Uint8Array, signature: Uint8Array | string, keys: PublicKey[], what: string): Promise<void> {
+  const openpgp = await openpgpModule();
   let sig: Signature;
   try {
     const armored = typeof signature === 'string' ? signature : Buffer.from(signature.subarray(0, 64)).toString('latin1').trimStart().startsWith(ARMOR_START) ? Buffer.from(signature).toString('utf8') : undefined;
@@ -130,7 +138,8 @@ export async function verifyDetached(data: Uint8Array, signature: Uint8Array | s
  * line ends. Throws PingetError INTEGRITY naming `what` on a bad, missing or unknown signature.
  */
 export async function verifyCleartext(text: string, keys: PublicKey[], what: string): Promise<string> {
-  let message: openpgp.CleartextMessage;
+  const openpgp = await openpgpModule();
+  let message: OpenPGP.CleartextMessage;
   try {
     message = await openpgp.readCleartextMessage({ cleartextMessage: text });
   } catch (e) {
