@@ -108,7 +108,7 @@ export class Cache {
     } catch (e) {
       // A stream destroyed while still opening creates its file afterwards: wait for it to close.
       if (!out.closed) await once(out, 'close').catch(() => {});
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
       throw e;
     }
   }
@@ -228,7 +228,7 @@ export class Cache {
       await copyFile(this.blobPath(sha256), tmp, fsConstants.COPYFILE_FICLONE);
       await rename(tmp, dest);
     } catch (e) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
       throw e;
     }
   }

@@ -140,7 +140,7 @@ export class OutputDir {
       await rename(tmp, dest);
       return how;
     } catch (e) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
       throw fsError(dest, 'write it', e);
     }
   }
@@ -172,7 +172,7 @@ export class OutputDir {
       return 'reflinked';
     } catch (e) {
       if (!CANNOT_LINK.has(errno(e) ?? '') && errno(e) !== 'ENOTTY') throw e;
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
     }
     await copyHashing(src, sha256, tmp);
     return 'copied';
