@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,15 +40,18 @@ after(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** mulberry32: a small seeded PRNG, so every run tests the same cases. */
+/** A seeded stream of numbers in [0, 1): sha256 of (seed, block number), 8 numbers per block; every run tests the same cases. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
+  let block = 0;
+  let words: Uint32Array = new Uint32Array(0);
+  let at = 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    if (at >= words.length) {
+      const digest = createHash('sha256').update(`${seed}:${block++}`).digest();
+      words = new Uint32Array(Uint8Array.from(digest).buffer);
+      at = 0;
+    }
+    return words[at++] / 4294967296;
   };
 }
 
