@@ -5,12 +5,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAptRepo, type AptRepo } from './helpers/apt-repo.js';
 import { runCli } from './helpers/cli.js';
+import { cliWithin } from './helpers/cli-within.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
 import { run } from '../src/exec.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
@@ -135,4 +136,59 @@ test('install: a corrupted cached .deb is never handed to dpkg; it is fetched ag
   assert.equal((await run('dpkg-deb', ['-x', victim.file, extracted])).code, 0);
   assert.deepEqual(await readFile(join(good, readme)), await readFile(join(extracted, readme)));
   assert.equal(sha256Bytes(await readFile(blob(cache, victim.sha256))), victim.sha256);
+});
+
+test('file:// and cache import refuse a FIFO and a symlink to /dev/zero: exit 2 naming them, without hanging', async () => {
+  const mirror = join(tmp, 'mirror');
+  const [f0, f1] = ['pool/main/f/f0/f0_1_all.deb', 'pool/main/f/f1/f1_1_all.deb'];
+  await mkdir(join(mirror, 'pool/main/f/f0'), { recursive: true });
+  await mkdir(join(mirror, 'pool/main/f/f1'), { recursive: true });
+  assert.equal((await run('mkfifo', [join(mirror, f0)])).code, 0);
+  await symlink('/dev/zero', join(mirror, f1));
+  const lock = join(tmp, 'SHA256SUMS-two');
+  await writeFile(lock, `${shas[0]}  ${f0}\n${shas[1]}  ${f1}\n`);
+  const res = await cliWithin(['download', lock, '-o', join(tmp, 'fifo-out'), '--cache', join(tmp, 'fifo-cache'), '--provider', `file://${mirror}/{{.Name}}`], 20_000);
+  assert.equal(res.killed, false, 'a FIFO or /dev/zero behind file:// must not hang the download');
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /f0_1_all\.deb: a FIFO, not a regular file/);
+  assert.match(res.stderr, /f1_1_all\.deb: a character device, not a regular file/);
+
+  const imported = await cliWithin(['cache', 'import', mirror, '--lockfile', lock, '--cache', join(tmp, 'import-cache')], 20_000);
+  assert.equal(imported.killed, false, 'cache import of a symlink to /dev/zero must not read forever');
+  assert.equal(imported.code, 2, imported.stderr);
+  assert.match(imported.stderr, /f[01]_1_all\.deb: a (FIFO|character device), not a regular file/);
+  assert.deepEqual(await readdir(join(tmp, 'import-cache', 'tmp')).catch(() => []), []);
+});
+
+test('cache clean while another process downloads: the download still ends verified (exit 0)', async () => {
+  const cache = join(tmp, 'clean-cache');
+  const out = join(tmp, 'clean-out');
+  // Bodies trickle out, so temp files live in <cache>/tmp while the cleans run.
+  files.setHook(async (req, res, rel) => {
+    const data = await readFile(join(tmp, 'www', rel)).catch(() => undefined);
+    if (!data) return false;
+    res.writeHead(200, { 'content-length': data.length });
+    for (let off = 0; off < data.length && !res.destroyed; off += 16_384) {
+      res.write(data.subarray(off, off + 16_384));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    res.end();
+    return true;
+  });
+  try {
+    let finished = false;
+    const download = runCli(['download', lockfile, '-o', out, '--cache', cache, '--provider', `${files.url}/{{.Name}}`, '--jobs', '2']).finally(() => (finished = true));
+    let cleans = 0;
+    while (!finished) {
+      const clean = await runCli(['cache', 'clean', '--cache', cache]);
+      assert.equal(clean.code, 0, clean.stderr);
+      cleans++;
+    }
+    const res = await download;
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(cleans >= 2, `${cleans} cleans ran during the download`);
+    assert.equal((await sha256sumC(lockfile, out)).code, 0);
+  } finally {
+    files.setHook(undefined);
+  }
 });

@@ -5,12 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
+import { cliWithin } from './helpers/cli-within.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
 import { run } from '../src/exec.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
@@ -41,26 +41,6 @@ async function lockfileWith(content: string | Buffer): Promise<string> {
   const file = join(tmp, `L${++n}`);
   await writeFile(file, content);
   return file;
-}
-
-/** The CLI with a hard deadline: a hang is a failure, not a stuck suite. */
-function cliWithin(args: string[], ms: number): Promise<{ code: number | null; stderr: string; ms: number; killed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'src', 'cli.ts'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    let killed = false;
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, ms);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, ms: Date.now() - started, killed });
-    });
-  });
 }
 
 const download = (lock: string, ...extra: string[]) =>
