@@ -170,14 +170,14 @@ test('cache clean while another process downloads: the download still ends verif
     res.writeHead(200, { 'content-length': data.length });
     for (let off = 0; off < data.length && !res.destroyed; off += 16_384) {
       res.write(data.subarray(off, off + 16_384));
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 100));
     }
     res.end();
     return true;
   });
   try {
     let finished = false;
-    const download = runCli(['download', lockfile, '-o', out, '--cache', cache, '--provider', `${files.url}/{{.Name}}`, '--jobs', '2']).finally(() => (finished = true));
+    const download = runCli(['download', lockfile, '-o', out, '--cache', cache, '--provider', `${files.url}/{{.Name}}`, '--jobs', '1']).finally(() => (finished = true));
     let cleans = 0;
     while (!finished) {
       const clean = await runCli(['cache', 'clean', '--cache', cache]);
