@@ -8,16 +8,17 @@
  * processes that are gone, and never a live process's.
  */
 import { createWriteStream, constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PingetError, reasonOf } from './errors.js';
-import { fileKind, openRegular } from './fs-safe.js';
+import { openRegular } from './fs-safe.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
-import { HashingStream, SHA256_HEX, hashHandle } from './verify/sha256.js';
+import { HashingStream, SHA256_HEX } from './verify/sha256.js';
+import { hashFileOffThread, type FileHash } from './verify/hash-pool.js';
 
 export interface BlobInfo {
   sha256: string;
@@ -149,28 +150,16 @@ export class Cache {
    */
   async verifyBlob(sha256: string): Promise<{ state: 'hit'; file: string; size: number } | { state: 'miss' } | { state: 'corrupt'; got: string }> {
     const file = this.blobPath(sha256);
-    let fh: FileHandle;
+    let res: FileHash;
     try {
-      fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
+      res = await hashFileOffThread(file);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { state: 'miss' };
-      if (code !== 'ELOOP') throw new PingetError('UNAVAILABLE', `${file}: cannot read the cached blob: ${reasonOf(e)}`, { cause: e });
-      await this.remove(sha256);
-      return { state: 'corrupt', got: 'a symbolic link' };
+      throw new PingetError('UNAVAILABLE', `${file}: cannot read the cached blob: ${reasonOf(e)}`, { cause: e });
     }
-    let got: string;
-    let size: number;
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) got = fileKind(st);
-      else ({ sha256: got, bytes: size } = await hashHandle(fh));
-    } finally {
-      await fh.close();
-    }
-    if (got === sha256) return { state: 'hit', file, size: size! };
+    if (res.kind === 'missing') return { state: 'miss' };
+    if (res.kind === 'file' && res.sha256 === sha256) return { state: 'hit', file, size: res.bytes };
     await this.remove(sha256);
-    return { state: 'corrupt', got };
+    return { state: 'corrupt', got: res.kind === 'file' ? res.sha256 : res.kind === 'symlink' ? 'a symbolic link' : res.what };
   }
 
   async list(): Promise<BlobInfo[]> {
