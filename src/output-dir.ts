@@ -19,6 +19,7 @@ import { PingetError, reasonOf, type ErrorCode } from './errors.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { fileKind, openRegular } from './fs-safe.js';
 import { hashHandle } from './verify/sha256.js';
+import { hashFileOffThread } from './verify/hash-pool.js';
 
 export type Placement = 'linked' | 'reflinked' | 'copied' | 'kept';
 
@@ -147,15 +148,8 @@ export class OutputDir {
 
   /** Whether an existing regular file already holds these bytes. */
   private async holds(file: string, sha256: string): Promise<boolean> {
-    const fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK).catch(() => undefined);
-    if (!fh) return false;
-    try {
-      return (await hashHandle(fh)).sha256 === sha256;
-    } catch {
-      return false;
-    } finally {
-      await fh.close();
-    }
+    const res = await hashFileOffThread(file).catch(() => undefined);
+    return res?.kind === 'file' && res.sha256 === sha256;
   }
 
   private async writeTemp(src: string, sha256: string, tmp: string, sameFs: boolean): Promise<Exclude<Placement, 'kept'>> {
