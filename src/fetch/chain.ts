@@ -103,7 +103,7 @@ async function sizeOf(file: string): Promise<number> {
 }
 
 async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[], useCache = true): Promise<FetchResult | undefined> {
-  const { cache, log, onProgress } = opts;
+  const { log, onProgress } = opts;
   if (useCache) {
     const hit = await fromCache(target, opts, failures);
     if (hit) return hit;
@@ -129,36 +129,34 @@ async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSi
 async function fromProvider(target: FetchTarget, provider: Provider, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
   const { cache, log, onProgress } = opts;
   let body: Readable | undefined;
-  {
-    try {
-      const opened = await provider.open(target, signal);
-      body = opened.stream;
-      onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
-      let source: Readable = body;
-      if (onProgress) {
-        source = body.pipe(new ByteCounter((n) => onProgress({ kind: 'bytes', target, bytes: n })));
-        body.once('error', (e) => source.destroy(e));
-        // Until ingest's pipeline listens, an early body error must not crash the process; pipeline still sees it.
-        source.on('error', () => {});
-      }
-      const file = await cache.ingest(target.sha256, source, signal);
-      const bytes = await sizeOf(file);
-      onProgress?.({ kind: 'done', target, bytes, source: provider.label });
-      return { target, file, source: provider.label, bytes };
-    } catch (e) {
-      if (body && !body.destroyed) {
-        body.on('error', () => {}); // undici reports its own destroy as an error; it is expected here
-        body.destroy();
-      }
-      if (signal.aborted) throw signal.reason;
-      if (vanished(e)) throw e;
-      const code = e instanceof PingetError ? e.code : 'UNAVAILABLE';
-      const reason = e instanceof PingetError ? e.message : reasonOf(e);
-      failures.push({ provider: provider.label, reason, code });
-      if (code === 'INTEGRITY') log.warn(`${target.path}: ${provider.label} served bytes that do not match the lockfile (${reason}); trying the next provider`);
-      else log.verbose(`${target.path}: ${provider.label}: ${reason}`);
-      return undefined;
+  try {
+    const opened = await provider.open(target, signal);
+    body = opened.stream;
+    onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
+    let source: Readable = body;
+    if (onProgress) {
+      source = body.pipe(new ByteCounter((n) => onProgress({ kind: 'bytes', target, bytes: n })));
+      body.once('error', (e) => source.destroy(e));
+      // Until ingest's pipeline listens, an early body error must not crash the process; pipeline still sees it.
+      source.on('error', () => {});
     }
+    const file = await cache.ingest(target.sha256, source, signal);
+    const bytes = await sizeOf(file);
+    onProgress?.({ kind: 'done', target, bytes, source: provider.label });
+    return { target, file, source: provider.label, bytes };
+  } catch (e) {
+    if (body && !body.destroyed) {
+      body.on('error', () => {}); // undici reports its own destroy as an error; it is expected here
+      body.destroy();
+    }
+    if (signal.aborted) throw signal.reason;
+    if (vanished(e)) throw e;
+    const code = e instanceof PingetError ? e.code : 'UNAVAILABLE';
+    const reason = e instanceof PingetError ? e.message : reasonOf(e);
+    failures.push({ provider: provider.label, reason, code });
+    if (code === 'INTEGRITY') log.warn(`${target.path}: ${provider.label} served bytes that do not match the lockfile (${reason}); trying the next provider`);
+    else log.verbose(`${target.path}: ${provider.label}: ${reason}`);
+    return undefined;
   }
 }
 
