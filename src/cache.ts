@@ -1,23 +1,24 @@
 /**
  * The content-addressed cache: <cache>/blobs/sha256/<hex>, the OCI image-layout shape.
- * Bytes enter only after their hash matched: they are written to <cache>/tmp, fsynced, hashed,
- * then renamed into place. rename(2) is atomic, so two pinget processes can share a cache: the
- * loser of a race renames identical bytes over identical bytes. The cache stores and verifies;
- * it does not fetch.
- * A process killed mid-download may leave a partial file in <cache>/tmp (never in blobs/): ingest
- * always writes a fresh, uniquely named temp file and ignores any others; `cache clean` removes tmp/.
+ * Bytes enter only after their hash matched: they are written to <cache>/tmp, hashed on the way,
+ * fsynced, then renamed into place. rename(2) is atomic, so two pinget processes can share a cache:
+ * the loser of a race renames identical bytes over identical bytes. The cache stores and verifies;
+ * it does not fetch. A blob is re-hashed whenever it is used (verifyBlob): the disk is not trusted.
+ * Crash-only: temp files are named `<hex>.pinget-tmp-<pid>-<rand>`; sweepTemp() removes those of
+ * processes that are gone, and never a live process's.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { constants as fsConstants } from 'node:fs';
+import { createWriteStream, constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PingetError } from './errors.js';
-import { HashingStream, SHA256_HEX, sha256File } from './verify/sha256.js';
+import { PingetError, reasonOf } from './errors.js';
+import { openRegular } from './fs-safe.js';
+import { sweepTempFiles, tempName } from './fs-atomic.js';
+import { HashingStream, SHA256_HEX } from './verify/sha256.js';
+import { hashFileOffThread, type FileHash } from './verify/hash-pool.js';
 
 export interface BlobInfo {
   sha256: string;
@@ -61,7 +62,26 @@ export class Cache {
   private async tempFile(sha256: string): Promise<string> {
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.blobDir, { recursive: true });
-    return join(this.tmpDir, `${sha256}.${process.pid}.${randomBytes(6).toString('hex')}`);
+    return join(this.tmpDir, tempName(sha256));
+  }
+
+  /** Removes the temp files of processes that are gone (a kill -9, a crash); a live process's stay. */
+  sweepTemp(): Promise<number> {
+    return sweepTempFiles(this.tmpDir);
+  }
+
+  /** rename(2) into blobs/, recreating blobs/ if someone removed it meanwhile. */
+  private async moveIntoPlace(tmp: string, dest: string): Promise<void> {
+    try {
+      await rename(tmp, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!(await stat(tmp).catch(() => undefined))) {
+        throw new PingetError('UNAVAILABLE', `${tmp}: the temp file vanished before it was renamed into the cache (a concurrent cleanup?)`, { cause: e });
+      }
+      await mkdir(this.blobDir, { recursive: true });
+      await rename(tmp, dest);
+    }
   }
 
   /**
@@ -76,19 +96,20 @@ export class Cache {
     const out = createWriteStream(tmp, { flags: 'wx' });
     try {
       await pipeline(source, hasher, out, { signal });
-      const fh = await open(tmp, 'r+');
+      const { dest, result } = await decide(hasher.digest(), hasher.bytes);
+      // The one fsync: the bytes are on disk before the rename makes them a blob (fsync works on a read-only fd).
+      const fh = await open(tmp, 'r');
       try {
         await fh.sync();
       } finally {
         await fh.close();
       }
-      const { dest, result } = await decide(hasher.digest(), hasher.bytes);
-      await rename(tmp, dest);
+      await this.moveIntoPlace(tmp, dest);
       return result;
     } catch (e) {
       // A stream destroyed while still opening creates its file afterwards: wait for it to close.
       if (!out.closed) await once(out, 'close').catch(() => {});
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
       throw e;
     }
   }
@@ -116,10 +137,29 @@ export class Cache {
     });
   }
 
-  /** Copies a local file into the cache after checking its hash. */
+  /** Copies a local file into the cache after checking its hash; anything but a regular file is refused (exit 2). */
   async ingestFile(sha256: string, file: string): Promise<string> {
     if (await this.has(sha256)) return this.blobPath(sha256);
-    return this.ingest(sha256, createReadStream(file));
+    const fh = await openRegular(file);
+    return this.ingest(sha256, fh.createReadStream({ highWaterMark: 1 << 20 }));
+  }
+
+  /**
+   * Re-hashes the cached blob of `sha256` before it is used: 'hit' with its size when it matches,
+   * 'miss' when there is none, 'corrupt' (the blob is removed) when its bytes changed.
+   */
+  async verifyBlob(sha256: string): Promise<{ state: 'hit'; file: string; size: number } | { state: 'miss' } | { state: 'corrupt'; got: string }> {
+    const file = this.blobPath(sha256);
+    let res: FileHash;
+    try {
+      res = await hashFileOffThread(file);
+    } catch (e) {
+      throw new PingetError('UNAVAILABLE', `${file}: cannot read the cached blob: ${reasonOf(e)}`, { cause: e });
+    }
+    if (res.kind === 'missing') return { state: 'miss' };
+    if (res.kind === 'file' && res.sha256 === sha256) return { state: 'hit', file, size: res.bytes };
+    await this.remove(sha256);
+    return { state: 'corrupt', got: res.kind === 'file' ? res.sha256 : res.kind === 'symlink' ? 'a symbolic link' : res.what };
   }
 
   async list(): Promise<BlobInfo[]> {
@@ -143,13 +183,10 @@ export class Cache {
     const ok: string[] = [];
     const bad: string[] = [];
     for (const { sha256 } of await this.list()) {
-      const got = await sha256File(this.blobPath(sha256));
-      if (got === sha256) ok.push(sha256);
-      else {
-        bad.push(sha256);
-        await rm(this.blobPath(sha256), { force: true });
-      }
-      onBlob?.(sha256, got === sha256);
+      const res = await this.verifyBlob(sha256);
+      if (res.state === 'miss') continue;
+      (res.state === 'hit' ? ok : bad).push(sha256);
+      onBlob?.(sha256, res.state === 'hit');
     }
     return { ok, bad };
   }
@@ -158,7 +195,10 @@ export class Cache {
     await rm(this.blobPath(sha256), { force: true });
   }
 
-  /** Removes the given blobs, or everything (blobs and leftover temp files) when none are given. */
+  /**
+   * Removes the blobs (all, or all that `keep` does not keep) and the temp files of processes that
+   * are gone. A running download's temp file stays, so `cache clean` never breaks another pinget.
+   */
   async clean(keep?: (sha256: string) => boolean): Promise<number> {
     let removed = 0;
     for (const { sha256 } of await this.list()) {
@@ -166,24 +206,20 @@ export class Cache {
       await rm(this.blobPath(sha256), { force: true });
       removed++;
     }
-    await rm(this.tmpDir, { recursive: true, force: true });
+    await this.sweepTemp();
     return removed;
   }
 
   /** Copies a verified blob to dest through a temp name (a reflink where the file system can). */
   async materialize(sha256: string, dest: string): Promise<void> {
-    await this.copyOut(this.blobPath(sha256), dest);
-  }
-
-  /** Copies a file of the cache (a path a fetch returned) to dest through a temp name. */
-  async copyOut(src: string, dest: string): Promise<void> {
-    const tmp = `${dest}.pinget-tmp-${randomBytes(4).toString('hex')}`;
+    const tmp = tempName(dest);
     try {
-      await copyFile(src, tmp, fsConstants.COPYFILE_FICLONE);
+      await copyFile(this.blobPath(sha256), tmp, fsConstants.COPYFILE_FICLONE);
       await rename(tmp, dest);
     } catch (e) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { force: true }).catch(() => {});
       throw e;
     }
   }
 }
+

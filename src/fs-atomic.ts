@@ -1,10 +1,67 @@
-/** Files are replaced whole or not at all: write a temp file beside the target, fsync, rename. */
-import { open, rename, rm } from 'node:fs/promises';
+/**
+ * Files are replaced whole or not at all: a temp file beside the target, then rename(2).
+ * Crash-only: every temp file's name carries the id of the process writing it
+ * (`<hex>.pinget-tmp-<pid>-<rand>`), so a later run can tell a dead process's leftover (removed)
+ * from a live process's download in progress (left alone).
+ */
+import { readdir, rename, rm, open } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
+const TEMP_NAME = /\.pinget-tmp-(\d+)-[0-9a-f]+$/;
+/** Names earlier versions wrote, without a pid we can trust: `<sha256>.<pid>.<rand>` in the cache, `<file>.pinget-tmp-<rand>` in -o. */
+const OLD_TEMP = /^(?:[0-9a-f]{64}|unpinned)\.\d+\.[0-9a-f]+$|\.pinget-tmp-[0-9a-f]+$/;
+
+export function tempName(stem: string): string {
+  return `${stem}.pinget-tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
+/** The pid in a temp file's name, or undefined when the name is not one of ours. */
+export function tempOwner(name: string): number | undefined {
+  const m = TEMP_NAME.exec(name);
+  const pid = m && Number(m[1]);
+  return pid && Number.isSafeInteger(pid) ? pid : undefined;
+}
+
+export function isTempName(name: string): boolean {
+  return tempOwner(name) !== undefined || OLD_TEMP.test(name);
+}
+
+/** Whether a process with this id exists (EPERM: it does, as another user). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the temp files in `dir` whose writer is gone, and those of older versions (no pid in the
+ * name); a live process's temp files stay. Returns how many went.
+ */
+export async function sweepTempFiles(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!isTempName(name)) continue;
+    const pid = tempOwner(name);
+    if (pid !== undefined && processAlive(pid)) continue;
+    await rm(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.pinget-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(file), tempName(`.${basename(file)}`));
   try {
     const fh = await open(tmp, 'wx', 0o644);
     try {

@@ -3,8 +3,8 @@
  * The line format is coreutils' `sha256sum` (two spaces, or ` *` for binary mode), which is also
  * what repro-get writes, so `sha256sum -c` and repro-get read what pinget writes and vice versa.
  */
-import { readFile } from 'node:fs/promises';
-import { PingetError } from './errors.js';
+import { PingetError, reasonOf } from './errors.js';
+import { openRegular } from './fs-safe.js';
 
 export const LOCKFILE_MAGIC = '# pinget lockfile v1';
 const FORMAT_VERSION = 1;
@@ -28,9 +28,19 @@ export interface Lockfile {
 /** Headers written first, in this order; any others follow sorted by key. */
 const HEADER_ORDER = ['distro', 'arch', 'snapshot'];
 const HEX64 = /^[0-9a-fA-F]{64}$/;
-const HEADER_LINE = /^#\s*([A-Za-z][A-Za-z0-9_.-]*):\s+(.*?)\s*$/;
+// Each pattern is anchored and has at most one unbounded part, so matching stays linear in the line.
+const HEADER_KEY = /^#\s*([A-Za-z][A-Za-z0-9_.-]*):\s/;
 const MAGIC_LINE = /^#\s*pinget lockfile v(\d+)\s*$/;
 const IPFS_PATH = /^\/ipfs\/([A-Za-z0-9]+)$/;
+/**
+ * Characters no lockfile line may hold: C0 controls but tab (CR only before LF), DEL, C1 controls
+ * (U+009B is a terminal's CSI), and the bidi controls of "Trojan source" (CVE-2021-42574) that make a
+ * reviewed file read differently from what it says.
+ */
+const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+/** Linux's NAME_MAX and PATH_MAX, in bytes. */
+export const MAX_COMPONENT_BYTES = 255;
+export const MAX_PATH_BYTES = 4096;
 
 export function emptyLockfile(): Lockfile {
   return { headers: {}, entries: [], cids: new Map() };
@@ -45,18 +55,80 @@ export function unsafePathReason(path: string): string | undefined {
   if (path.length === 0) return 'empty path';
   if (path.includes('\0')) return 'path contains a NUL byte';
   if (path.includes('\\')) return 'path contains a backslash';
-  if (/[\x00-\x1f\x7f]/.test(path)) return 'path contains a control character';
+  if (/[\x00-\x1f\x7f-\x9f]/.test(path)) return 'path contains a control character';
+  if (/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(path)) return 'path contains a bidirectional control character';
   if (path.startsWith('/')) return 'path is absolute (only /ipfs/<CID> lines may start with /)';
-  if (path.split('/').some((part) => part === '..')) return 'path contains a ".." component';
-  if (path.split('/').some((part) => part === '' || part === '.')) return 'path contains an empty or "." component';
+  const parts = path.split('/');
+  if (parts.some((part) => part === '..')) return 'path contains a ".." component';
+  if (parts.some((part) => part === '' || part === '.')) return 'path contains an empty or "." component';
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) return `path is longer than ${MAX_PATH_BYTES} bytes`;
+  const long = parts.find((part) => Buffer.byteLength(part) > MAX_COMPONENT_BYTES);
+  if (long) return `path component of ${Buffer.byteLength(long)} bytes (at most ${MAX_COMPONENT_BYTES}): ${JSON.stringify(long.slice(0, 40))}…`;
   return undefined;
 }
 
-export function parseLockfile(text: string, file = 'SHA256SUMS'): Lockfile {
+function lineAt(text: string, index: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function describeChar(c: string): string {
+  const cp = c.codePointAt(0)!;
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (cp === 0x0d) return 'a carriage return not followed by a line feed (CR line endings are not accepted)';
+  if (cp === 0) return 'a NUL byte (U+0000)';
+  if (cp < 0x20 || cp === 0x7f) return `a control character (${hex})`;
+  if (cp <= 0x9f) return `a C1 control character (${hex})`;
+  return `a bidirectional control character (${hex})`;
+}
+
+/** Rejects forbidden characters anywhere in the text, comments included, naming the first one's line. */
+function checkCharacters(text: string, file: string): void {
+  FORBIDDEN.lastIndex = 0;
+  for (let m = FORBIDDEN.exec(text); m; m = FORBIDDEN.exec(text)) {
+    const c = m[0];
+    if (c === '\r' && (m.index + 1 === text.length || text[m.index + 1] === '\n')) continue;
+    fail(file, lineAt(text, m.index), `the line holds ${describeChar(c)}`);
+  }
+}
+
+/** A header line's key and value, or undefined. The value is trimmed without a backtracking pattern. */
+function parseHeader(line: string): [string, string] | undefined {
+  const key = HEADER_KEY.exec(line);
+  if (!key) return undefined;
+  return [key[1].toLowerCase(), line.slice(key[0].length).trim()];
+}
+
+/** The first path that is also a parent directory of another path (`a` and `a/b`: no file system holds both). */
+function checkNoFileIsADirectory(byPath: Map<string, { line: number }>, file: string): void {
+  const dirs = new Map<string, { path: string; line: number }>();
+  for (const [path, { line }] of byPath) {
+    for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+      const dir = path.slice(0, i);
+      if (!dirs.has(dir)) dirs.set(dir, { path, line });
+    }
+  }
+  const clashes = [...byPath].flatMap(([path, { line }]) => {
+    const under = dirs.get(path);
+    return under ? [{ path, line, under }] : [];
+  });
+  if (clashes.length === 0) return;
+  const first = clashes.reduce((a, b) => (Math.max(b.line, b.under.line) < Math.max(a.line, a.under.line) ? b : a));
+  fail(file, Math.max(first.line, first.under.line), `${first.path} (line ${first.line}) is a file but also the directory of ${first.under.path} (line ${first.under.line}); keep one`);
+}
+
+export interface ParseOptions {
+  /** Accept a lockfile without package lines (otherwise exit 2: most likely a truncated or wrong file). */
+  allowEmpty?: boolean;
+}
+
+export function parseLockfile(text: string, file = 'SHA256SUMS', opts: ParseOptions = { allowEmpty: true }): Lockfile {
   const lock = emptyLockfile();
   const byPath = new Map<string, { sha256: string; line: number }>();
   const ipfsLines: { sha256: string; cid: string; line: number }[] = [];
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  checkCharacters(text, file);
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 
@@ -73,8 +145,8 @@ export function parseLockfile(text: string, file = 'SHA256SUMS'): Lockfile {
         }
         return;
       }
-      const header = HEADER_LINE.exec(trimmed);
-      if (header && trimmed === line) lock.headers[header[1].toLowerCase()] = header[2];
+      const header = trimmed === line ? parseHeader(line) : undefined;
+      if (header) lock.headers[header[0]] = header[1];
       return;
     }
     if (line !== trimmed) fail(file, lineNo, 'line starts with white space; expected "<sha256>  <path>"');
@@ -97,7 +169,7 @@ export function parseLockfile(text: string, file = 'SHA256SUMS'): Lockfile {
       return;
     }
     const unsafe = unsafePathReason(path);
-    if (unsafe) fail(file, lineNo, `${unsafe}: ${JSON.stringify(path)}`);
+    if (unsafe) fail(file, lineNo, `${unsafe}: ${JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path)}`);
     const seen = byPath.get(path);
     if (seen) {
       if (seen.sha256 !== sha256) {
@@ -107,6 +179,7 @@ export function parseLockfile(text: string, file = 'SHA256SUMS'): Lockfile {
     }
     byPath.set(path, { sha256, line: lineNo });
   });
+  checkNoFileIsADirectory(byPath, file);
 
   const hashes = new Set([...byPath.values()].map((v) => v.sha256));
   for (const { sha256, cid, line } of ipfsLines) {
@@ -116,19 +189,66 @@ export function parseLockfile(text: string, file = 'SHA256SUMS'): Lockfile {
     lock.cids.set(sha256, cid);
   }
   lock.entries = [...byPath.entries()].map(([path, v]) => ({ sha256: v.sha256, path })).sort(byEntryPath);
+  if (lock.entries.length === 0 && !opts.allowEmpty) {
+    fail(file, Math.max(1, lines.length), 'no package lines (an empty or comment-only lockfile); pass --allow-empty if that is meant');
+  }
   return lock;
 }
 
-export async function readLockfile(file: string, readText: (f: string) => Promise<string> = (f) => readFile(f, 'utf8')): Promise<Lockfile> {
-  let text: string;
+/** Decodes strict UTF-8: invalid bytes are an error naming their line, never a silent U+FFFD. */
+export function decodeLockfile(bytes: Uint8Array, file: string): string {
   try {
-    text = await readText(file);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    let line = 1;
+    for (let start = 0; start <= bytes.length; line++) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end < 0) end = bytes.length;
+      try {
+        decoder.decode(bytes.subarray(start, end));
+      } catch {
+        break;
+      }
+      start = end + 1;
+    }
+    fail(file, line, 'the line is not valid UTF-8');
+  }
+}
+
+export interface ReadOptions extends ParseOptions {
+  /** Read these bytes (stdin) instead of opening the file. */
+  source?: AsyncIterable<Uint8Array | string>;
+}
+
+async function readRegularFile(file: string): Promise<Buffer> {
+  let fh;
+  try {
+    fh = await openRegular(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    const why = e instanceof PingetError ? e.message.slice(file.length + 2).replace(/^cannot read: /, '') : reasonOf(e);
     throw new PingetError('BAD_INPUT', `${file}: cannot read the lockfile: ${why}`, { cause: e });
   }
-  return parseLockfile(text, file);
+  try {
+    return await fh.readFile();
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : reasonOf(e);
+    throw new PingetError('BAD_INPUT', `${file}: cannot read the lockfile: ${why}`, { cause: e });
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function readLockfile(file: string, opts: ReadOptions = {}): Promise<Lockfile> {
+  let bytes: Buffer;
+  if (opts.source) {
+    const chunks: Buffer[] = [];
+    for await (const c of opts.source) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    bytes = Buffer.concat(chunks);
+  } else {
+    bytes = await readRegularFile(file);
+  }
+  return parseLockfile(decodeLockfile(bytes, file), file, opts);
 }
 
 export function byEntryPath(a: LockEntry, b: LockEntry): number {

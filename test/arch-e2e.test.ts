@@ -5,7 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
@@ -22,6 +23,21 @@ const gamma1: TestPackage = { name: 'gamma', version: '1.0-1', arch: 'any', buil
 const gamma2: TestPackage = { name: 'gamma', version: '1.1-1', arch: 'any', builddate: 1_700_300_000 };
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+
+/** pacman's gpg may leave a live gpg-agent with its socket in a root's keyring: copying a socket is ERR_FS_CP_SOCKET. */
+const copyRoot = (from: string, to: string) => cpSync(from, to, { recursive: true, filter: (src) => !lstatSync(src).isSocket() });
+
+/** Stops the gpg-agents that signing (the test key) and pacman (each root's keyring) started. */
+function stopAgents(work: string): void {
+  const homes = [join(work, 'key', 'gnupg'), ...readdirSync(work).map((d) => join(work, d, 'etc/pacman.d/gnupg'))];
+  for (const home of homes.filter((h) => existsSync(h))) {
+    try {
+      execFileSync('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore' });
+    } catch {
+      // no agent running there
+    }
+  }
+}
 
 describe('arch: pacman repository -> hash generate -> install', () => {
   let work: string;
@@ -65,6 +81,7 @@ describe('arch: pacman repository -> hash generate -> install', () => {
 
   after(async () => {
     await server?.close();
+    if (work) stopAgents(work);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -158,7 +175,7 @@ describe('arch: pacman repository -> hash generate -> install', () => {
   test('a bad detached signature is exit 3 (sync db %PGPSIG% and a .sig in the cache)', async () => {
     // 1) a cache .sig that signs other bytes
     const rootC = join(work, 'rootC');
-    cpSync(rootA, rootC, { recursive: true });
+    copyRoot(rootA, rootC);
     const cacheDir = join(rootC, 'var/cache/pacman/pkg');
     copyFileSync(`${built.get(pkgFilename(alpha))!}.sig`, join(cacheDir, `${pkgFilename(gamma1)}.sig`));
     const bad = await runCli(['hash', 'generate', '--root', rootC]);
@@ -170,7 +187,7 @@ describe('arch: pacman repository -> hash generate -> install', () => {
 
     // 2) a sync db whose %PGPSIG% for alpha is beta's signature
     const rootD = join(work, 'rootD');
-    cpSync(rootA, rootD, { recursive: true });
+    copyRoot(rootA, rootD);
     const dbWork = join(work, 'baddb');
     mkdirSync(dbWork);
     for (const p of [alpha, beta]) copyFileSync(built.get(pkgFilename(p))!, join(dbWork, pkgFilename(p)));
@@ -184,7 +201,7 @@ describe('arch: pacman repository -> hash generate -> install', () => {
 
   test('an installed version in no sync db and not in the cache is exit 2 naming it', async () => {
     const rootE = join(work, 'rootE');
-    cpSync(rootA, rootE, { recursive: true });
+    copyRoot(rootA, rootE);
     const cacheDir = join(rootE, 'var/cache/pacman/pkg');
     for (const f of readdirSync(cacheDir)) if (f.startsWith('gamma-')) rmSync(join(cacheDir, f));
     const res = await runCli(['hash', 'generate', '--root', rootE]);

@@ -55,7 +55,7 @@ test('rejects unsafe paths with file and line', () => {
   badInput(() => parseLockfile(`${A}  /etc/passwd\n`, 'L'), /^L:1: path is absolute/);
   badInput(() => parseLockfile(`# x\n${A}  pool/../../etc/passwd\n`, 'L'), /^L:2: path contains a "\.\." component/);
   badInput(() => parseLockfile(`${A}  pool\\main\\x.deb\n`, 'L'), /^L:1: path contains a backslash/);
-  badInput(() => parseLockfile(`${A}  pool/x\0.deb\n`, 'L'), /^L:1: path contains a NUL/);
+  badInput(() => parseLockfile(`${A}  pool/x\0.deb\n`, 'L'), /^L:1: the line holds a NUL byte/);
   badInput(() => parseLockfile(`${A}  pool//x.deb\n`, 'L'), /empty or "\." component/);
   badInput(() => parseLockfile(`\\${A}  pool/x.deb\n`, 'L'), /^L:1: escaped file name/);
 });

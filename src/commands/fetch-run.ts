@@ -1,11 +1,11 @@
 /** Runs the fetch chain for a set of targets with progress on a TTY; shared by install, download and cache push. */
-import { fetchAll, type FetchResult } from '../fetch/chain.js';
+import { fetchAll, type FetchOptions, type FetchResult } from '../fetch/chain.js';
 import type { FetchTarget } from '../fetch/types.js';
 import { createProgress, progressEnabled } from '../ui/progress.js';
 import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
 
-export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>): Promise<FetchResult[]> {
+export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>, deliver?: FetchOptions['deliver']): Promise<FetchResult[]> {
   const specs = await providerSpecs(ctx, choice, headers);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
   const providers = makeProviders(ctx, specs);
@@ -23,6 +23,7 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
       signal: abort.signal,
       onProgress: progress.onProgress,
       acceptMismatch: choice?.adapter.acceptMismatch ? (t, file) => choice.adapter.acceptMismatch!(t.path, file, t.headers) : undefined,
+      deliver,
     });
   } finally {
     progress.stop();

@@ -15,6 +15,7 @@ interface Args extends GlobalArgs {
   files: string[];
   reinstall: boolean;
   normalize: boolean;
+  'allow-empty': boolean;
 }
 
 /** A fresh root (an empty directory with an os-release) has no package database yet: nothing is installed. */
@@ -43,6 +44,7 @@ export const installCommand: CommandModule<object, Args> = {
   builder: (y: Argv) =>
     withGlobalOptions(y)
       .positional('files', { type: 'string', array: true, demandOption: true, describe: 'lockfiles' })
+      .option('allow-empty', { type: 'boolean', default: false, describe: 'accept a lockfile without package lines' })
       .option('reinstall', { type: 'boolean', default: false, describe: 'install packages already present at the pinned version too' })
       .option('normalize', {
         type: 'boolean',
@@ -51,7 +53,7 @@ export const installCommand: CommandModule<object, Args> = {
       }) as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
-    const lock = await loadLockfiles(args.files);
+    const lock = await loadLockfiles(args.files, { allowEmpty: args['allow-empty'] });
     const choice = await chooseDistro(ctx, lock, true);
     const { adapter, info } = choice;
     if (args['allow-unsigned']) warnUnsigned(ctx.log, 'package signatures before installing');

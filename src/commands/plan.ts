@@ -1,5 +1,4 @@
 /** What install, download, providers and cache push share: lockfiles in, distro, provider chain, fetch targets. */
-import { readFile } from 'node:fs/promises';
 import { ADAPTERS, adapterById, adapterForPath, detectDistro } from '../../distros/index.js';
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../distros/types.js';
 import { PingetError } from '../errors.js';
@@ -9,24 +8,18 @@ import { createProvider } from '../fetch/providers.js';
 import type { FetchTarget, Provider } from '../fetch/types.js';
 import type { CommandContext } from './context.js';
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** Reads one lockfile; '-' is stdin. */
-export function loadLockfile(file: string): Promise<Lockfile> {
+export function loadLockfile(file: string, opts: { allowEmpty?: boolean } = {}): Promise<Lockfile> {
   const stdin = file === '-' || file === '/dev/stdin';
-  return readLockfile(stdin ? '<stdin>' : file, (f) => (f === '<stdin>' ? readStdin() : readFile(f, 'utf8')));
+  return stdin ? readLockfile('<stdin>', { ...opts, source: process.stdin }) : readLockfile(file, opts);
 }
 
 /** Reads and merges lockfiles; the same path with two hashes across files is an error. */
-export async function loadLockfiles(files: string[]): Promise<Lockfile> {
+export async function loadLockfiles(files: string[], opts: { allowEmpty?: boolean } = {}): Promise<Lockfile> {
   const merged: Lockfile = { headers: {}, entries: [], cids: new Map() };
   const seen = new Map<string, { sha256: string; file: string }>();
   for (const file of files) {
-    const lock = await loadLockfile(file);
+    const lock = await loadLockfile(file, opts);
     for (const [k, v] of Object.entries(lock.headers)) merged.headers[k] ??= v;
     for (const [sha, cid] of lock.cids) merged.cids.set(sha, cid);
     for (const e of lock.entries) {

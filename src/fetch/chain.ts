@@ -1,7 +1,8 @@
 /**
  * The fetch chain: for each target, the cache, then each provider in order, until one serves bytes
  * whose sha256 matches. Bytes are hashed while they stream into the cache (Cache.ingest), so nothing
- * unverified is ever visible under blobs/. Every failure is kept for the final error.
+ * unverified is ever visible under blobs/; a cache hit is re-hashed before it is used, and a blob
+ * whose bytes changed is removed and fetched again. Every failure is kept for the final error.
  */
 import { setMaxListeners } from 'node:events';
 import { stat } from 'node:fs/promises';
@@ -44,6 +45,12 @@ export interface FetchOptions {
    * (Alpine's re-signed packages), throws or returns undefined when not.
    */
   acceptMismatch?: (target: FetchTarget, file: string) => Promise<string | undefined>;
+  /**
+   * Puts a verified file where it is used (e.g. into `download -o`), inside the job that fetched it,
+   * once per target (targets sharing a hash share the fetch). When the blob vanished meanwhile (a
+   * concurrent `cache clean`), the chain fetches it again and retries once.
+   */
+  deliver?: (result: FetchResult) => Promise<void>;
 }
 
 export interface ProviderFailure {
@@ -67,44 +74,48 @@ function short(sha256: string): string {
   return sha256.slice(0, 12);
 }
 
-async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
-  const { cache, log, onProgress } = opts;
-  if (await cache.has(target.sha256)) {
-    const file = cache.blobPath(target.sha256);
-    const bytes = (await stat(file)).size;
-    onProgress?.({ kind: 'done', target, bytes, source: 'cache' });
-    return { target, file, source: 'cache', bytes };
+/** The cache's blob for a target after re-hashing it; a corrupted blob is removed and counted as a failure. */
+async function fromCache(target: FetchTarget, opts: FetchOptions, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
+  const res = await opts.cache.verifyBlob(target.sha256);
+  if (res.state === 'hit') {
+    opts.onProgress?.({ kind: 'done', target, bytes: res.size, source: 'cache' });
+    return { target, file: res.file, source: 'cache', bytes: res.size };
+  }
+  if (res.state === 'corrupt') {
+    const reason = `the cached blob is corrupted (sha256 ${res.got}); removed it`;
+    opts.log.warn(`${target.path}: ${reason}, fetching it again`);
+    failures.push({ provider: 'cache', reason, code: 'INTEGRITY' });
+  }
+  return undefined;
+}
+
+/** Is this the error of a temp file or blob that vanished under us (another process cleaning the cache)? */
+function vanished(e: unknown): boolean {
+  return e instanceof PingetError && e.code === 'UNAVAILABLE' && / vanished /.test(e.message);
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (e) {
+    throw new PingetError('UNAVAILABLE', `${file}: the blob vanished right after it was stored (a concurrent cache clean?)`, { cause: e });
+  }
+}
+
+async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[], useCache = true): Promise<FetchResult | undefined> {
+  const { log, onProgress } = opts;
+  if (useCache) {
+    const hit = await fromCache(target, opts, failures);
+    if (hit) return hit;
   }
   for (const provider of opts.providers) {
     signal.throwIfAborted();
-    let body: Readable | undefined;
-    try {
-      const opened = await provider.open(target, signal);
-      body = opened.stream;
-      onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
-      let source: Readable = body;
-      if (onProgress) {
-        source = body.pipe(new ByteCounter((n) => onProgress({ kind: 'bytes', target, bytes: n })));
-        body.once('error', (e) => source.destroy(e));
-        // Until ingest's pipeline listens, an early body error must not crash the process; pipeline still sees it.
-        source.on('error', () => {});
-      }
-      const file = await cache.ingest(target.sha256, source, signal);
-      const bytes = (await stat(file)).size;
-      onProgress?.({ kind: 'done', target, bytes, source: provider.label });
-      return { target, file, source: provider.label, bytes };
-    } catch (e) {
-      if (body && !body.destroyed) {
-        body.on('error', () => {}); // undici reports its own destroy as an error; it is expected here
-        body.destroy();
-      }
-      if (signal.aborted) throw signal.reason;
-      const code = e instanceof PingetError ? e.code : 'UNAVAILABLE';
-      const reason = e instanceof PingetError ? e.message : reasonOf(e);
-      failures.push({ provider: provider.label, reason, code });
-      if (code === 'INTEGRITY') log.warn(`${target.path}: ${provider.label} served bytes that do not match the lockfile (${reason}); trying the next provider`);
-      else log.verbose(`${target.path}: ${provider.label}: ${reason}`);
-    }
+    const r = await fromProvider(target, provider, opts, signal, failures).catch(async (e) => {
+      if (!vanished(e) || signal.aborted) throw e;
+      log.verbose(`${target.path}: ${reasonOf(e)}; fetching from ${provider.label} again`);
+      return fromProvider(target, provider, opts, signal, failures);
+    });
+    if (r) return r;
   }
   if (opts.acceptMismatch) {
     const accepted = await acceptMismatched(target, opts, signal, failures);
@@ -112,6 +123,59 @@ async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSi
   }
   onProgress?.({ kind: 'fail', target });
   return undefined;
+}
+
+/** One provider's attempt: its bytes streamed through the hash into the cache, or a failure noted. */
+async function fromProvider(target: FetchTarget, provider: Provider, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
+  const { cache, log, onProgress } = opts;
+  let body: Readable | undefined;
+  try {
+    const opened = await provider.open(target, signal);
+    body = opened.stream;
+    onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
+    let source: Readable = body;
+    if (onProgress) {
+      source = body.pipe(new ByteCounter((n) => onProgress({ kind: 'bytes', target, bytes: n })));
+      body.once('error', (e) => source.destroy(e));
+      // Until ingest's pipeline listens, an early body error must not crash the process; pipeline still sees it.
+      source.on('error', () => {});
+    }
+    const file = await cache.ingest(target.sha256, source, signal);
+    const bytes = await sizeOf(file);
+    onProgress?.({ kind: 'done', target, bytes, source: provider.label });
+    return { target, file, source: provider.label, bytes };
+  } catch (e) {
+    if (body && !body.destroyed) {
+      body.on('error', () => {}); // undici reports its own destroy as an error; it is expected here
+      body.destroy();
+    }
+    if (signal.aborted) throw signal.reason;
+    if (vanished(e)) throw e;
+    const code = e instanceof PingetError ? e.code : 'UNAVAILABLE';
+    const reason = e instanceof PingetError ? e.message : reasonOf(e);
+    failures.push({ provider: provider.label, reason, code });
+    if (code === 'INTEGRITY') log.warn(`${target.path}: ${provider.label} served bytes that do not match the lockfile (${reason}); trying the next provider`);
+    else log.verbose(`${target.path}: ${provider.label}: ${reason}`);
+    return undefined;
+  }
+}
+
+/** Fetches one hash and delivers it to every target that names it; a blob that vanished before delivery is fetched again, once. */
+async function fetchAndDeliver(group: FetchTarget[], opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
+  let r = await fetchOne(group[0], opts, signal, failures);
+  if (!r || !opts.deliver) return r;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for (const target of group) await opts.deliver({ ...r, target });
+      return r;
+    } catch (e) {
+      const gone = await stat(r.file).then(() => false, () => true);
+      if (!gone || attempt > 0 || signal.aborted) throw e;
+      opts.log.verbose(`${group[0].path}: ${r.file} vanished before it was used (a concurrent cache clean?); fetching it again`);
+      r = await fetchOne(group[0], opts, signal, failures, false);
+      if (!r) return undefined;
+    }
+  }
 }
 
 /** Asks the adapter about the bytes of each provider that served a mismatch, in chain order. */
@@ -156,7 +220,15 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
   const limit = pLimit(Math.max(1, opts.jobs));
 
   const bySha = new Map<string, FetchTarget>();
-  for (const t of targets) if (!bySha.has(t.sha256)) bySha.set(t.sha256, t);
+  const groups = new Map<string, FetchTarget[]>();
+  for (const t of targets) {
+    if (!bySha.has(t.sha256)) bySha.set(t.sha256, t);
+    const g = groups.get(t.sha256);
+    if (g) g.push(t);
+    else groups.set(t.sha256, [t]);
+  }
+  // Crash-only: what killed runs left in <cache>/tmp goes now (a live process's temp files stay).
+  await opts.cache.sweepTemp();
 
   const failed = new Map<string, { target: FetchTarget; failures: ProviderFailure[] }>();
   const done = new Map<string, FetchResult>();
@@ -164,7 +236,7 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
     [...bySha.values()].map((target) =>
       limit(async () => {
         const failures: ProviderFailure[] = [];
-        const r = await fetchOne(target, opts, signal, failures);
+        const r = await fetchAndDeliver(groups.get(target.sha256)!, opts, signal, failures);
         if (r) done.set(target.sha256, r);
         else failed.set(target.sha256, { target, failures });
       }),
@@ -179,18 +251,21 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
     const tried = opts.providers.map((p) => p.label).join(', ') || 'no providers';
     const details: string[] = [];
     let integrity = false;
+    let badInput = false;
     // In the order of the targets, not of completion: the same input gives the same message.
     for (const { target, failures } of [...bySha.keys()].flatMap((sha) => failed.get(sha) ?? [])) {
       details.push(`${target.path} (sha256 ${short(target.sha256)}…):`);
       if (failures.length === 0) details.push('  - no provider to try');
       for (const f of failures) {
         if (f.code === 'INTEGRITY') integrity = true;
+        if (f.code === 'BAD_INPUT') badInput = true;
         details.push(`  - ${f.provider}: ${f.reason}`);
       }
     }
     const n = failed.size;
+    // A provider serving something that is not a file (a FIFO behind file://) is bad input: exit 2.
     throw new PingetError(
-      integrity ? 'INTEGRITY' : 'NOT_FOUND',
+      integrity ? 'INTEGRITY' : badInput ? 'BAD_INPUT' : 'NOT_FOUND',
       `${n} of ${bySha.size} files could not be fetched${integrity ? ' (a provider served bytes that do not match the lockfile)' : ''}; tried: ${tried}`,
       { details },
     );

@@ -1,7 +1,7 @@
 /** file:// providers: a local mirror, `file:///srv/mirror/{{.Name}}` or just the base directory. */
-import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { PingetError, reasonOf } from '../errors.js';
+import { openRegular } from '../fs-safe.js';
 import { expandTemplate, normalizeTemplate } from './template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderFactory } from './types.js';
 
@@ -23,21 +23,14 @@ export class FileProvider implements Provider {
       if (e instanceof PingetError) throw e;
       throw new PingetError('USAGE', `provider template "${this.label}": not a usable file:// URL (${reasonOf(e)}); use file:///absolute/dir/{{.Name}}`, { cause: e });
     }
-    let fh;
-    try {
-      fh = await open(file, 'r');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new PingetError('NOT_FOUND', `${file}: no such file`, { cause: e });
-      throw new PingetError('UNAVAILABLE', `${file}: ${reasonOf(e)}`, { cause: e });
-    }
+    // A FIFO, a device or a symlink to one is refused (exit 2) instead of blocking in open(2) or reading forever.
+    const fh = await openRegular(file, 'NOT_FOUND');
     try {
       const st = await fh.stat();
-      if (!st.isFile()) throw new PingetError('NOT_FOUND', `${file}: not a regular file`);
       return { stream: fh.createReadStream({ highWaterMark: 1 << 20, signal }), size: st.size };
     } catch (e) {
       await fh.close();
-      throw e;
+      throw new PingetError('UNAVAILABLE', `${file}: ${reasonOf(e)}`, { cause: e });
     }
   }
 }

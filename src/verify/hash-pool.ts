@@ -1,0 +1,117 @@
+/**
+ * sha256 of whole files on worker threads, so re-verifying cache hits uses every core: on the main
+ * thread, hash.update() runs one file at a time however many reads are in flight. The worker opens
+ * the file itself (O_NOFOLLOW | O_NONBLOCK, then fstat: a FIFO or device is reported, never read) and
+ * reads it in 4 MiB chunks. The worker source is inline (eval), so the single-file bundle carries it.
+ * Workers are unref'd: an idle pool never keeps the process alive.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+export type FileHash = { kind: 'file'; sha256: string; bytes: number } | { kind: 'missing' } | { kind: 'symlink' } | { kind: 'other'; what: string };
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const buf = Buffer.allocUnsafe(4 << 20);
+function kind(st) {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+parentPort.on('message', ({ file }) => {
+  let fd;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    if (e.code === 'ENOENT') return parentPort.postMessage({ result: { kind: 'missing' } });
+    if (e.code === 'ELOOP') return parentPort.postMessage({ result: { kind: 'symlink' } });
+    return parentPort.postMessage({ error: { message: e.message, code: e.code } });
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return parentPort.postMessage({ result: { kind: 'other', what: kind(st) } });
+    const hash = createHash('sha256');
+    let pos = 0;
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) hash.update(buf.subarray(0, n));
+    parentPort.postMessage({ result: { kind: 'file', sha256: hash.digest('hex'), bytes: pos } });
+  } catch (e) {
+    parentPort.postMessage({ error: { message: e.message, code: e.code } });
+  } finally {
+    fs.closeSync(fd);
+  }
+});
+`;
+
+interface Job {
+  file: string;
+  resolve: (r: FileHash) => void;
+  reject: (e: Error) => void;
+}
+
+class HashPool {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Job[] = [];
+  /** Each worker hashes one file at a time. */
+  private readonly running = new Map<Worker, Job>();
+  private workers = 0;
+
+  constructor(private readonly size: number) {}
+
+  hash(file: string): Promise<FileHash> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ file, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let worker = this.idle.pop();
+      if (!worker && this.workers < this.size) worker = this.spawn();
+      if (!worker) return;
+      const job = this.queue.shift()!;
+      this.running.set(worker, job);
+      worker.ref();
+      worker.postMessage({ file: job.file });
+    }
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    this.workers++;
+    worker.on('message', (msg: { result?: FileHash; error?: { message: string; code?: string } }) => {
+      const job = this.running.get(worker);
+      this.running.delete(worker);
+      worker.unref();
+      this.idle.push(worker);
+      if (job) {
+        if (msg.result) job.resolve(msg.result);
+        else job.reject(Object.assign(new Error(`${job.file}: ${msg.error?.message}`), { code: msg.error?.code, path: job.file }));
+      }
+      this.pump();
+    });
+    worker.on('error', (e) => {
+      // A worker that dies fails what it was doing; the pool starts another for the rest.
+      this.workers--;
+      const job = this.running.get(worker);
+      this.running.delete(worker);
+      job?.reject(e);
+      this.pump();
+    });
+    worker.unref();
+    return worker;
+  }
+}
+
+let pool: HashPool | undefined;
+
+/** Hashes a file on the shared pool (one worker per core, at most 8). */
+export function hashFileOffThread(file: string): Promise<FileHash> {
+  pool ??= new HashPool(Math.max(1, Math.min(8, availableParallelism())));
+  return pool.hash(file);
+}
