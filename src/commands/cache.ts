@@ -82,7 +82,10 @@ const exportCmd: CommandModule<object, Args> = {
     for (const f of files) {
       if (done.has(f.sha256)) continue;
       done.add(f.sha256);
-      await ctx.cache.copyOut(f.blob, join(dest, f.sha256));
+      // what leaves the cache is re-hashed first, as everywhere else
+      const blob = await ctx.cache.verifyBlob(f.sha256);
+      if (blob.state !== 'hit') throw new PingetError('INTEGRITY', `${f.path}: the cached blob ${f.sha256} is ${blob.state === 'miss' ? 'missing' : 'corrupted'}; run pinget cache verify, then export again`);
+      await ctx.cache.materialize(f.sha256, join(dest, f.sha256));
     }
     await writeLayoutMetadata(dir, plan);
     if (args.json) printJson({ exported: done.size, dir, manifests: plan.manifests });
