@@ -65,7 +65,15 @@ function lazyAdapter(entry: AdapterEntry): DistroAdapter {
       return a.acceptMismatch ? a.acceptMismatch(path, file, headers) : undefined;
     };
   }
-  return adapter;
+  // The other optional methods (applyMarks, verifyFiles, buildDrift ...) appear once the real adapter is loaded,
+  // which detect() does before any command asks for them.
+  return new Proxy(adapter, {
+    get(target, prop, receiver) {
+      if (prop in target) return Reflect.get(target, prop, receiver);
+      const value = loaded?.[prop as keyof DistroAdapter];
+      return typeof value === 'function' ? value.bind(loaded) : value;
+    },
+  });
 }
 
 export const ADAPTERS: DistroAdapter[] = ENTRIES.map(lazyAdapter);
