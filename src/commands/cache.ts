@@ -35,7 +35,7 @@ const verify: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = makeContext(args);
     const { ok, bad } = await ctx.cache.verify();
-    if (args.json) printJson({ ok: ok.length, bad });
+    if (args.json) printJson({ ok: bad.length === 0, verified: ok.length, bad });
     else ctx.log.info(`${ok.length} blobs verified${bad.length ? `, ${bad.length} corrupted and removed: ${bad.join(', ')}` : ''}`);
     if (bad.length) throw new PingetError('INTEGRITY', `${bad.length} corrupted blob${bad.length === 1 ? '' : 's'} removed from ${ctx.cache.dir}`);
   },
@@ -127,7 +127,7 @@ async function ensureCached(ctx: CommandContext, lockfile: string) {
   return { lock, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, file: r.file })) };
 }
 
-const push: CommandModule<object, Args> = {
+export const push: CommandModule<object, Args> = {
   command: 'push <url> <lockfile>',
   describe: 'mirror the files of a lockfile to an OCI registry (oci://HOST/REPO:TAG) or IPFS (ipfs), from the cache',
   builder: (y: Argv) =>

@@ -1,6 +1,7 @@
 /** Runs the fetch chain for a set of targets with progress on a TTY; shared by install, download and cache push. */
 import { fetchAll, type FetchResult } from '../fetch/chain.js';
 import type { FetchTarget } from '../fetch/types.js';
+import { interruptSignal } from '../interrupt.js';
 import { createProgress, progressEnabled } from '../ui/progress.js';
 import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
@@ -10,24 +11,19 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
   const providers = makeProviders(ctx, specs);
   const progress = createProgress({ enabled: progressEnabled(ctx.args), total: targets.length });
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signal = interruptSignal();
   try {
     return await fetchAll(targets, {
       cache: ctx.cache,
       providers,
       jobs: ctx.args.jobs,
       log: ctx.log,
-      signal: abort.signal,
+      signal,
       onProgress: progress.onProgress,
       acceptMismatch: choice?.adapter.acceptMismatch ? (t, file) => choice.adapter.acceptMismatch!(t.path, file, t.headers) : undefined,
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await closeProviders(providers);
   }
 }

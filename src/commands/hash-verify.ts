@@ -4,7 +4,7 @@ import { PingetError } from '../errors.js';
 import type { PackageRef } from '../../distros/types.js';
 import { isPinnedVersion } from '../../distros/version-compare.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
-import { chooseDistro, loadLockfiles } from './plan.js';
+import { chooseTarget, loadLockfiles } from './plan.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -41,13 +41,16 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
   command: 'verify <files..>',
   describe: 'check that the installed packages match the lockfile; lists drift, exit 1 if any',
   builder: (y: Argv) =>
-    withGlobalOptions(y)
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'lockfiles' })
-      .option('only-pinned', { type: 'boolean', default: false, describe: 'ignore installed packages the lockfile does not pin' }) as Argv<Args>,
+    withGlobalOptions(
+      y
+        .positional('files', { type: 'string', describe: 'lockfiles; - reads stdin' })
+        .example('$0 hash verify SHA256SUMS-amd64 --root rootfs', 'exit 1 when the unpacked image drifted from its lockfile')
+        .option('only-pinned', { type: 'boolean', default: false, describe: 'ignore installed packages the lockfile does not pin' }),
+    ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const lock = await loadLockfiles(args.files);
-    const { adapter, info } = await chooseDistro(ctx, lock, true);
+    const { adapter, info } = await chooseTarget(ctx, lock, args.files, true);
     const pinned: PackageRef[] = [];
     for (const e of lock.entries) {
       const ref = adapter.inspect(e.path);
@@ -55,7 +58,7 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
       pinned.push(ref);
     }
     const drift = compareInstalled(pinned, await adapter.installed(args.root, info), args['only-pinned']);
-    if (args.json) printJson({ ok: drift.length === 0, drift });
+    if (args.json) printJson({ ok: drift.length === 0, pinned: pinned.length, drift });
     else if (drift.length === 0) ctx.log.info(`${args.root}: ${pinned.length} pinned packages, all installed at the pinned versions`);
     else {
       for (const d of drift) {

@@ -8,7 +8,10 @@ import type { Logger } from '../ui/log.js';
 import { PingetError } from '../errors.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { fetchTargets, summarize } from './fetch-run.js';
-import { chooseDistro, loadLockfiles, targetsFor } from './plan.js';
+import { chooseTarget, loadLockfiles, targetsFor } from './plan.js';
+import { checkPackageDbWritable } from './preflight.js';
+import { interruptSignal } from '../interrupt.js';
+import { formatBytes } from '../ui/progress.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -31,19 +34,24 @@ export const installCommand: CommandModule<object, Args> = {
   command: 'install <files..>',
   describe: "fetch, verify and install the lockfiles' packages with the distro's package manager",
   builder: (y: Argv) =>
-    withGlobalOptions(y)
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'lockfiles' })
-      .option('reinstall', { type: 'boolean', default: false, describe: 'install packages already present at the pinned version too' })
+    withGlobalOptions(
+      y
+        .positional('files', { type: 'string', describe: 'lockfiles (SHA256SUMS-<arch>); - reads stdin' })
+        .example('$0 install SHA256SUMS-amd64', 'install what the lockfile pins into this system')
+        .example('$0 install SHA256SUMS-amd64 --root /mnt/image --provider-append oci://registry.local/mirror', 'into a mounted root, with one more provider')
+        .option('reinstall', { type: 'boolean', default: false, describe: 'install packages already present at the pinned version too' })
       .option('normalize', {
         type: 'boolean',
         default: false,
         describe: 'afterwards remove package-manager logs and caches and clamp mtimes to SOURCE_DATE_EPOCH (or the snapshot header)',
-      }) as Argv<Args>,
+      }),
+    ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const lock = await loadLockfiles(args.files);
-    const choice = await chooseDistro(ctx, lock, true);
+    const choice = await chooseTarget(ctx, lock, args.files, true);
     const { adapter, info } = choice;
+    await checkPackageDbWritable(adapter.id, args.root);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, 'package signatures before installing');
 
     const installed = new Map((await installedOrNone(adapter, args.root, info, ctx.log)).map((r) => [`${r.name}:${r.arch}`, r.version]));
@@ -59,6 +67,7 @@ export const installCommand: CommandModule<object, Args> = {
     if (unknown.length > 0) ctx.log.verbose(`${unknown.length} lockfile paths are not ${adapter.id} packages; fetched and handed over as they are`);
 
     const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers) : [];
+    interruptSignal().throwIfAborted();
     const report = results.length
       ? await adapter.install(
           results.map((r) => ({ entry: { path: r.target.path, sha256: r.target.sha256 }, file: r.file })),
@@ -76,7 +85,7 @@ export const installCommand: CommandModule<object, Args> = {
     else {
       ctx.log.info(
         `${report.installed.length} packages installed into ${args.root}, ${skipped.length} already at the pinned version` +
-          (results.length ? ` (${sum.fetched} files fetched, ${(sum.bytes / 1e6).toFixed(1)} MB; ${sum.fromCache} from the cache)` : ''),
+          (results.length ? ` (${sum.fetched} files fetched, ${formatBytes(sum.bytes)}; ${sum.fromCache} from the cache)` : ''),
       );
     }
   },

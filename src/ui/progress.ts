@@ -1,5 +1,6 @@
 /**
- * A one-line progress display on stderr for fetchAll: files done/total, bytes received, rate.
+ * A one-line progress display on stderr for fetchAll: files done/total, bytes received, rate, ETA.
+ * Sizes are binary units (KiB, MiB) here and in every summary line (formatBytes).
  * Shown only on a TTY and never with --quiet or --json (see progressEnabled); otherwise a no-op.
  */
 import cliProgress from 'cli-progress';
@@ -32,6 +33,24 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[i]}`;
 }
 
+/** Seconds as `1h02m`, `4m05s` or `12s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * Time left, from the pace so far. The lockfile gives no sizes, so it counts files; each file in flight
+ * counts as half done so the estimate starts before the first file completes.
+ */
+export function estimateLeft(elapsedSeconds: number, done: number, inFlight: number, total: number): number | undefined {
+  const progress = done + inFlight / 2;
+  if (progress <= 0 || elapsedSeconds < 1) return undefined;
+  return (elapsedSeconds / progress) * Math.max(0, total - progress);
+}
+
 const noop: Progress = { onProgress: () => {}, stop: () => {} };
 
 export function createProgress(opts: ProgressOptions): Progress {
@@ -45,7 +64,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: opts.stream ?? process.stderr,
-      format: ' {bar} {value}/{total} files | {size} | {rate}{failed}',
+      format: ' {bar} {value}/{total} files | {size} | {rate} | ETA {left}{failed}',
       hideCursor: true,
       clearOnComplete: true,
       fps: 8,
@@ -58,6 +77,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     return {
       size: formatBytes(bytes),
       rate: secs > 0 ? `${formatBytes(bytes / secs)}/s` : '-',
+      left: ((t) => (t === undefined ? '-' : formatDuration(t)))(estimateLeft(secs, files, inFlight.size, opts.total)),
       failed: failed ? ` | ${failed} failed` : '',
     };
   };

@@ -1,0 +1,19 @@
+/** `pinget ipfs push FILE`: repro-get's spelling of `pinget cache push ipfs FILE` (the same handler). */
+import type { Argv, CommandModule } from 'yargs';
+import { push } from './cache.js';
+
+type PushArgs = Parameters<NonNullable<typeof push.handler>>[0];
+
+const ipfsPush: CommandModule<object, PushArgs> = {
+  command: 'push <lockfile>',
+  describe: 'same as `pinget cache push ipfs LOCKFILE`: add and pin its files on IPFS, write their /ipfs/ lines into it',
+  builder: (y: Argv) => (push.builder as (y: Argv) => Argv<PushArgs>)(y),
+  handler: (args) => push.handler({ ...args, url: 'ipfs' }),
+};
+
+export const ipfsCommand: CommandModule = {
+  command: 'ipfs <command>',
+  describe: "repro-get's ipfs push (see cache push)",
+  builder: (y: Argv) => y.command(ipfsPush).demandCommand(1).recommendCommands(),
+  handler: () => {},
+};
