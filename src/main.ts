@@ -18,14 +18,14 @@ import { pingetVersion } from './version.js';
 const STDIN = '/dev/stdin';
 
 export const EXIT_TABLE = `Exit codes:
-  0    ok
-  1    drift or difference found (hash verify, diff --exit-code)
-  2    bad usage or bad input (an option, a path, lockfile syntax, a lockfile for another distro)
-  3    integrity failure (no provider served bytes matching the hash; bad signature)
-  4    unavailable (not found on any provider, network, missing tool, disk full)
-  5    the distro's package manager failed
-  70   internal error (a bug: --verbose prints the stack)
-  130  interrupted (SIGINT; 143 for SIGTERM)`;
+  0   ok
+  1   drift or difference found (hash verify, diff --exit-code)
+  2   bad usage or bad input (an option, a path, lockfile syntax, a lockfile for another distro)
+  3   integrity failure (no provider served bytes matching the hash; bad signature)
+  4   unavailable (not found on any provider, network, missing tool, disk full)
+  5   the distro's package manager failed
+  70  internal error (a bug: --verbose prints the stack)
+  130 interrupted (SIGINT; 143 for SIGTERM)`;
 
 /** Node's errno codes: a bad path given (2) or a resource that is not there now (4), and what to do. */
 const ERRNO: Record<string, { exit: number; what: string }> = {

@@ -102,6 +102,7 @@ export async function chooseTarget(ctx: CommandContext, lock: Lockfile | undefin
       targetId: forced ?? info.osId,
       forced: !!forced,
       checkArch: sameSystem && (installsHere || !forced),
+      mayTargetOther: !installsHere,
     });
   }
   return { adapter: detected.adapter, info, rootMirrors: sameSystem };

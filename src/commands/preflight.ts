@@ -41,6 +41,8 @@ export function checkLockfileTarget(o: {
   targetId: string;
   forced: boolean;
   checkArch: boolean;
+  /** download may fetch for another system: say how. */
+  mayTargetOther: boolean;
 }): void {
   const header = parseDistroHeader(o.headers);
   if (!header) return;
@@ -49,14 +51,15 @@ export function checkLockfileTarget(o: {
     const target = o.forced ? `--distro is ${o.targetId}` : describeSystem(o.root, o.info);
     throw new PingetError(
       'USAGE',
-      `${what} pins packages of ${header.text}, but ${target}: use the lockfile made for this system, regenerate it here with \`pinget hash generate\`, or point --root at a ${header.id} system` +
-        (o.forced ? '' : ` (or pass --distro ${header.id} to download for another system)`),
+      `${what} pins packages of ${header.text}, but ${target}: use the lockfile made for this system, regenerate it here with \`pinget hash generate\`, or point --root at a root of that distro` +
+        (o.forced || !o.mayTargetOther ? '' : ` (or pass --distro ${header.id} to download for another system)`),
     );
   }
   if (o.checkArch && header.arch && o.info.arch && header.arch !== o.info.arch) {
     throw new PingetError(
       'USAGE',
-      `${what} pins ${header.arch} packages (${header.text}), but ${describeSystem(o.root, o.info)}: use the ${o.info.arch} lockfile (by convention SHA256SUMS-${o.info.arch}), or point --root at a ${header.arch} system`,
+      `${what} pins ${header.arch} packages (${header.text}), but ${describeSystem(o.root, o.info)}: use the ${o.info.arch} lockfile (by convention SHA256SUMS-${o.info.arch}), or point --root at a root of that architecture` +
+        (o.mayTargetOther ? ` (or pass --distro ${header.id} to download for another system)` : ''),
     );
   }
 }
@@ -105,14 +108,31 @@ function pathError(what: string, path: string, e: unknown): PingetError {
   return new PingetError('USAGE', `${what} ${path}: ${why[code] ?? (e as Error).message} (${code}); choose another path`, { cause: e });
 }
 
+/**
+ * mkdir -p, one level at a time. Node's own recursive mkdir loops for ever where the kernel answers a
+ * child's mkdir with ENOENT although its parent exists (/proc/x): here that is an error naming the path.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  const top = await nearestExisting(dir);
+  const missing: string[] = [];
+  for (let p = resolve(dir); p !== top; p = dirname(p)) missing.unshift(p);
+  for (const p of missing) {
+    try {
+      await mkdir(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(p)).isDirectory()) throw e;
+    }
+  }
+}
+
 /** download -o DIR: create it now and prove a file can be written there, before fetching anything. */
 export async function checkOutputDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
   } catch (e) {
     throw pathError('cannot create the output directory', dir, e);
   }
-  if (!(await stat(dir)).isDirectory()) throw new PingetError('USAGE', `output directory ${dir} is not a directory; choose another path`);
+  if (!(await stat(dir)).isDirectory()) throw new PingetError('USAGE', `output directory ${dir} is a file, not a directory (ENOTDIR); choose another path`);
   const probe = join(dir, `.pinget-probe-${process.pid}`);
   try {
     await writeFile(probe, '', { flag: 'wx' });
@@ -149,6 +169,6 @@ export async function checkRootIs(adapter: DistroAdapter, root: string, forced: 
   if (!os?.ID) return;
   throw new PingetError(
     'USAGE',
-    `--distro ${forced}, but ${root} is ${[os.ID, os.VERSION_ID].filter(Boolean).join(' ')}: drop --distro to pin what is installed there, or point --root at a ${forced} system`,
+    `--distro ${forced}, but ${root} is ${[os.ID, os.VERSION_ID].filter(Boolean).join(' ')}: drop --distro to pin what is installed there, or point --root at a root of that distro`,
   );
 }
