@@ -500,3 +500,18 @@ test('diff --format markdown: --title heads the comment; a huge diff stays under
   assert.equal(json.schema, 1);
   assert.equal(json.summary.added, 3);
 });
+
+test("ipfs push FILE (repro-get's spelling) is cache push ipfs FILE: /ipfs/ lines written into the lockfile", async (t) => {
+  const { startIpfsNode } = await import('./helpers/ipfs-node.js');
+  const node = await startIpfsNode();
+  t.after(() => node.close());
+  const dir = join(tmp, 'ipfs-push');
+  await mkdir(dir, { recursive: true });
+  const lock = join(dir, 'SHA256SUMS');
+  await writeFile(lock, lockText);
+  const res = await runCli(['ipfs', 'push', lock, '--root', root, '--ipfs-api', node.api, '--cache', join(dir, 'cache'), '--provider', `file://${repo}/{{.Name}}`, '--json']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(JSON.parse(res.stdout).schema, 1);
+  const text = await readFile(lock, 'utf8');
+  assert.equal(text.split('\n').filter((l) => / {2}\/ipfs\//.test(l)).length, paths.length);
+});

@@ -23,7 +23,7 @@ const ls: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = makeContext(args);
     const blobs = await ctx.cache.list();
-    if (args.json) printJson({ dir: ctx.cache.dir, blobs });
+    if (args.json) printJson({ dir: ctx.cache.dir, blobs: blobs.map((b) => ({ sha256: b.sha256, bytes: b.size })) });
     else for (const b of blobs) process.stdout.write(`${b.sha256}  ${b.size}\n`);
   },
 };
