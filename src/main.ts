@@ -74,7 +74,9 @@ export function report(e: unknown, verbose: boolean): number {
   if (errno) {
     const known = ERRNO[errno.code!];
     const dest = (errno as { dest?: string }).dest;
-    const where = errno.path ? `${errno.path}${dest ? ` -> ${dest}` : ''}` : (errno.syscall ?? 'file system');
+    // A temp file beside its target (`.NAME.pinget-<hex>`, written then renamed) is named as the target.
+    const shown = (p: string) => p.replace(/\/\.([^/]+)\.pinget-[0-9a-f]+$/, '/$1');
+    const where = errno.path ? `${shown(errno.path)}${dest ? ` -> ${shown(dest)}` : ''}` : (errno.syscall ?? 'file system');
     process.stderr.write(`pinget: ${where}: ${known.what} (${errno.code})\n`);
     if (verbose && errno.stack) process.stderr.write(`${errno.stack}\n`);
     return known.exit;

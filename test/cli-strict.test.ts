@@ -18,6 +18,7 @@ import { run } from '../src/exec.js';
 import { splitList } from '../src/commands/context.js';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT } from '../src/ui/diff-format.js';
 import { closest } from '../src/ui/suggest.js';
+import { estimateLeft, formatBytes, formatDuration } from '../src/ui/progress.js';
 import type { LockfileDiff } from '../src/diff.js';
 
 const TSX = import.meta.resolve('tsx');
@@ -288,6 +289,11 @@ test('bad paths are exit 2 with one line naming them: -o missing, a file as dire
   assert.equal(server.requests.length, requestsBefore, 'nothing fetched for an unusable -o');
   const missing = await runCli(['hash', 'verify', join(dir, 'nope'), '--root', root]);
   assert.equal(missing.code, 2);
+  // A Node errno error that reaches the CLI is mapped centrally: exit 2 and the path, not exit 70.
+  const target = join(dir, 'no-such-dir', 'Dockerfile');
+  const docker = await runCli(['dockerfile', 'generate', lock, '-o', target]);
+  assert.equal(docker.code, 2, docker.stderr);
+  assert.equal(docker.stderr.trim(), `pinget: ${target}: no such file or directory (ENOENT)`);
 });
 
 /** A server that sends each file's first bytes, then trickles: a download that is surely in flight. */
@@ -514,4 +520,13 @@ test("ipfs push FILE (repro-get's spelling) is cache push ipfs FILE: /ipfs/ line
   assert.equal(JSON.parse(res.stdout).schema, 1);
   const text = await readFile(lock, 'utf8');
   assert.equal(text.split('\n').filter((l) => / {2}\/ipfs\//.test(l)).length, paths.length);
+});
+
+test('progress: an ETA from the pace so far, and binary units', () => {
+  assert.equal(estimateLeft(0.5, 1, 0, 10), undefined, 'too early to say');
+  assert.equal(estimateLeft(10, 2, 0, 10), 40);
+  assert.equal(estimateLeft(10, 0, 4, 10), 40, 'files in flight count half');
+  assert.equal(formatDuration(3725), '1h02m');
+  assert.equal(formatDuration(245), '4m05s');
+  assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MiB');
 });
