@@ -7,7 +7,7 @@ import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './co
 import { fetchTargets, summarize } from './fetch-run.js';
 import { chooseTarget, loadLockfiles, targetsFor } from './plan.js';
 import { checkOutputDir } from './preflight.js';
-import { formatBytes } from '../ui/progress.js';
+import { formatBytes } from '../ui/units.js';
 
 interface Args extends GlobalArgs {
   files: string[];

@@ -2,7 +2,6 @@
 import { fetchAll, type FetchResult } from '../fetch/chain.js';
 import type { FetchTarget } from '../fetch/types.js';
 import { interruptSignal } from '../interrupt.js';
-import { createProgress, progressEnabled } from '../ui/progress.js';
 import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
 
@@ -10,6 +9,8 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
   const specs = await providerSpecs(ctx, choice, headers);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
   const providers = makeProviders(ctx, specs);
+  // cli-progress loads only when something is fetched, not for --help.
+  const { createProgress, progressEnabled } = await import('../ui/progress.js');
   const progress = createProgress({ enabled: progressEnabled(ctx.args), total: targets.length });
   const signal = interruptSignal();
   try {

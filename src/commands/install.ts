@@ -11,7 +11,7 @@ import { fetchTargets, summarize } from './fetch-run.js';
 import { chooseTarget, loadLockfiles, targetsFor } from './plan.js';
 import { checkPackageDbWritable } from './preflight.js';
 import { interruptSignal } from '../interrupt.js';
-import { formatBytes } from '../ui/progress.js';
+import { formatBytes } from '../ui/units.js';
 
 interface Args extends GlobalArgs {
   files: string[];

@@ -5,6 +5,9 @@
  */
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../fetch/chain.js';
+import { formatBytes } from './units.js';
+
+export { formatBytes } from './units.js';
 
 export interface Progress {
   onProgress: (e: ProgressEvent) => void;
@@ -21,16 +24,6 @@ export interface ProgressOptions {
 /** Whether a progress display belongs on this stderr. */
 export function progressEnabled(opts: { quiet?: boolean; json?: boolean }, stream: NodeJS.WriteStream = process.stderr): boolean {
   return Boolean(stream.isTTY) && !opts.quiet && !opts.json && process.env.TERM !== 'dumb';
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[i]}`;
 }
 
 /** Seconds as `1h02m`, `4m05s` or `12s`. */
