@@ -118,6 +118,10 @@ function usageMessage(msg: string, y: Argv, argv: string[]): string {
     const typed = argv.find((a) => !a.startsWith('-') && closest(a, [recommend[1]]) === recommend[1]);
     return `unknown command${typed ? ` "${typed}"` : ''} (did you mean ${recommend[1]}?)`;
   }
+  const words = argv.filter((a) => !a.startsWith('-'));
+  if (/^Not enough non-option arguments/.test(msg) && words.length === 1 && GROUP_WORDS.has(words[0])) {
+    return `name a ${words[0]} command (pinget ${words[0]} --help lists them)`;
+  }
   return msg
     .replace(/^Not enough arguments following: (.+)$/, '--$1 needs a value')
     .replace(/^Not enough non-option arguments: got (\d+), need at least (\d+)$/, 'missing arguments: got $1, need at least $2')
@@ -163,7 +167,8 @@ export async function main(argv: string[]): Promise<number> {
       if (err && !(err.name === 'YError' && msg)) throw err;
       if (isPingetError(err)) throw err;
       // yargs runs each command's builder on this same instance: it knows the failing command's options now.
-      throw new PingetError('USAGE', `${usageMessage(msg ?? String(err), cli, args)} (see pinget ${commandPath(args)}--help)`);
+      const text = usageMessage(msg ?? String(err), cli, args);
+      throw new PingetError('USAGE', text.includes('--help') ? text : `${text} (see pinget ${commandPath(args)}--help)`);
     });
   // Types and defaults are said in the descriptions; yargs' [string] [default: []] tags are noise (yargs >= 17.7).
   (cli as unknown as { usageConfiguration(c: Record<string, boolean>): unknown }).usageConfiguration({ 'hide-types': true });
@@ -178,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const COMMAND_WORDS = new Set(['hash', 'install', 'download', 'diff', 'cache', 'providers', 'dockerfile', 'info', 'ipfs']);
+const GROUP_WORDS = new Set(['hash', 'cache', 'dockerfile', 'ipfs']);
 const SUBCOMMAND_WORDS = new Set(['generate', 'verify', 'update', 'inspect', 'ls', 'clean', 'export', 'import', 'push']);
 
 /** "install " for `pinget install --bad`: where to look for help. */
