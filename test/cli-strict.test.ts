@@ -256,6 +256,20 @@ test('install checks that it can write the package database before fetching (as 
   assert.equal(res.code, 2, res.stderr);
   assert.match(res.stderr, /cannot write the package database .*var\/lib\/dpkg .*run as root or with --root DIR you own/);
   assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
+
+  // An -o the user may not write: exit 2 naming it, before anything is generated or fetched.
+  const readOnly = join(tmp, 'root-owned');
+  await mkdir(readOnly, { recursive: true });
+  await chmod(readOnly, 0o755);
+  const asNobody = (args: string[]) =>
+    run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI, ...args], { env: { ...process.env, HOME: dir, TMPDIR: dir } });
+  const gen = await asNobody(['hash', 'generate', '--root', root, '-o', join(readOnly, 'SHA256SUMS')]);
+  assert.equal(gen.code, 2, gen.stderr);
+  assert.match(gen.stderr, /cannot write .*root-owned\/SHA256SUMS: permission denied \(EACCES\)/);
+  const dl = await asNobody(['download', lock, '--root', root, '-o', join(readOnly, 'out'), '--cache', join(dir, 'cache'), '--provider', `${server.url}/{{.Name}}`]);
+  assert.equal(dl.code, 2, dl.stderr);
+  assert.match(dl.stderr, /root-owned\/out: permission denied \(EACCES\)/);
+  assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
 });
 
 test('bad paths are exit 2 with one line naming them: -o missing, a file as directory, a directory as file, /proc', async () => {
