@@ -1,7 +1,6 @@
 /** The pinget command line: yargs wiring, and the one place errors become exit codes. */
 import yargs, { type Argv } from 'yargs';
 import { EXIT_CODES, isPingetError, PingetError } from './errors.js';
-import { closeHttp } from './fetch/http-client.js';
 import { hashCommand } from './commands/hash.js';
 import { installCommand } from './commands/install.js';
 import { downloadCommand } from './commands/download.js';
@@ -11,6 +10,7 @@ import { ipfsCommand } from './commands/ipfs.js';
 import { providersCommand } from './commands/providers.js';
 import { dockerfileCommand } from './commands/dockerfile.js';
 import { infoCommand } from './commands/info.js';
+import { checkArchiveUrls } from './commands/context.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
 import { closest } from './ui/suggest.js';
 import { pingetVersion } from './version.js';
@@ -142,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
   stdoutClosedQuietly();
   // yargs reads a lone '-' as an unnamed flag; it means stdin wherever pinget takes a lockfile.
   const args = argv.map((a) => (a === '-' ? STDIN : a));
+  let ranCommand = false;
   const cli: Argv = yargs(args)
     .scriptName('pinget')
     .usage('pinget: pin OS packages by sha256 and reinstall exactly those bytes\n\nUsage: $0 <command> [options]')
@@ -154,6 +155,10 @@ export async function main(argv: string[]): Promise<number> {
     .command(dockerfileCommand)
     .command(infoCommand)
     .command(ipfsCommand)
+    .middleware(async (argv) => {
+      ranCommand = true;
+      await checkArchiveUrls(argv);
+    })
     .demandCommand(1, 'name a command (pinget --help lists them)')
     .recommendCommands()
     .strict()
@@ -178,7 +183,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return report(e, verbose);
   } finally {
-    await closeHttp().catch(() => {});
+    // Only a command that ran can have opened connections; --help never loads the HTTP client.
+    if (ranCommand) await (await import('./fetch/http-client.js')).closeHttp().catch(() => {});
   }
 }
 

@@ -8,7 +8,6 @@ import { Cache, defaultCacheDir } from '../cache.js';
 import { PingetError } from '../errors.js';
 import { createLogger, type Logger } from '../ui/log.js';
 import type { ProviderContext } from '../fetch/types.js';
-import { archiveNames } from '../fetch/archives/index.js';
 
 export interface GlobalArgs {
   root: string;
@@ -22,6 +21,8 @@ export interface GlobalArgs {
   provider?: string[];
   'provider-append'?: string[];
   'archive-url'?: string[];
+  /** --archive-url checked and parsed by checkArchiveUrls (a middleware, before the handler). */
+  archiveUrls?: Record<string, string>;
   'ipfs-api'?: string;
   timeout: number;
   retries: number;
@@ -95,7 +96,7 @@ const FETCH_OPTIONS: Record<string, Options> = {
     ...repeatable('NAME=URL: base URL of a snapshot archive (an internal mirror of it); repeatable'),
     coerce: (v: unknown) => {
       const values = (Array.isArray(v) ? v : [v]).map(String);
-      parseArchiveUrls(values);
+      for (const value of values) if (value.indexOf('=') <= 0) throw usage(`--archive-url expects NAME=URL, got "${value}"`);
       return values;
     },
   },
@@ -154,16 +155,24 @@ export interface CommandContext {
   providerContext: ProviderContext;
 }
 
-export function parseArchiveUrls(values: string[] | undefined): Record<string, string> {
+/** --archive-url NAME=URL values, names checked against the known archives. */
+export async function parseArchiveUrls(values: string[] | undefined): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const v of values ?? []) {
+  if (!values?.length) return out;
+  const known = (await import('../fetch/archives/index.js')).archiveNames();
+  for (const v of values) {
     const eq = v.indexOf('=');
     if (eq <= 0) throw usage(`--archive-url expects NAME=URL, got "${v}"`);
-    const known = archiveNames();
     if (!known.includes(v.slice(0, eq))) throw usage(`--archive-url: unknown archive "${v.slice(0, eq)}"; known: ${known.join(', ')}`);
     out[v.slice(0, eq)] = v.slice(eq + 1).replace(/\/+$/, '');
   }
   return out;
+}
+
+/** yargs middleware: runs after parsing, before any handler, so a bad archive name stops the command. */
+export async function checkArchiveUrls(argv: Record<string, unknown>): Promise<void> {
+  const values = argv['archive-url'] as string[] | undefined;
+  if (values?.length) argv.archiveUrls = await parseArchiveUrls(values);
 }
 
 /**
@@ -188,7 +197,7 @@ export function makeContext(raw: GlobalArgs): CommandContext {
       timeoutMs: args.timeout * 1000,
       retries: args.retries,
       ipfsApi: args['ipfs-api'] ?? process.env.IPFS_API,
-      archiveUrls: parseArchiveUrls(args['archive-url']),
+      archiveUrls: args.archiveUrls ?? {},
     },
   };
 }

@@ -1,6 +1,5 @@
 /** `pinget diff OLD NEW`: what changed between two lockfiles, per package, for pull-request review. */
 import type { Argv, CommandModule } from 'yargs';
-import { adapterById, adapterForPath } from '../../distros/index.js';
 import { versionComparator } from '../../distros/version-compare.js';
 import { diffLockfiles, isEmptyDiff } from '../diff.js';
 import { PingetError } from '../errors.js';
@@ -46,6 +45,7 @@ export const diffCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     if ([args.old, args.new].every((s) => s === '-' || s === '/dev/stdin')) throw new PingetError('USAGE', 'only one side of diff can be - (stdin)');
     const [oldLock, newLock] = [await readSide(args.old), await readSide(args.new)];
+    const { adapterById, adapterForPath } = await import('../../distros/index.js');
     const id = args.distro ?? headerDistroId(newLock.headers) ?? headerDistroId(oldLock.headers);
     const preferred = id ? adapterById(id) : undefined;
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);

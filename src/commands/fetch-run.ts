@@ -8,7 +8,7 @@ import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from 
 export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>): Promise<FetchResult[]> {
   const specs = await providerSpecs(ctx, choice, headers);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
-  const providers = makeProviders(ctx, specs);
+  const providers = await makeProviders(ctx, specs);
   // cli-progress loads only when something is fetched, not for --help.
   const { createProgress, progressEnabled } = await import('../ui/progress.js');
   const progress = createProgress({ enabled: progressEnabled(ctx.args), total: targets.length });

@@ -9,7 +9,6 @@ import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import { run } from '../exec.js';
 import { sha256File } from '../verify/sha256.js';
-import { adapterForPath } from '../../distros/index.js';
 import { guessPoolPath } from '../../distros/debian/pool-path.js';
 import { kojiPath } from '../../distros/fedora/nevra.js';
 import { printJson, withOutputOptions } from './context.js';
@@ -70,6 +69,7 @@ async function inspectPackage(file: string, head: Buffer): Promise<Inspected> {
   if (head.subarray(0, 7).toString('latin1') === '!<arch>') known = await debPath(file);
   else if (head.subarray(0, 4).equals(Buffer.from([0xed, 0xab, 0xee, 0xdb]))) known = await rpmPath(file);
   const path = known?.path ?? basename(file);
+  const { adapterForPath } = await import('../../distros/index.js');
   const ref = known ?? adapterForPath(path)?.inspect(path);
   return { file, sha256, path, name: ref?.name, version: ref?.version, arch: ref?.arch };
 }
@@ -93,6 +93,7 @@ export const hashInspectCommand: CommandModule<object, Args> = {
     ) as unknown as Argv<Args>,
   handler: async (args) => {
     const out: Inspected[] = [];
+    const { adapterForPath } = await import('../../distros/index.js');
     for (const file of args.files) {
       const head = file === '/dev/stdin' ? Buffer.alloc(0) : await magic(file);
       if (PACKAGE_MAGIC.some((m) => head.subarray(0, m.length).equals(m))) {

@@ -3,7 +3,6 @@ import type { Argv, CommandModule } from 'yargs';
 import { pingetVersion } from '../version.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, providerSpecs } from './plan.js';
-import { ADAPTERS } from '../../distros/index.js';
 
 export const infoCommand: CommandModule<object, GlobalArgs> = {
   command: 'info',
@@ -11,6 +10,7 @@ export const infoCommand: CommandModule<object, GlobalArgs> = {
   builder: (y: Argv) => withGlobalOptions(y.example('$0 info --root /mnt/image --json', 'as JSON, for a mounted root')) as unknown as Argv<GlobalArgs>,
   handler: async (args) => {
     const ctx = makeContext(args);
+    const { ADAPTERS } = await import('../../distros/index.js');
     const choice = await chooseTarget(ctx, undefined, [], true).catch((e: Error) => ({ error: e.message }));
     const distro = 'error' in choice ? undefined : choice.info;
     const providers = 'error' in choice ? [] : await providerSpecs(ctx, choice, {});

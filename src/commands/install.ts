@@ -1,6 +1,5 @@
 /** `pinget install`: fetch, verify, and hand the files to the distro's package manager in one transaction. */
 import type { Argv, CommandModule } from 'yargs';
-import { normalizeRoot } from '../normalize.js';
 import { isPinnedVersion } from '../../distros/version-compare.js';
 import type { FetchTarget } from '../fetch/types.js';
 import type { DistroAdapter, DistroInfo, PackageRef } from '../../distros/types.js';
@@ -77,8 +76,8 @@ export const installCommand: CommandModule<object, Args> = {
         )
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];
-    let normalized: Awaited<ReturnType<typeof normalizeRoot>> | undefined;
-    if (args.normalize) normalized = await normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
+    let normalized: Awaited<ReturnType<typeof import('../normalize.js').normalizeRoot>> | undefined;
+    if (args.normalize) normalized = await (await import('../normalize.js')).normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
 
     const sum = summarize(results);
     if (args.json) printJson({ installed: report.installed, skipped, fetched: sum.fetched, fromCache: sum.fromCache, bytes: sum.bytes, normalized });

@@ -1,15 +1,15 @@
 /** What install, download, providers and cache push share: lockfiles in, distro, provider chain, fetch targets. */
 import { readFile } from 'node:fs/promises';
-import { ADAPTERS, adapterById, adapterForPath, detectDistro } from '../../distros/index.js';
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../distros/types.js';
 import { PingetError } from '../errors.js';
 import { readLockfile, type LockEntry, type Lockfile } from '../lockfile.js';
-import { archiveProviders } from '../fetch/archives/index.js';
-import { createProvider } from '../fetch/providers.js';
 import type { FetchTarget, Provider } from '../fetch/types.js';
 import type { CommandContext } from './context.js';
 import { readOsRelease } from '../../distros/os-release.js';
 import { checkLockfileTarget } from './preflight.js';
+
+// The adapters, archives and provider modules load when a command needs them, not for --help.
+const distros = () => import('../../distros/index.js');
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -63,11 +63,12 @@ export interface DistroChoice {
  * shape of its paths — and fall back to the root.
  */
 export async function chooseDistro(ctx: CommandContext, lock?: Lockfile, requireRoot = false): Promise<DistroChoice> {
-  if (ctx.args.distro || requireRoot || !lock) return detectDistro(ctx.args.root, ctx.args.distro);
+  if (ctx.args.distro || requireRoot || !lock) return (await distros()).detectDistro(ctx.args.root, ctx.args.distro);
   return followLockfile(ctx, lock);
 }
 
 async function followLockfile(ctx: CommandContext, lock: Lockfile): Promise<DistroChoice> {
+  const { adapterById, adapterForPath, detectDistro } = await distros();
   const id = headerDistroId(lock.headers);
   const adapter = (id && adapterById(id)) || (lock.entries[0] && adapterForPath(lock.entries[0].path));
   if (!adapter) return detectDistro(ctx.args.root);
@@ -85,7 +86,7 @@ export async function chooseTarget(ctx: CommandContext, lock: Lockfile | undefin
   const forced = ctx.args.distro;
   let detected: DistroChoice;
   try {
-    detected = await detectDistro(ctx.args.root, forced);
+    detected = await (await distros()).detectDistro(ctx.args.root, forced);
   } catch (e) {
     if (installsHere || forced || !lock || !(e instanceof PingetError) || e.code !== 'BAD_INPUT') throw e;
     return followLockfile(ctx, lock);
@@ -115,6 +116,7 @@ export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | 
     specs.push(...ctx.args.provider.map((template) => ({ template })));
   } else if (choice) {
     if (choice.rootMirrors !== false) specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers, { log: ctx.log })));
+    const { archiveProviders } = await import('../fetch/archives/index.js');
     specs.push(...archiveProviders(choice.adapter.id, headers, ctx.providerContext.archiveUrls));
   }
   specs.push(...(ctx.args['provider-append'] ?? []).map((template) => ({ template })));
@@ -123,7 +125,8 @@ export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | 
   return [...unique.values()];
 }
 
-export function makeProviders(ctx: CommandContext, specs: ProviderSpec[]): Provider[] {
+export async function makeProviders(ctx: CommandContext, specs: ProviderSpec[]): Promise<Provider[]> {
+  const [{ ADAPTERS }, { createProvider }] = await Promise.all([distros(), import('../fetch/providers.js')]);
   const distroFactories = ADAPTERS.flatMap((a) => a.providerFactories ?? []);
   return specs.map((s) => createProvider(s.template, ctx.providerContext, distroFactories));
 }

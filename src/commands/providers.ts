@@ -26,7 +26,7 @@ export const providersCommand: CommandModule<object, Args> = {
       throw e;
     });
     const specs = await providerSpecs(ctx, choice, lock?.headers ?? {});
-    await closeProviders(makeProviders(ctx, specs)); // reject unknown schemes now, not at install time
+    await closeProviders(await makeProviders(ctx, specs)); // reject unknown schemes now, not at install time
     const chain = [{ template: `cache: ${ctx.cache.dir}` }, ...specs];
     if (args.json) printJson({ distro: choice?.info, providers: [{ kind: 'cache', dir: ctx.cache.dir }, ...specs.map((s) => ({ kind: 'template', template: s.template, label: s.label }))] });
     else chain.forEach((s, i) => process.stdout.write(`${i + 1}. ${s.template}\n`));
