@@ -186,6 +186,12 @@ test('repeatable options take one value each: positionals after them stay positi
   const chain = await runCli(['providers', '--provider', 'http://a.test/{{.Name}},http://b.test/{{.Name}}', '--provider', 'http://c.test/', '--cache', dir, '--root', root]);
   assert.equal(chain.code, 0, chain.stderr);
   assert.deepEqual(chain.stdout.trim().split('\n'), [`1. cache: ${dir}`, '2. http://a.test/{{.Name}}', '3. http://b.test/{{.Name}}', '4. http://c.test/']);
+  // hash generate --dedupe FILE NAME: NAME is a package name, not a second --dedupe file.
+  const base = join(dir, 'base.lock');
+  await writeFile(base, '# pinget lockfile v1\n');
+  const gen = await runCli(['hash', 'generate', '--root', root, '--dedupe', base, 'hello']);
+  assert.equal(gen.code, 2, gen.stderr);
+  assert.match(gen.stderr, /not installed: hello/);
   assert.deepEqual(splitList('http://x/{{ printf "%s,%s" .Name .SHA256 }},file:///m/'), ['http://x/{{ printf "%s,%s" .Name .SHA256 }}', 'file:///m/']);
 });
 
