@@ -132,7 +132,8 @@ function stdoutClosedQuietly(): void {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     // The reader went away (`pinget providers | head -1`): nothing left to say to it.
     if (e.code === 'EPIPE') process.exit(0);
-    throw e;
+    process.stderr.write(`pinget: cannot write to stdout: ${e.message}\n`);
+    process.exit(ERRNO[e.code ?? '']?.exit ?? EXIT_CODES.UNAVAILABLE);
   });
 }
 
