@@ -550,3 +550,23 @@ test('progress: an ETA from the pace so far, and binary units', () => {
   assert.equal(formatDuration(245), '4m05s');
   assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MiB');
 });
+
+test('providers FILE shows exactly the chain install FILE uses', async () => {
+  const dir = join(tmp, 'same-chain');
+  const sysroot = join(dir, 'root');
+  await makeRoot(sysroot, DEBIAN_12, 'amd64');
+  await mkdir(join(sysroot, 'etc/apt'), { recursive: true });
+  await writeFile(join(sysroot, 'etc/apt/sources.list'), 'deb http://127.0.0.1:9/debian bookworm main\n');
+  const lock = join(dir, 'SHA256SUMS');
+  await writeFile(lock, lockText.replace('# distro:', '# snapshot: 2024-01-01T00:00:00Z\n# distro:'));
+  const common = ['--root', sysroot, '--cache', join(dir, 'cache'), '--archive-url', 'debian-snapshot=http://127.0.0.1:9/snapshot'];
+  const shown = await runCli(['providers', lock, ...common]);
+  assert.equal(shown.code, 0, shown.stderr);
+  const chain = shown.stdout.trim().split('\n').map((l) => l.replace(/^\d+\. /, ''));
+  assert.ok(chain.includes('http://127.0.0.1:9/debian/{{.Name}}'), shown.stdout);
+  const install = await runCli(['install', lock, ...common, '--verbose', '--retries', '0']);
+  assert.equal(install.code, 4, install.stderr);
+  const used = /^providers: cache \(([^)]*)\), (.*)$/m.exec(install.stderr);
+  assert.ok(used, install.stderr);
+  assert.deepEqual([`cache: ${used[1]}`, ...used[2].split(', ')], chain);
+});
