@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'NOT_FOUND' // no provider had the file
   | 'UNAVAILABLE' // network, missing external tool
   | 'PACKAGE_MANAGER' // dpkg/rpm/apk/pacman failed
+  | 'INTERRUPTED' // SIGINT/SIGTERM (the CLI exits 130 or 143)
   | 'INTERNAL';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -20,6 +21,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_FOUND: 4,
   UNAVAILABLE: 4,
   PACKAGE_MANAGER: 5,
+  INTERRUPTED: 130,
   INTERNAL: 70,
 };
 

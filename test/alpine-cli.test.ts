@@ -50,7 +50,7 @@ test('hash generate --root, hash verify, download: the lockfile pins the served 
   assert.equal(verify.code, 0, verify.stderr + verify.stdout);
 
   const out = join(tmp, 'out');
-  const dl = await runCli(['download', join(tmp, 'SHA256SUMS'), '-o', out, '--provider', `${server.url}/alpine/{{.Name}}`, '--cache', join(tmp, 'cache')]);
+  const dl = await runCli(['download', join(tmp, 'SHA256SUMS'), '--distro', 'alpine', '-o', out, '--provider', `${server.url}/alpine/{{.Name}}`, '--cache', join(tmp, 'cache')]);
   assert.equal(dl.code, 0, dl.stderr);
   assert.equal(sha256(await readFile(join(out, 'v3.20/main/x86_64/hello-2.12.1-r0.apk'))), pkgs[1].sha256);
 });
@@ -66,14 +66,14 @@ test('download accepts a re-signed package whose segments are the pinned ones, a
   assert.notEqual(sha256(resigned), pkgs[1].sha256);
   await writeFile(join(mirror, path), resigned);
   await writeFile(join(mirror, 'v3.20/main/x86_64/musl-1.2.5-r0.apk'), pkgs[0].bytes);
-  const res = await runCli(['download', lockfile, '-o', join(tmp, 'out-resigned'), '--provider', `file://${mirror}/{{.Name}}`, '--cache', join(tmp, 'cache-resigned'), '--json']);
+  const res = await runCli(['download', lockfile, '--distro', 'alpine', '-o', join(tmp, 'out-resigned'), '--provider', `file://${mirror}/{{.Name}}`, '--cache', join(tmp, 'cache-resigned'), '--json']);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stderr, /hello-2\.12\.1-r0\.apk: accepted a re-signed file .*control and data segments are the pinned ones/);
   assert.deepEqual(await readFile(join(tmp, 'out-resigned', path)), resigned);
 
   // Another package's bytes under the pinned name: neither the hash nor the identity match.
   await writeFile(join(mirror, path), pkgs[0].bytes);
-  const bad = await runCli(['download', lockfile, '-o', join(tmp, 'out-bad'), '--provider', `file://${mirror}/{{.Name}}`, '--cache', join(tmp, 'cache-bad')]);
+  const bad = await runCli(['download', lockfile, '--distro', 'alpine', '-o', join(tmp, 'out-bad'), '--provider', `file://${mirror}/{{.Name}}`, '--cache', join(tmp, 'cache-bad')]);
   assert.equal(bad.code, 3, bad.stderr);
   assert.match(bad.stderr, /not a re-signed copy of the pinned package/);
 });

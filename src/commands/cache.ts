@@ -24,7 +24,7 @@ const ls: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = makeContext(args);
     const blobs = await ctx.cache.list();
-    if (args.json) printJson({ dir: ctx.cache.dir, blobs });
+    if (args.json) printJson({ dir: ctx.cache.dir, blobs: blobs.map((b) => ({ sha256: b.sha256, bytes: b.size })) });
     else for (const b of blobs) process.stdout.write(`${b.sha256}  ${b.size}\n`);
   },
 };
@@ -36,7 +36,7 @@ const verify: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = makeContext(args);
     const { ok, bad } = await ctx.cache.verify();
-    if (args.json) printJson({ ok: ok.length, bad });
+    if (args.json) printJson({ ok: bad.length === 0, verified: ok.length, bad });
     else ctx.log.info(`${ok.length} blobs verified${bad.length ? `, ${bad.length} corrupted and removed: ${bad.join(', ')}` : ''}`);
     if (bad.length) throw new PingetError('INTEGRITY', `${bad.length} corrupted blob${bad.length === 1 ? '' : 's'} removed from ${ctx.cache.dir}`);
   },
@@ -159,7 +159,7 @@ async function ensureCached(ctx: CommandContext, lockfile: string) {
   return { lock, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, file: r.file })) };
 }
 
-const push: CommandModule<object, Args> = {
+export const push: CommandModule<object, Args> = {
   command: 'push <url> <lockfile>',
   describe: 'mirror the files of a lockfile to an OCI registry (oci://HOST/REPO:TAG) or IPFS (ipfs), from the cache',
   builder: (y: Argv) =>

@@ -1,10 +1,13 @@
-/** Options every command shares, and what they turn into: logger, cache, provider context. */
-import type { Argv } from 'yargs';
+/**
+ * Options the commands share, in help groups, and what they turn into: logger, cache, provider context.
+ * Each group is a table: a new shared option is one entry (it lands in the group's help section).
+ * Validation happens in coerce functions, so a bad value stops yargs before any handler starts.
+ */
+import type { Argv, Options } from 'yargs';
 import { Cache, defaultCacheDir } from '../cache.js';
 import { PingetError } from '../errors.js';
 import { createLogger, type Logger } from '../ui/log.js';
 import type { ProviderContext } from '../fetch/types.js';
-import { archiveNames } from '../fetch/archives/index.js';
 import { join } from 'node:path';
 import { parseSize } from '../size.js';
 
@@ -20,35 +23,155 @@ export interface GlobalArgs {
   provider?: string[];
   'provider-append'?: string[];
   'archive-url'?: string[];
-  'ipfs-api'?: string;
-  timeout: number;
-  retries: number;
-  'max-size': string;
+  /** --archive-url checked and parsed by checkArchiveUrls (a middleware, before the handler). */
+  archiveUrls?: Record<string, string>;
+  /** Bytes, from --max-size. */
+  'max-size': number;
   'connect-timeout': number;
   'speed-limit': number;
   'speed-time'?: number;
+  'ipfs-api'?: string;
+  timeout: number;
+  retries: number;
 }
 
+export const COMMON_GROUP = 'Common options:';
+export const SYSTEM_GROUP = 'System options:';
+export const FETCH_GROUP = 'Fetch options:';
+
+const usage = (message: string) => new PingetError('USAGE', message);
+
+/** A number option's coerce: rejects what is not a number in range, naming the option. */
+export function numberIn(name: string, what: string, ok: (n: number) => boolean): (v: unknown) => number {
+  return (v) => {
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    const n = typeof last === 'number' ? last : typeof last === 'string' && last.trim() !== '' ? Number(last) : NaN;
+    if (!Number.isFinite(n) || !ok(n)) throw usage(`--${name} expects ${what}, got "${String(last)}"`);
+    return n;
+  };
+}
+
+/** Splits on commas outside `{{ }}` template actions, as repro-get's --provider (a string slice) reads them. */
+export function splitList(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (let i = 0; i < value.length; i++) {
+    if (value.startsWith('{{', i)) depth++;
+    else if (value.startsWith('}}', i) && depth > 0) depth--;
+    if (value[i] === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += value[i];
+  }
+  out.push(cur);
+  return out.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** A repeatable option: one value per flag (never a positional), collected into a list. */
+export function repeatable(describe: string, opts: { commas?: boolean } = {}): Options {
+  return {
+    type: 'string',
+    requiresArg: true,
+    describe,
+    coerce: (v: unknown) => {
+      const values = (Array.isArray(v) ? v : [v]).map(String);
+      return opts.commas ? values.flatMap(splitList) : values;
+    },
+  };
+}
+
+const OUTPUT_OPTIONS: Record<string, Options> = {
+  json: { type: 'boolean', default: false, describe: 'machine-readable output on stdout (see README "JSON output")' },
+  quiet: { alias: 'q', type: 'boolean', default: false, describe: 'only errors' },
+  verbose: { alias: 'v', type: 'boolean', default: false, describe: 'say more, and print stacks of internal errors' },
+};
+
+const SYSTEM_OPTIONS: Record<string, Options> = {
+  root: { type: 'string', requiresArg: true, default: '/', describe: 'the system to read or install into: a mounted root works (default: /)' },
+  distro: {
+    type: 'string',
+    requiresArg: true,
+    describe: 'debian, ubuntu, fedora, alpine or arch instead of detection from os-release (or $PINGET_DISTRO, $REPRO_GET_DISTRO)',
+  },
+};
+
+const FETCH_OPTIONS: Record<string, Options> = {
+  provider: repeatable('provider URL template, or a comma-separated list; repeatable; replaces the default chain (or $PINGET_PROVIDER, $REPRO_GET_PROVIDER)', { commas: true }),
+  'provider-append': repeatable('provider URL template added after the default chain; repeatable', { commas: true }),
+  'archive-url': {
+    ...repeatable('NAME=URL: base URL of a snapshot archive (an internal mirror of it); repeatable'),
+    coerce: (v: unknown) => {
+      const values = (Array.isArray(v) ? v : [v]).map(String);
+      for (const value of values) if (value.indexOf('=') <= 0) throw usage(`--archive-url expects NAME=URL, got "${value}"`);
+      return values;
+    },
+  },
+  cache: { type: 'string', requiresArg: true, describe: 'cache directory (default: $PINGET_CACHE, $REPRO_GET_CACHE, else $XDG_CACHE_HOME/pinget)' },
+  jobs: { requiresArg: true, default: 8, describe: 'parallel downloads (default: 8)', coerce: numberIn('jobs', 'a whole number >= 1', (n) => Number.isInteger(n) && n >= 1) },
+  timeout: { requiresArg: true, default: 60, describe: 'network timeout in seconds (default: 60)', coerce: numberIn('timeout', 'a number of seconds > 0', (n) => n > 0) },
+  retries: { requiresArg: true, default: 3, describe: 'retries on server errors and resets (default: 3)', coerce: numberIn('retries', 'a whole number >= 0', (n) => Number.isInteger(n) && n >= 0) },
+  'ipfs-api': { type: 'string', requiresArg: true, describe: 'Kubo RPC endpoint for ipfs:// providers (default: $IPFS_API, else 127.0.0.1:5001)' },
+  'allow-unsigned': { type: 'boolean', default: false, describe: 'skip signature checks of indexes and packages (says what it skips)' },
+  'max-size': {
+    requiresArg: true,
+    default: '4G',
+    describe: 'largest file accepted from a provider: K/M/G/T or KiB/MiB/GiB/TiB (default: 4G)',
+    coerce: (v: unknown) => {
+      const last = String(Array.isArray(v) ? v[v.length - 1] : v);
+      const n = parseSize(last);
+      if (!n) throw usage(`--max-size expects a size like 4G, 512MiB or 1048576, got "${last}"`);
+      return n;
+    },
+  },
+  'connect-timeout': { requiresArg: true, default: 15, describe: 'connect timeout in seconds (default: 15)', coerce: numberIn('connect-timeout', 'a number of seconds > 0', (n) => n > 0) },
+  'speed-limit': {
+    requiresArg: true,
+    default: 1024,
+    describe: 'abandon a download slower than this many bytes/s over --speed-time; 0: never (default: 1024)',
+    coerce: numberIn('speed-limit', 'a number of bytes per second >= 0', (n) => n >= 0),
+  },
+  'speed-time': { requiresArg: true, describe: 'seconds over which --speed-limit is averaged (default: --timeout)', coerce: numberIn('speed-time', 'a number of seconds > 0', (n) => n > 0) },
+};
+
+interface Introspect {
+  getGroups(): Record<string, string[]>;
+  getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
+}
+
+/** The command's own options (defined before the shared ones) go first in help, under "Options:". */
+function ownOptionsFirst<T>(y: Argv<T>): Argv<T> {
+  const i = y as unknown as Introspect;
+  const groups = i.getGroups();
+  if (groups['Options:']) return y;
+  const grouped = new Set(Object.values(groups).flat());
+  const aliases = new Set(Object.values(i.getOptions().alias).flat());
+  const own = Object.keys(i.getOptions().key).filter((k) => !grouped.has(k) && !aliases.has(k) && !['help', 'version', '$0'].includes(k));
+  return own.length ? (y.group(own, 'Options:') as unknown as Argv<T>) : y;
+}
+
+function withGroup<T>(y: Argv<T>, table: Record<string, Options>, group: string, extra: string[] = []): Argv<T> {
+  return ownOptionsFirst(y).options(table).group([...Object.keys(table), ...extra], group) as unknown as Argv<T>;
+}
+
+/** --json, --quiet, --verbose (and --help), shown once under "Common options". Call it last in a builder. */
+export function withOutputOptions<T>(y: Argv<T>): Argv<T> {
+  return withGroup(y, OUTPUT_OPTIONS, COMMON_GROUP, ['help', 'version']);
+}
+
+/** --root and --distro. */
+export function withSystemOptions<T>(y: Argv<T>): Argv<T> {
+  return withGroup(y, SYSTEM_OPTIONS, SYSTEM_GROUP);
+}
+
+/** Where files come from and how they are fetched. */
+export function withFetchOptions<T>(y: Argv<T>): Argv<T> {
+  return withGroup(y, FETCH_OPTIONS, FETCH_GROUP);
+}
+
+/** All shared options (commands that read a system and fetch). */
 export function withGlobalOptions<T>(y: Argv<T>): Argv<T & GlobalArgs> {
-  return y
-    .option('root', { type: 'string', default: '/', describe: 'the system to read or install into (a mounted root)' })
-    .option('cache', { type: 'string', describe: 'cache directory [default: $PINGET_CACHE or $XDG_CACHE_HOME/pinget]' })
-    .option('jobs', { type: 'number', default: 8, describe: 'parallel downloads' })
-    .option('distro', { type: 'string', describe: 'distro adapter to use instead of detection (debian, ubuntu, fedora, alpine, arch)' })
-    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output on stdout' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'only errors' })
-    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say more, and print stacks of internal errors' })
-    .option('allow-unsigned', { type: 'boolean', default: false, describe: 'skip signature checks of indexes and packages (says what it skips)' })
-    .option('provider', { type: 'string', array: true, describe: 'provider URL template; repeatable; replaces the default chain' })
-    .option('provider-append', { type: 'string', array: true, describe: 'provider URL template added after the default chain; repeatable' })
-    .option('archive-url', { type: 'string', array: true, describe: 'NAME=URL: base URL of a snapshot archive (an internal mirror of it)' })
-    .option('ipfs-api', { type: 'string', describe: 'Kubo RPC endpoint for ipfs:// providers [default: $IPFS_API or 127.0.0.1:5001]' })
-    .option('timeout', { type: 'number', default: 60, describe: 'network timeout in seconds' })
-    .option('retries', { type: 'number', default: 3, describe: 'retries on server errors and resets' })
-    .option('max-size', { type: 'string', default: '4G', describe: 'largest file accepted from a provider (K/M/G/T or KiB/MiB/GiB/TiB)' })
-    .option('connect-timeout', { type: 'number', default: 15, describe: 'connect timeout in seconds' })
-    .option('speed-limit', { type: 'number', default: 1024, describe: 'abandon a download slower than this many bytes/s over --speed-time (0: never)' })
-    .option('speed-time', { type: 'number', describe: 'seconds over which --speed-limit is averaged [default: --timeout]' }) as unknown as Argv<T & GlobalArgs>;
+  return withOutputOptions(withFetchOptions(withSystemOptions(y))) as unknown as Argv<T & GlobalArgs>;
 }
 
 export interface CommandContext {
@@ -58,27 +181,38 @@ export interface CommandContext {
   providerContext: ProviderContext;
 }
 
-export function parseArchiveUrls(values: string[] | undefined): Record<string, string> {
+/** --archive-url NAME=URL values, names checked against the known archives. */
+export async function parseArchiveUrls(values: string[] | undefined): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const v of values ?? []) {
+  if (!values?.length) return out;
+  const known = (await import('../fetch/archives/index.js')).archiveNames();
+  for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq <= 0) throw new PingetError('USAGE', `--archive-url expects NAME=URL, got "${v}"`);
-    const known = archiveNames();
-    if (!known.includes(v.slice(0, eq))) throw new PingetError('USAGE', `--archive-url: unknown archive "${v.slice(0, eq)}"; known: ${known.join(', ')}`);
+    if (eq <= 0) throw usage(`--archive-url expects NAME=URL, got "${v}"`);
+    if (!known.includes(v.slice(0, eq))) throw usage(`--archive-url: unknown archive "${v.slice(0, eq)}"; known: ${known.join(', ')}`);
     out[v.slice(0, eq)] = v.slice(eq + 1).replace(/\/+$/, '');
   }
   return out;
 }
 
-export function makeContext(args: GlobalArgs): CommandContext {
-  if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new PingetError('USAGE', `--jobs must be a whole number >= 1, got ${args.jobs}`);
-  if (!(args.timeout > 0)) throw new PingetError('USAGE', `--timeout must be a positive number of seconds`);
-  const maxBytes = parseSize(args['max-size']);
-  if (!maxBytes) throw new PingetError('USAGE', `--max-size expects a size like 4G, 512MiB or 1048576, got "${args['max-size']}"`);
-  if (!(args['connect-timeout'] > 0)) throw new PingetError('USAGE', `--connect-timeout must be a positive number of seconds`);
-  if (!(args['speed-limit'] >= 0)) throw new PingetError('USAGE', `--speed-limit must be a number of bytes per second >= 0`);
-  const speedTime = args['speed-time'] ?? args.timeout;
-  if (!(speedTime > 0)) throw new PingetError('USAGE', `--speed-time must be a positive number of seconds`);
+/** yargs middleware: runs after parsing, before any handler, so a bad archive name stops the command. */
+export async function checkArchiveUrls(argv: Record<string, unknown>): Promise<void> {
+  const values = argv['archive-url'] as string[] | undefined;
+  if (values?.length) argv.archiveUrls = await parseArchiveUrls(values);
+}
+
+/**
+ * Settings repro-get users already have in their environment: PINGET_* wins over REPRO_GET_*, a flag
+ * over both. REPRO_GET_PROVIDER is comma-separated, as repro-get reads it.
+ */
+export function applyEnvironment(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env): GlobalArgs {
+  const pick = (name: string) => env[`PINGET_${name}`] || env[`REPRO_GET_${name}`] || undefined;
+  const provider = args.provider?.length ? args.provider : pick('PROVIDER') ? splitList(pick('PROVIDER')!) : undefined;
+  return { ...args, cache: args.cache ?? pick('CACHE'), distro: args.distro ?? pick('DISTRO'), provider };
+}
+
+export function makeContext(raw: GlobalArgs): CommandContext {
+  const args = applyEnvironment(raw);
   const log = createLogger({ quiet: args.quiet || args.json, verbose: args.verbose });
   const cache = new Cache(args.cache ?? defaultCacheDir());
   return {
@@ -90,18 +224,21 @@ export function makeContext(args: GlobalArgs): CommandContext {
       timeoutMs: args.timeout * 1000,
       connectTimeoutMs: args['connect-timeout'] * 1000,
       retries: args.retries,
-      maxBytes,
-      speedLimit: { bytesPerSecond: args['speed-limit'], seconds: speedTime },
+      maxBytes: args['max-size'],
+      speedLimit: { bytesPerSecond: args['speed-limit'], seconds: args['speed-time'] ?? args.timeout },
       spoolDir: join(cache.dir, 'tmp'),
       ipfsApi: args['ipfs-api'] ?? process.env.IPFS_API,
-      archiveUrls: parseArchiveUrls(args['archive-url']),
+      archiveUrls: args.archiveUrls ?? {},
     },
   };
 }
 
-/** Prints a result as JSON (stable key order as built), one document on stdout. */
-export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+/** JSON output's version: bumped when a field changes meaning or goes away (README "JSON output"). */
+export const JSON_SCHEMA = 1;
+
+/** Prints a result as JSON, one document on stdout, `"schema": 1` first. */
+export function printJson(value: object): void {
+  process.stdout.write(JSON.stringify({ schema: JSON_SCHEMA, ...value }, null, 2) + '\n');
 }
 
 export function warnUnsigned(log: Logger, what: string): void {

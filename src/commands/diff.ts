@@ -1,6 +1,5 @@
 /** `pinget diff OLD NEW`: what changed between two lockfiles, per package, for pull-request review. */
 import type { Argv, CommandModule } from 'yargs';
-import { adapterById, adapterForPath } from '../../distros/index.js';
 import { versionComparator } from '../../distros/version-compare.js';
 import { diffLockfiles, isEmptyDiff } from '../diff.js';
 import { PingetError } from '../errors.js';
@@ -8,6 +7,7 @@ import { run } from '../exec.js';
 import { parseLockfile, type Lockfile } from '../lockfile.js';
 import { formatJson, formatMarkdown, formatText } from '../ui/diff-format.js';
 import { headerDistroId, loadLockfile } from './plan.js';
+import { withOutputOptions } from './context.js';
 
 interface Args {
   old: string;
@@ -15,6 +15,7 @@ interface Args {
   format: 'text' | 'markdown' | 'json';
   'exit-code': boolean;
   distro?: string;
+  title?: string;
 }
 
 /** FILE, '-' (stdin) or git:REV:PATH. */
@@ -30,15 +31,21 @@ export const diffCommand: CommandModule<object, Args> = {
   command: 'diff <old> <new>',
   describe: 'explain what changed between two lockfiles (FILE, - for stdin, or git:REV:PATH)',
   builder: (y: Argv) =>
-    y
-      .positional('old', { type: 'string', demandOption: true })
-      .positional('new', { type: 'string', demandOption: true })
-      .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text' as const, describe: 'output format' })
-      .option('exit-code', { type: 'boolean', default: false, describe: 'exit 1 when the lockfiles differ' })
-      .option('distro', { type: 'string', describe: 'read paths as this distro (default: the lockfile header, else by path shape)' }) as unknown as Argv<Args>,
+    withOutputOptions(
+      y
+        .positional('old', { type: 'string', describe: 'the lockfile before: FILE, - (stdin) or git:REV:PATH' })
+        .positional('new', { type: 'string', describe: 'the lockfile after: FILE, - (stdin) or git:REV:PATH' })
+        .example('$0 diff git:origin/main:SHA256SUMS-amd64 SHA256SUMS-amd64', 'what a branch changes')
+        .example('$0 diff old new --format markdown --title "SHA256SUMS-arm64" > comment.md', 'a pull-request comment (at most 65,536 characters)')
+        .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text' as const, requiresArg: true, describe: 'text, markdown (for pull requests) or json (default: text)' })
+        .option('title', { type: 'string', requiresArg: true, describe: 'markdown heading, to tell comments apart (default: "Lockfile changes")' })
+        .option('exit-code', { type: 'boolean', default: false, describe: 'exit 1 when the lockfiles differ' })
+        .option('distro', { type: 'string', requiresArg: true, describe: 'read paths as this distro (default: the lockfile header, else by path shape)' }),
+    ) as unknown as Argv<Args>,
   handler: async (args) => {
     if ([args.old, args.new].every((s) => s === '-' || s === '/dev/stdin')) throw new PingetError('USAGE', 'only one side of diff can be - (stdin)');
     const [oldLock, newLock] = [await readSide(args.old), await readSide(args.new)];
+    const { adapterById, adapterForPath } = await import('../../distros/index.js');
     const id = args.distro ?? headerDistroId(newLock.headers) ?? headerDistroId(oldLock.headers);
     const preferred = id ? adapterById(id) : undefined;
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);
@@ -46,7 +53,8 @@ export const diffCommand: CommandModule<object, Args> = {
       inspect: (path) => (preferred?.inspect(path) ?? adapterForPath(path)?.inspect(path)),
       compare: versionComparator(preferred?.id ?? (newLock.entries[0] ? adapterForPath(newLock.entries[0].path)?.id : undefined) ?? 'debian'),
     });
-    const text = args.format === 'json' ? formatJson(d) : args.format === 'markdown' ? formatMarkdown(d) : formatText(d);
+    const format = (args as { json?: boolean }).json ? 'json' : args.format;
+    const text = format === 'json' ? formatJson(d) : format === 'markdown' ? formatMarkdown(d, { title: args.title }) : formatText(d);
     process.stdout.write(text);
     if (args['exit-code'] && !isEmptyDiff(d)) throw new PingetError('DRIFT', '');
   },

@@ -1,34 +1,31 @@
 /** Runs the fetch chain for a set of targets with progress on a TTY; shared by install, download and cache push. */
 import { fetchAll, type FetchOptions, type FetchResult } from '../fetch/chain.js';
 import type { FetchTarget } from '../fetch/types.js';
-import { createProgress, progressEnabled } from '../ui/progress.js';
+import { interruptSignal } from '../interrupt.js';
 import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
 
 export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>, deliver?: FetchOptions['deliver']): Promise<FetchResult[]> {
   const specs = await providerSpecs(ctx, choice, headers);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
-  const providers = makeProviders(ctx, specs);
+  const providers = await makeProviders(ctx, specs);
+  // cli-progress loads only when something is fetched, not for --help.
+  const { createProgress, progressEnabled } = await import('../ui/progress.js');
   const progress = createProgress({ enabled: progressEnabled(ctx.args), total: targets.length });
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const signal = interruptSignal();
   try {
     return await fetchAll(targets, {
       cache: ctx.cache,
       providers,
       jobs: ctx.args.jobs,
       log: ctx.log,
-      signal: abort.signal,
+      signal,
       onProgress: progress.onProgress,
       acceptMismatch: choice?.adapter.acceptMismatch ? (t, file) => choice.adapter.acceptMismatch!(t.path, file, t.headers) : undefined,
       deliver,
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await closeProviders(providers);
   }
 }

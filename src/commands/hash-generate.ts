@@ -4,7 +4,8 @@ import { dedupe, formatLockfile, makeLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { DEDUPE_BASE_HEADER, dedupeBaseValue } from '../dedupe-base.js';
 import { restrictManual } from '../manual-marks.js';
-import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
+import { makeContext, printJson, repeatable, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
+import { checkOutputFile, checkRootIs } from './preflight.js';
 import { chooseDistro, loadLockfile } from './plan.js';
 
 interface Args extends GlobalArgs {
@@ -18,14 +19,20 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
   command: 'generate [names..]',
   describe: 'write the lockfile of the installed packages (or only NAMEs)',
   builder: (y: Argv) =>
-    withGlobalOptions(y)
-      .positional('names', { type: 'string', array: true, describe: 'package names (default: all installed)' })
-      .option('dedupe', { type: 'string', array: true, describe: "drop entries already pinned in FILE (a base image's lockfile); repeatable" })
-      .option('allow-missing', { type: 'boolean', default: false, describe: 'leave out, with a warning naming them, installed packages no index or cache can pin' })
-      .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout' }) as Argv<Args>,
+    withGlobalOptions(
+      y
+        .positional('names', { type: 'string', describe: 'package names (default: all installed)' })
+        .example('$0 hash generate > SHA256SUMS-amd64', 'pin every installed package')
+        .example('$0 hash generate gcc make --dedupe base.SHA256SUMS -o SHA256SUMS-amd64', 'only these, minus what the base image pins')
+        .option('dedupe', repeatable("drop entries already pinned in FILE (a base image's lockfile); repeatable"))
+        .option('allow-missing', { type: 'boolean', default: false, describe: 'leave out, with a warning naming them, installed packages no index or cache can pin' })
+        .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to FILE (atomically) instead of stdout' }),
+    ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
+    if (args.output) await checkOutputFile(args.output);
     const { adapter, info } = await chooseDistro(ctx, undefined, true);
+    await checkRootIs(adapter, ctx.args.root, ctx.args.distro);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
     const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], log: ctx.log });
     const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
@@ -39,7 +46,7 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
       await writeFileAtomic(args.output, text);
       ctx.log.info(`wrote ${entries.length} entries to ${args.output}`);
     }
-    if (args.json) printJson({ distro: info, headers: lock.headers, entries: lock.entries, dropped: result.entries.length - entries.length });
+    if (args.json) printJson({ distro: info, headers: lock.headers, entries: lock.entries, dropped: result.entries.length - entries.length, file: args.output });
     else if (!args.output) process.stdout.write(text);
   },
 };

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import { formatText } from '../ui/diff-format.js';
 import { versionComparator } from '../../distros/version-compare.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
-import { chooseDistro, loadLockfile } from './plan.js';
+import { chooseTarget, loadLockfile } from './plan.js';
 
 interface Args extends GlobalArgs {
   file: string;
@@ -18,13 +18,16 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
   command: 'update <file>',
   describe: 'rewrite FILE with its packages re-pinned at the installed versions; prints the diff',
   builder: (y: Argv) =>
-    withGlobalOptions(y)
-      .positional('file', { type: 'string', demandOption: true })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'print the diff, do not rewrite FILE' }) as Argv<Args>,
+    withGlobalOptions(
+      y
+        .positional('file', { type: 'string', describe: 'the lockfile to rewrite' })
+        .example('$0 hash update SHA256SUMS-amd64 --dry-run', 'show what re-pinning would change')
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print the diff, do not rewrite FILE' }),
+    ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const old = await loadLockfile(args.file);
-    const { adapter, info } = await chooseDistro(ctx, old, true);
+    const { adapter, info } = await chooseTarget(ctx, old, [args.file], true);
     const names = [...new Set(old.entries.map((e) => adapter.inspect(e.path)?.name).filter((n): n is string => !!n))];
     if (names.length === 0) throw new PingetError('BAD_INPUT', `${args.file}: no ${adapter.id} packages in it to update`);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);

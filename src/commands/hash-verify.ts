@@ -6,7 +6,7 @@ import type { LockEntry } from '../lockfile.js';
 import { buildDrift, deepVerify, withCachedFiles } from '../verify/deep.js';
 import { isPinnedVersion } from '../../distros/version-compare.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
-import { chooseDistro, loadLockfiles } from './plan.js';
+import { chooseTarget, loadLockfiles } from './plan.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -46,18 +46,22 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
   command: 'verify <files..>',
   describe: 'check that the installed packages match the lockfile; lists drift, exit 1 if any',
   builder: (y: Argv) =>
-    withGlobalOptions(y)
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'lockfiles' })
-      .option('only-pinned', { type: 'boolean', default: false, describe: 'ignore installed packages the lockfile does not pin' })
-      .option('deep', {
-        type: 'boolean',
-        default: false,
-        describe: "also check the installed files by content: the package database's digests, and the pinned package when it is in the cache",
-      }) as Argv<Args>,
+    withGlobalOptions(
+      y
+        .positional('files', { type: 'string', describe: 'lockfiles; - reads stdin' })
+        .example('$0 hash verify SHA256SUMS-amd64 --root rootfs', 'exit 1 when the unpacked image drifted from its lockfile')
+        .example('$0 hash verify SHA256SUMS-amd64 --deep', 'also check the installed files by content')
+        .option('only-pinned', { type: 'boolean', default: false, describe: 'ignore installed packages the lockfile does not pin' })
+        .option('deep', {
+          type: 'boolean',
+          default: false,
+          describe: "also check the installed files by content: the package database's digests, and the pinned package when it is in the cache",
+        }),
+    ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const lock = await loadLockfiles(args.files);
-    const { adapter, info } = await chooseDistro(ctx, lock, true);
+    const { adapter, info } = await chooseTarget(ctx, lock, args.files, true);
     const pinned: PackageRef[] = [];
     const entryOf = new Map<PackageRef, LockEntry>();
     for (const e of lock.entries) {
@@ -77,7 +81,7 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
       drift.push({ kind: 'rebuilt', name: b.ref.name, arch: b.ref.arch, pinned: b.ref.version, installed: b.ref.version, reason: b.reason });
     }
     const files: FileDrift[] = args.deep ? await deepVerify(adapter, args.root, info, atPin, ctx.log) : [];
-    if (args.json) printJson({ ok: drift.length === 0 && files.length === 0, drift, ...(args.deep ? { files } : {}) });
+    if (args.json) printJson({ ok: drift.length === 0 && files.length === 0, pinned: pinned.length, drift, ...(args.deep ? { files } : {}) });
     else if (drift.length === 0 && files.length === 0) {
       ctx.log.info(`${args.root}: ${pinned.length} pinned packages, all installed at the pinned versions${args.deep ? ', their files unchanged' : ''}`);
     } else {

@@ -1,6 +1,5 @@
 /** `pinget install`: fetch, verify, and hand the files to the distro's package manager in one transaction. */
 import type { Argv, CommandModule } from 'yargs';
-import { normalizeRoot } from '../normalize.js';
 import { isPinnedVersion } from '../../distros/version-compare.js';
 import type { FetchTarget } from '../fetch/types.js';
 import type { DistroAdapter, DistroInfo, PackageRef } from '../../distros/types.js';
@@ -9,7 +8,10 @@ import { PingetError } from '../errors.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type CommandContext, type GlobalArgs } from './context.js';
 import { buildDrift, withCachedFiles } from '../verify/deep.js';
 import { fetchTargets, summarize } from './fetch-run.js';
-import { chooseDistro, loadLockfiles, targetsFor, type DistroChoice } from './plan.js';
+import { chooseTarget, loadLockfiles, targetsFor, type DistroChoice } from './plan.js';
+import { checkPackageDbWritable } from './preflight.js';
+import { interruptSignal } from '../interrupt.js';
+import { formatBytes } from '../ui/units.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -42,20 +44,25 @@ export const installCommand: CommandModule<object, Args> = {
   command: 'install <files..>',
   describe: "fetch, verify and install the lockfiles' packages with the distro's package manager",
   builder: (y: Argv) =>
-    withGlobalOptions(y)
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'lockfiles' })
-      .option('allow-empty', { type: 'boolean', default: false, describe: 'accept a lockfile without package lines' })
-      .option('reinstall', { type: 'boolean', default: false, describe: 'install packages already present at the pinned version too' })
+    withGlobalOptions(
+      y
+        .positional('files', { type: 'string', describe: 'lockfiles (SHA256SUMS-<arch>); - reads stdin' })
+        .example('$0 install SHA256SUMS-amd64', 'install what the lockfile pins into this system')
+        .example('$0 install SHA256SUMS-amd64 --root /mnt/image --provider-append oci://registry.local/mirror', 'into a mounted root, with one more provider')
+        .option('allow-empty', { type: 'boolean', default: false, describe: 'accept a lockfile without package lines' })
+        .option('reinstall', { type: 'boolean', default: false, describe: 'install packages already present at the pinned version too' })
       .option('normalize', {
         type: 'boolean',
         default: false,
         describe: 'afterwards remove package-manager logs and caches and clamp mtimes to SOURCE_DATE_EPOCH (or the snapshot header)',
-      }) as Argv<Args>,
+      }),
+    ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const lock = await loadLockfiles(args.files, { allowEmpty: args['allow-empty'] });
-    const choice = await chooseDistro(ctx, lock, true);
+    const choice = await chooseTarget(ctx, lock, args.files, true);
     const { adapter, info } = choice;
+    await checkPackageDbWritable(adapter.id, args.root);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, 'package signatures before installing');
 
     const installed = new Map((await installedOrNone(adapter, args.root, info, ctx.log)).map((r) => [`${r.name}:${r.arch}`, r.version]));
@@ -77,6 +84,7 @@ export const installCommand: CommandModule<object, Args> = {
     if (unknown.length > 0) ctx.log.verbose(`${unknown.length} lockfile paths are not ${adapter.id} packages; fetched and handed over as they are`);
 
     const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers) : [];
+    interruptSignal().throwIfAborted();
     const report = results.length
       ? await adapter.install(
           results.map((r) => ({ entry: { path: r.target.path, sha256: r.target.sha256 }, file: r.file })),
@@ -88,15 +96,15 @@ export const installCommand: CommandModule<object, Args> = {
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];
     await adapter.applyMarks?.(args.root, info, targets.flatMap((t) => (t.ref ? [t.ref] : [])), lock.headers);
-    let normalized: Awaited<ReturnType<typeof normalizeRoot>> | undefined;
-    if (args.normalize) normalized = await normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
+    let normalized: Awaited<ReturnType<typeof import('../normalize.js').normalizeRoot>> | undefined;
+    if (args.normalize) normalized = await (await import('../normalize.js')).normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
 
     const sum = summarize(results);
     if (args.json) printJson({ installed: report.installed, skipped, fetched: sum.fetched, fromCache: sum.fromCache, bytes: sum.bytes, normalized });
     else {
       ctx.log.info(
         `${report.installed.length} packages installed into ${args.root}, ${skipped.length} already at the pinned version` +
-          (results.length ? ` (${sum.fetched} files fetched, ${(sum.bytes / 1e6).toFixed(1)} MB; ${sum.fromCache} from the cache)` : ''),
+          (results.length ? ` (${sum.fetched} files fetched, ${formatBytes(sum.bytes)}; ${sum.fromCache} from the cache)` : ''),
       );
     }
   },

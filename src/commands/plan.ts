@@ -1,12 +1,14 @@
 /** What install, download, providers and cache push share: lockfiles in, distro, provider chain, fetch targets. */
-import { ADAPTERS, adapterById, adapterForPath, detectDistro } from '../../distros/index.js';
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../distros/types.js';
 import { PingetError } from '../errors.js';
 import { readLockfile, type LockEntry, type Lockfile } from '../lockfile.js';
-import { archiveProviders } from '../fetch/archives/index.js';
-import { createProvider } from '../fetch/providers.js';
 import type { FetchTarget, Provider } from '../fetch/types.js';
 import type { CommandContext } from './context.js';
+import { readOsRelease } from '../../distros/os-release.js';
+import { checkLockfileTarget } from './preflight.js';
+
+// The adapters, archives and provider modules load when a command needs them, not for --help.
+const distros = () => import('../../distros/index.js');
 
 /** Reads one lockfile; '-' is stdin. */
 export function loadLockfile(file: string, opts: { allowEmpty?: boolean } = {}): Promise<Lockfile> {
@@ -44,20 +46,60 @@ export function headerDistroId(headers: Record<string, string>): string | undefi
 export interface DistroChoice {
   adapter: DistroAdapter;
   info: DistroInfo;
+  /** False when the target is not the root's own system: the root's configured mirrors do not apply. */
+  rootMirrors?: boolean;
 }
 
 /**
  * The adapter for a lockfile. --distro wins. Commands that change a root (install, hash ...) use the
- * root's os-release; the others (download, providers, cache push) follow the lockfile — its distro
- * header, else the shape of its paths — and fall back to the root.
+ * root's os-release; the others (diff, cache push) follow the lockfile — its distro header, else the
+ * shape of its paths — and fall back to the root.
  */
 export async function chooseDistro(ctx: CommandContext, lock?: Lockfile, requireRoot = false): Promise<DistroChoice> {
-  if (ctx.args.distro || requireRoot || !lock) return detectDistro(ctx.args.root, ctx.args.distro);
+  if (ctx.args.distro || requireRoot || !lock) return (await distros()).detectDistro(ctx.args.root, ctx.args.distro);
+  return followLockfile(ctx, lock);
+}
+
+async function followLockfile(ctx: CommandContext, lock: Lockfile): Promise<DistroChoice> {
+  const { adapterById, adapterForPath, detectDistro } = await distros();
   const id = headerDistroId(lock.headers);
   const adapter = (id && adapterById(id)) || (lock.entries[0] && adapterForPath(lock.entries[0].path));
   if (!adapter) return detectDistro(ctx.args.root);
-  const info = (await adapter.detect(ctx.args.root)) ?? { id: adapter.id, osId: adapter.id, idLike: [] };
-  return { adapter, info };
+  const onRoot = await adapter.detect(ctx.args.root);
+  return { adapter, info: onRoot ?? { id: adapter.id, osId: id ?? adapter.id, idLike: [] }, rootMirrors: !!onRoot };
+}
+
+/**
+ * The system a lockfile is fetched for, checked against the lockfile's distro header before anything is
+ * fetched: install, download, providers and hash verify all come here, so `providers FILE` shows the chain
+ * `install FILE` uses. The target is the root (its os-release), or --distro. `download` (installsHere
+ * false) on a root pinget cannot read follows the lockfile, and with --distro skips the arch check.
+ */
+export async function chooseTarget(ctx: CommandContext, lock: Lockfile | undefined, files: string[], installsHere: boolean): Promise<DistroChoice> {
+  const forced = ctx.args.distro;
+  let detected: DistroChoice;
+  try {
+    detected = await (await distros()).detectDistro(ctx.args.root, forced);
+  } catch (e) {
+    if (installsHere || forced || !lock || !(e instanceof PingetError) || e.code !== 'BAD_INPUT') throw e;
+    return followLockfile(ctx, lock);
+  }
+  const rootOs = (await readOsRelease(ctx.args.root).catch(() => undefined))?.ID?.toLowerCase();
+  const sameSystem = !forced || forced.toLowerCase() === rootOs;
+  const info: DistroInfo = sameSystem ? detected.info : { id: detected.adapter.id, osId: forced!.toLowerCase(), idLike: [] };
+  if (lock) {
+    checkLockfileTarget({
+      files,
+      headers: lock.headers,
+      root: ctx.args.root,
+      info,
+      targetId: forced ?? info.osId,
+      forced: !!forced,
+      checkArch: sameSystem && (installsHere || !forced),
+      mayTargetOther: !installsHere,
+    });
+  }
+  return { adapter: detected.adapter, info, rootMirrors: sameSystem };
 }
 
 /** The provider specs in order: --provider replaces the default (mirrors, then archives); --provider-append adds. */
@@ -66,7 +108,8 @@ export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | 
   if (ctx.args.provider && ctx.args.provider.length > 0) {
     specs.push(...ctx.args.provider.map((template) => ({ template })));
   } else if (choice) {
-    specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers, { log: ctx.log })));
+    if (choice.rootMirrors !== false) specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers, { log: ctx.log })));
+    const { archiveProviders } = await import('../fetch/archives/index.js');
     specs.push(...archiveProviders(choice.adapter.id, headers, ctx.providerContext.archiveUrls));
   }
   specs.push(...(ctx.args['provider-append'] ?? []).map((template) => ({ template })));
@@ -75,7 +118,8 @@ export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | 
   return [...unique.values()];
 }
 
-export function makeProviders(ctx: CommandContext, specs: ProviderSpec[]): Provider[] {
+export async function makeProviders(ctx: CommandContext, specs: ProviderSpec[]): Promise<Provider[]> {
+  const [{ ADAPTERS }, { createProvider }] = await Promise.all([distros(), import('../fetch/providers.js')]);
   const distroFactories = ADAPTERS.flatMap((a) => a.providerFactories ?? []);
   return specs.map((s) => createProvider(s.template, ctx.providerContext, distroFactories));
 }

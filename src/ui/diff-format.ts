@@ -30,31 +30,70 @@ export function formatText(d: LockfileDiff): string {
 
 const cell = (s: string | undefined) => (s ?? '').replace(/\|/g, '\\|');
 
-export function formatMarkdown(d: LockfileDiff, title = 'Lockfile changes'): string {
-  const out: string[] = [`### ${title}`, '', `**${summaryLine(d)}**`, ''];
-  if (d.alerts.length) {
-    out.push('> [!CAUTION]');
-    for (const a of d.alerts) out.push(`> ${cell(a.message)}`);
-    out.push('');
-  }
-  if (d.headers.length) {
-    out.push('| Header | Old | New |', '|---|---|---|');
-    for (const h of d.headers) out.push(`| ${cell(h.key)} | ${cell(h.old) || '—'} | ${cell(h.new) || '—'} |`);
-    out.push('');
-  }
+/** GitHub refuses comment bodies longer than this many characters. */
+export const GITHUB_COMMENT_LIMIT = 65536;
+
+export interface MarkdownOptions {
+  title?: string;
+  /** Characters the whole comment may take (default: GitHub's limit). */
+  limit?: number;
+}
+
+/**
+ * A pull-request comment: summary, alerts, headers, a table of changes (collapsed when long). When it
+ * would exceed `limit`, alerts and rows are cut and a note says how many were left out.
+ */
+export function formatMarkdown(d: LockfileDiff, opts: MarkdownOptions = {}): string {
+  const limit = opts.limit ?? GITHUB_COMMENT_LIMIT;
+  const head: string[] = [`### ${opts.title ?? 'Lockfile changes'}`, '', `**${summaryLine(d)}**`, ''];
+  const alerts = d.alerts.map((a) => `> ${cell(a.message)}`);
+  const headers = d.headers.map((h) => `| ${cell(h.key)} | ${cell(h.old) || '—'} | ${cell(h.new) || '—'} |`);
   const rows = d.changes.map((c) => `| ${c.kind} | \`${cell(c.name)}\` | ${cell(c.arch)} | ${cell(c.oldVersion) || '—'} | ${cell(c.newVersion) || '—'} |`);
   for (const p of d.otherAdded) rows.push(`| added file | \`${cell(p)}\` | | | |`);
   for (const p of d.otherRemoved) rows.push(`| removed file | \`${cell(p)}\` | | | |`);
-  if (rows.length) {
-    const table = ['| Change | Package | Arch | Old | New |', '|---|---|---|---|---|', ...rows];
-    if (rows.length > COLLAPSE_AFTER) out.push(`<details><summary>${rows.length} changes</summary>`, '', ...table, '', '</details>');
+  const tail = d.cidsAdded || d.cidsRemoved ? [`IPFS: ${d.cidsAdded} CIDs added, ${d.cidsRemoved} removed.`, ''] : [];
+
+  // Room for the fixed parts and the note about what was cut, then lines are taken while they fit.
+  let budget = limit - [...head, ...tail].join('\n').length - 600;
+  const take = (lines: string[], share: number): string[] => {
+    const kept: string[] = [];
+    let room = Math.floor(budget * share);
+    for (const l of lines) {
+      if (l.length + 1 > room) break;
+      kept.push(l);
+      room -= l.length + 1;
+    }
+    budget -= kept.reduce((n, l) => n + l.length + 1, 0);
+    return kept;
+  };
+  const keptAlerts = take(alerts, 0.3);
+  const keptHeaders = take(headers, 0.1);
+  const keptRows = take(rows, 1);
+
+  const out = [...head];
+  if (keptAlerts.length) out.push('> [!CAUTION]', ...keptAlerts, '');
+  if (keptHeaders.length) out.push('| Header | Old | New |', '|---|---|---|', ...keptHeaders, '');
+  if (keptRows.length) {
+    const table = ['| Change | Package | Arch | Old | New |', '|---|---|---|---|---|', ...keptRows];
+    if (keptRows.length > COLLAPSE_AFTER) out.push(`<details><summary>${rows.length} changes</summary>`, '', ...table, '', '</details>');
     else out.push(...table);
     out.push('');
   }
-  if (d.cidsAdded || d.cidsRemoved) out.push(`IPFS: ${d.cidsAdded} CIDs added, ${d.cidsRemoved} removed.`, '');
+  const cut = [
+    [alerts.length - keptAlerts.length, 'alerts'],
+    [headers.length - keptHeaders.length, 'header changes'],
+    [rows.length - keptRows.length, 'changes'],
+  ].filter(([n]) => (n as number) > 0);
+  if (cut.length) {
+    out.push(
+      `**Not shown: ${cut.map(([n, what]) => `${n} ${what}`).join(', ')}** (a comment may have at most ${limit.toLocaleString('en-US')} characters); run \`pinget diff\` on the two lockfiles for the full list.`,
+      '',
+    );
+  }
+  out.push(...tail);
   return out.join('\n');
 }
 
 export function formatJson(d: LockfileDiff): string {
-  return JSON.stringify({ summary: summaryCounts(d), ...d }, null, 2) + '\n';
+  return JSON.stringify({ schema: 1, summary: summaryCounts(d), ...d }, null, 2) + '\n';
 }

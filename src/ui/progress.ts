@@ -1,9 +1,13 @@
 /**
- * A one-line progress display on stderr for fetchAll: files done/total, bytes received, rate.
+ * A one-line progress display on stderr for fetchAll: files done/total, bytes received, rate, ETA.
+ * Sizes are binary units (KiB, MiB) here and in every summary line (formatBytes).
  * Shown only on a TTY and never with --quiet or --json (see progressEnabled); otherwise a no-op.
  */
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../fetch/chain.js';
+import { formatBytes } from './units.js';
+
+export { formatBytes } from './units.js';
 
 export interface Progress {
   onProgress: (e: ProgressEvent) => void;
@@ -22,14 +26,22 @@ export function progressEnabled(opts: { quiet?: boolean; json?: boolean }, strea
   return Boolean(stream.isTTY) && !opts.quiet && !opts.json && process.env.TERM !== 'dumb';
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n.toFixed(0) : n.toFixed(1)} ${units[i]}`;
+/** Seconds as `1h02m`, `4m05s` or `12s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * Time left, from the pace so far. The lockfile gives no sizes, so it counts files; each file in flight
+ * counts as half done so the estimate starts before the first file completes.
+ */
+export function estimateLeft(elapsedSeconds: number, done: number, inFlight: number, total: number): number | undefined {
+  const progress = done + inFlight / 2;
+  if (progress <= 0 || elapsedSeconds < 1) return undefined;
+  return (elapsedSeconds / progress) * Math.max(0, total - progress);
 }
 
 const noop: Progress = { onProgress: () => {}, stop: () => {} };
@@ -45,7 +57,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: opts.stream ?? process.stderr,
-      format: ' {bar} {value}/{total} files | {size} | {rate}{failed}',
+      format: ' {bar} {value}/{total} files | {size} | {rate} | ETA {left}{failed}',
       hideCursor: true,
       clearOnComplete: true,
       fps: 8,
@@ -58,6 +70,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     return {
       size: formatBytes(bytes),
       rate: secs > 0 ? `${formatBytes(bytes / secs)}/s` : '-',
+      left: ((t) => (t === undefined ? '-' : formatDuration(t)))(estimateLeft(secs, files, inFlight.size, opts.total)),
       failed: failed ? ` | ${failed} failed` : '',
     };
   };

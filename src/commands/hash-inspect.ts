@@ -1,0 +1,114 @@
+/**
+ * `pinget hash inspect FILE...`: the lockfile line of local package files (`<sha256>  <repository path>`),
+ * the path as the distro's archive lays it out where the package's own metadata tells it (Debian pool,
+ * Koji); else the file name. A lockfile given instead is listed entry by entry, as repro-get's inspect does.
+ */
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { PingetError } from '../errors.js';
+import { run } from '../exec.js';
+import { sha256File } from '../verify/sha256.js';
+import { guessPoolPath } from '../../distros/debian/pool-path.js';
+import { kojiPath } from '../../distros/fedora/nevra.js';
+import { printJson, withOutputOptions } from './context.js';
+import { loadLockfile } from './plan.js';
+
+interface Args {
+  files: string[];
+  json: boolean;
+}
+
+interface Inspected {
+  file: string;
+  sha256: string;
+  path: string;
+  name?: string;
+  version?: string;
+  arch?: string;
+}
+
+async function magic(file: string): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await fh.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fields(cmd: string, args: string[]): Promise<string[] | undefined> {
+  const res = await run(cmd, args).catch(() => undefined);
+  return res?.code === 0 ? res.stdout.split('\n') : undefined;
+}
+
+/** Debian: pool/<component>/<prefix>/<source>/<name>_<version>_<arch>.deb from the control file. */
+async function debPath(file: string): Promise<Omit<Inspected, 'file' | 'sha256'> | undefined> {
+  const f = await fields('dpkg-deb', ['--showformat=${Package}\\n${Version}\\n${Architecture}\\n${Source}\\n${Section}\\n', '--show', file]);
+  if (!f || !f[0]) return undefined;
+  const [name, version, arch, sourceField, section] = f;
+  const source = sourceField.split(/\s+/)[0] || name;
+  const component = section?.includes('/') ? section.split('/')[0] : 'main';
+  return { path: guessPoolPath({ name, version, arch, source, component }), name, version, arch };
+}
+
+/** Fedora/RHEL: Koji's <srcname>/<version>/<release>/<arch>/<file>.rpm from the rpm header. */
+async function rpmPath(file: string): Promise<Omit<Inspected, 'file' | 'sha256'> | undefined> {
+  const f = await fields('rpm', ['-qp', '--nosignature', '--nodigest', '--qf', '%{NAME}\\n%{EPOCH}\\n%{VERSION}\\n%{RELEASE}\\n%{ARCH}\\n%{SOURCERPM}\\n', file]);
+  if (!f || !f[0]) return undefined;
+  const [name, epoch, version, release, arch, sourceRpm] = f;
+  const path = kojiPath({ name, epoch: epoch === '(none)' ? '' : epoch, version, release, arch }, sourceRpm);
+  return path ? { path, name, version: `${version}-${release}`, arch } : undefined;
+}
+
+async function inspectPackage(file: string, head: Buffer): Promise<Inspected> {
+  const sha256 = await sha256File(file);
+  let known: Omit<Inspected, 'file' | 'sha256'> | undefined;
+  if (head.subarray(0, 7).toString('latin1') === '!<arch>') known = await debPath(file);
+  else if (head.subarray(0, 4).equals(Buffer.from([0xed, 0xab, 0xee, 0xdb]))) known = await rpmPath(file);
+  const path = known?.path ?? basename(file);
+  const { adapterForPath } = await import('../../distros/index.js');
+  const ref = known ?? adapterForPath(path)?.inspect(path);
+  return { file, sha256, path, name: ref?.name, version: ref?.version, arch: ref?.arch };
+}
+
+const PACKAGE_MAGIC = [
+  Buffer.from('!<arch>'), // .deb
+  Buffer.from([0xed, 0xab, 0xee, 0xdb]), // .rpm
+  Buffer.from([0x1f, 0x8b]), // .apk (gzip)
+  Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), // .pkg.tar.zst
+  Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a]), // .pkg.tar.xz
+];
+
+export const hashInspectCommand: CommandModule<object, Args> = {
+  command: 'inspect <files..>',
+  describe: 'print the lockfile line of local package files (or list the entries of a lockfile)',
+  builder: (y: Argv) =>
+    withOutputOptions(
+      y
+        .positional('files', { type: 'string', describe: 'package files (.deb, .rpm, .apk, .pkg.tar.zst) or lockfiles' })
+        .example('$0 hash inspect hello_2.10-3_amd64.deb >> SHA256SUMS-amd64', 'pin a package file you have'),
+    ) as unknown as Argv<Args>,
+  handler: async (args) => {
+    const out: Inspected[] = [];
+    const { adapterForPath } = await import('../../distros/index.js');
+    for (const file of args.files) {
+      const head = file === '/dev/stdin' ? Buffer.alloc(0) : await magic(file);
+      if (PACKAGE_MAGIC.some((m) => head.subarray(0, m.length).equals(m))) {
+        out.push(await inspectPackage(file, head));
+        continue;
+      }
+      const lock = await loadLockfile(file).catch((e) => {
+        throw new PingetError('BAD_INPUT', `${file}: neither a package file pinget knows (.deb, .rpm, .apk, .pkg.tar.*) nor a lockfile: ${(e as Error).message}`);
+      });
+      for (const e of lock.entries) {
+        const ref = adapterForPath(e.path)?.inspect(e.path);
+        out.push({ file, sha256: e.sha256, path: e.path, name: ref?.name, version: ref?.version, arch: ref?.arch });
+      }
+    }
+    if (args.json) printJson({ files: out });
+    else for (const i of out) process.stdout.write(`${i.sha256}  ${i.path}\n`);
+  },
+};

@@ -1,0 +1,205 @@
+/** The pinget command line: yargs wiring, and the one place errors become exit codes. */
+import yargs, { type Argv } from 'yargs';
+import { EXIT_CODES, isPingetError, PingetError } from './errors.js';
+import { hashCommand } from './commands/hash.js';
+import { installCommand } from './commands/install.js';
+import { downloadCommand } from './commands/download.js';
+import { diffCommand } from './commands/diff.js';
+import { cacheCommand } from './commands/cache.js';
+import { ipfsCommand } from './commands/ipfs.js';
+import { providersCommand } from './commands/providers.js';
+import { dockerfileCommand } from './commands/dockerfile.js';
+import { infoCommand } from './commands/info.js';
+import { checkArchiveUrls } from './commands/context.js';
+import { handleInterrupts, interruptExitCode } from './interrupt.js';
+import { closest } from './ui/suggest.js';
+import { pingetVersion } from './version.js';
+
+const STDIN = '/dev/stdin';
+
+export const EXIT_TABLE = `Exit codes:
+  0   ok
+  1   drift or difference found (hash verify, diff --exit-code)
+  2   bad usage or bad input (an option, a path, lockfile syntax, a lockfile for another distro)
+  3   integrity failure (no provider served bytes matching the hash; bad signature)
+  4   unavailable (not found on any provider, network, missing tool, disk full)
+  5   the distro's package manager failed
+  70  internal error (a bug: --verbose prints the stack)
+  130 interrupted (SIGINT; 143 for SIGTERM)`;
+
+/** Node's errno codes: a bad path given (2) or a resource that is not there now (4), and what to do. */
+const ERRNO: Record<string, { exit: number; what: string }> = {
+  ENOENT: { exit: 2, what: 'no such file or directory' },
+  ENOTDIR: { exit: 2, what: 'a component of the path is not a directory' },
+  EISDIR: { exit: 2, what: 'is a directory; give a file' },
+  EACCES: { exit: 2, what: 'permission denied; run as a user who may use it, or choose another path' },
+  EPERM: { exit: 2, what: 'operation not permitted; run as a user who may use it, or choose another path' },
+  EROFS: { exit: 2, what: 'read-only file system; choose a writable path' },
+  ELOOP: { exit: 2, what: 'too many levels of symbolic links' },
+  ENAMETOOLONG: { exit: 2, what: 'file name too long' },
+  EEXIST: { exit: 2, what: 'already exists' },
+  ENOSPC: { exit: 4, what: 'no space left on the device; free some, or use --cache/-o on another disk' },
+  EDQUOT: { exit: 4, what: 'disk quota exceeded; free some, or use --cache/-o on another disk' },
+  EIO: { exit: 4, what: 'input/output error on the device' },
+  EMFILE: { exit: 4, what: 'too many open files; lower --jobs or raise the limit (ulimit -n)' },
+  ENFILE: { exit: 4, what: 'too many open files in the system; lower --jobs' },
+};
+
+/** The first errno error in a cause chain. */
+function errnoOf(e: unknown): NodeJS.ErrnoException | undefined {
+  for (let c = e, depth = 0; c instanceof Error && depth < 5; c = (c as Error).cause, depth++) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (code && ERRNO[code]) return c as NodeJS.ErrnoException;
+  }
+  return undefined;
+}
+
+function printCause(e: Error): void {
+  if (e.cause) process.stderr.write(`caused by: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
+}
+
+export function report(e: unknown, verbose: boolean): number {
+  const interrupted = interruptExitCode();
+  if (interrupted !== undefined) {
+    process.stderr.write('pinget: interrupted\n');
+    return interrupted;
+  }
+  if (isPingetError(e) && e.code !== 'INTERNAL') {
+    if (e.code !== 'DRIFT' || e.message) process.stderr.write(`pinget: ${e.message}\n`);
+    for (const line of e.details) process.stderr.write(`  ${line}\n`);
+    if (verbose) printCause(e);
+    return e.exitCode;
+  }
+  const errno = errnoOf(e);
+  if (errno) {
+    const known = ERRNO[errno.code!];
+    const dest = (errno as { dest?: string }).dest;
+    // A temp file beside its target (`.NAME.pinget-<hex>`, written then renamed) is named as the target.
+    const shown = (p: string) => p.replace(/\/\.([^/]+)\.pinget-[0-9a-f]+$/, '/$1');
+    const where = errno.path ? `${shown(errno.path)}${dest ? ` -> ${shown(dest)}` : ''}` : (errno.syscall ?? 'file system');
+    process.stderr.write(`pinget: ${where}: ${known.what} (${errno.code})\n`);
+    if (verbose && errno.stack) process.stderr.write(`${errno.stack}\n`);
+    return known.exit;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`pinget: internal error: ${message}${verbose ? '' : ' (run with --verbose for details; please report it)'}\n`);
+  if (verbose && e instanceof Error && e.stack) {
+    process.stderr.write(`${e.stack}\n`);
+    printCause(e);
+  }
+  return EXIT_CODES.INTERNAL;
+}
+
+/** Names yargs knows in the failing command's context: its options (with --) and subcommands. */
+function knownNames(y: Argv): { options: string[]; commands: string[] } {
+  const opts = (y as unknown as { getOptions(): unknown }).getOptions() as { key: Record<string, unknown>; alias: Record<string, string[]> };
+  const internal = (y as unknown as { getInternalMethods?: () => { getCommandInstance(): { getCommands(): string[] } } }).getInternalMethods?.();
+  const options = [...Object.keys(opts.key), ...Object.values(opts.alias).flat()].filter((k) => k.length > 1 && !k.includes('.') && k !== '$0' && k !== '_');
+  return { options, commands: internal?.getCommandInstance().getCommands() ?? [] };
+}
+
+/** One line for a yargs complaint; "did you mean" for near misses. */
+function usageMessage(msg: string, y: Argv, argv: string[]): string {
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) {
+    const { options, commands } = knownNames(y);
+    const names = unknown[1].split(', ');
+    const parts = names.map((name) => {
+      const asOption = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`);
+      const near = asOption ? closest(name, options) : closest(name, commands);
+      const shown = asOption ? (name.length === 1 ? `-${name}` : `--${name}`) : `"${name}"`;
+      const kind = asOption ? 'unknown option' : commands.length ? 'unknown command' : 'unexpected argument';
+      return `${kind} ${shown}${near ? ` (did you mean ${asOption ? `--${near}` : near}?)` : ''}`;
+    });
+    return parts.join('; ');
+  }
+  const recommend = /^Did you mean (.+)\?$/.exec(msg);
+  if (recommend) {
+    const typed = argv.find((a) => !a.startsWith('-') && closest(a, [recommend[1]]) === recommend[1]);
+    return `unknown command${typed ? ` "${typed}"` : ''} (did you mean ${recommend[1]}?)`;
+  }
+  const words = argv.filter((a) => !a.startsWith('-'));
+  if (/^Not enough non-option arguments/.test(msg) && words.length === 1 && GROUP_WORDS.has(words[0])) {
+    return `name a ${words[0]} command (pinget ${words[0]} --help lists them)`;
+  }
+  return msg
+    .replace(/^Not enough arguments following: (.+)$/, '--$1 needs a value')
+    .replace(/^Not enough non-option arguments: got (\d+), need at least (\d+)$/, 'missing arguments: got $1, need at least $2')
+    .replace(/^Too many non-option arguments: got (\d+), maximum of (\d+)$/, 'too many arguments: got $1, at most $2');
+}
+
+function stdoutClosedQuietly(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    // The reader went away (`pinget providers | head -1`): nothing left to say to it.
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`pinget: cannot write to stdout: ${e.message}\n`);
+    process.exit(ERRNO[e.code ?? '']?.exit ?? EXIT_CODES.UNAVAILABLE);
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose') || argv.includes('-v');
+  handleInterrupts();
+  stdoutClosedQuietly();
+  // yargs reads a lone '-' as an unnamed flag; it means stdin wherever pinget takes a lockfile.
+  const args = argv.map((a) => (a === '-' ? STDIN : a));
+  let ranCommand = false;
+  const cli: Argv = yargs(args)
+    .scriptName('pinget')
+    .usage('pinget: pin OS packages by sha256 and reinstall exactly those bytes\n\nUsage: $0 <command> [options]')
+    .command(hashCommand)
+    .command(installCommand)
+    .command(downloadCommand)
+    .command(diffCommand)
+    .command(cacheCommand)
+    .command(providersCommand)
+    .command(dockerfileCommand)
+    .command(infoCommand)
+    .command(ipfsCommand)
+    .middleware(async (argv) => {
+      ranCommand = true;
+      await checkArchiveUrls(argv);
+    })
+    .demandCommand(1, 'name a command (pinget --help lists them)')
+    .recommendCommands()
+    .strict()
+    .epilogue(EXIT_TABLE)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .help()
+    .alias('h', 'help')
+    .version(pingetVersion())
+    .alias('V', 'version')
+    .fail((msg, err) => {
+      if (err && !(err.name === 'YError' && msg)) throw err;
+      if (isPingetError(err)) throw err;
+      // yargs runs each command's builder on this same instance: it knows the failing command's options now.
+      const text = usageMessage(msg ?? String(err), cli, args);
+      throw new PingetError('USAGE', text.includes('--help') ? text : `${text} (see pinget ${commandPath(args)}--help)`);
+    });
+  // Types and defaults are said in the descriptions; yargs' [string] [default: []] tags are noise (yargs >= 17.7).
+  (cli as unknown as { usageConfiguration(c: Record<string, boolean>): unknown }).usageConfiguration({ 'hide-types': true });
+  try {
+    await cli.parseAsync();
+    return interruptExitCode() ?? 0;
+  } catch (e) {
+    return report(e, verbose);
+  } finally {
+    // Only a command that ran can have opened connections; --help never loads the HTTP client.
+    if (ranCommand) await (await import('./fetch/http-client.js')).closeHttp().catch(() => {});
+  }
+}
+
+const COMMAND_WORDS = new Set(['hash', 'install', 'download', 'diff', 'cache', 'providers', 'dockerfile', 'info', 'ipfs']);
+const GROUP_WORDS = new Set(['hash', 'cache', 'dockerfile', 'ipfs']);
+const SUBCOMMAND_WORDS = new Set(['generate', 'verify', 'update', 'inspect', 'ls', 'clean', 'export', 'import', 'push']);
+
+/** "install " for `pinget install --bad`: where to look for help. */
+function commandPath(args: string[]): string {
+  const words: string[] = [];
+  const first = args.find((a) => !a.startsWith('-'));
+  if (!first || !COMMAND_WORDS.has(first)) return '';
+  words.push(first);
+  const second = args[args.indexOf(first) + 1];
+  if (second && SUBCOMMAND_WORDS.has(second)) words.push(second);
+  return `${words.join(' ')} `;
+}
