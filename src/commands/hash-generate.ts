@@ -10,6 +10,7 @@ interface Args extends GlobalArgs {
   dedupe?: string[];
   output?: string;
   'allow-missing': boolean;
+  offline: boolean;
 }
 
 export const hashGenerateCommand: CommandModule<object, Args> = {
@@ -20,12 +21,13 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
       .positional('names', { type: 'string', array: true, describe: 'package names (default: all installed)' })
       .option('dedupe', { type: 'string', array: true, describe: "drop entries already pinned in FILE (a base image's lockfile); repeatable" })
       .option('allow-missing', { type: 'boolean', default: false, describe: 'leave out, with a warning naming them, installed packages no index or cache can pin' })
+      .option('offline', { type: 'boolean', default: false, describe: 'never ask a snapshot archive for versions the indexes no longer list' })
       .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout' }) as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const { adapter, info } = await chooseDistro(ctx, undefined, true);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
-    const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], log: ctx.log });
+    const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], offline: args.offline, archive: ctx.providerContext, log: ctx.log });
     const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
     const entries = dedupe(result.entries, bases);
     const lock = makeLockfile(entries, result.headers);
