@@ -4,6 +4,8 @@ import { dedupe, formatLockfile, makeLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseDistro, loadLockfile } from './plan.js';
+import { PingetError } from '../errors.js';
+import { withImageRoot } from '../image/index.js';
 
 interface Args extends GlobalArgs {
   names?: string[];
@@ -11,6 +13,7 @@ interface Args extends GlobalArgs {
   output?: string;
   'allow-missing': boolean;
   offline: boolean;
+  image?: string;
 }
 
 export const hashGenerateCommand: CommandModule<object, Args> = {
@@ -22,8 +25,16 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
       .option('dedupe', { type: 'string', array: true, describe: "drop entries already pinned in FILE (a base image's lockfile); repeatable" })
       .option('allow-missing', { type: 'boolean', default: false, describe: 'leave out, with a warning naming them, installed packages no index or cache can pin' })
       .option('offline', { type: 'boolean', default: false, describe: 'never ask a snapshot archive for versions the indexes no longer list' })
+      .option('image', { type: 'string', describe: 'pin an image without running it: an OCI image layout DIR or a docker/podman save FILE' })
       .option('output', { alias: 'o', type: 'string', describe: 'write to FILE (atomically) instead of stdout' }) as Argv<Args>,
   handler: async (args) => {
+    if (!args.image) return generate(args);
+    if (args.root !== '/') throw new PingetError('USAGE', '--image and --root name two systems; give one');
+    await withImageRoot(args.image, makeContext(args).log, (root) => generate({ ...args, root }));
+  },
+};
+
+async function generate(args: Args): Promise<void> {
     const ctx = makeContext(args);
     const { adapter, info } = await chooseDistro(ctx, undefined, true);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
@@ -38,5 +49,4 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
     }
     if (args.json) printJson({ distro: info, headers: lock.headers, entries: lock.entries, dropped: result.entries.length - entries.length });
     else if (!args.output) process.stdout.write(text);
-  },
-};
+}
