@@ -249,7 +249,7 @@ test('judging a stanza: SHA1 when the index has it, else Size; suites per archiv
   assert.match(judgeStanza(st({ size: '101' }), files, 'w') as string, /Size 101.*another build/);
   assert.match(judgeStanza(st({ filename: '../etc/passwd' }), files, 'w') as string, /no usable/);
   const sources = [{ types: ['deb'], uris: ['http://m'], suites: ['bookworm', 'bookworm-updates'], components: ['main'], options: {}, origin: 'x' }];
-  assert.deepEqual(suitesFor('debian', 'bookworm', sources), ['bookworm', 'bookworm-updates', 'bookworm-proposed-updates']);
+  assert.deepEqual(suitesFor('debian', 'bookworm', sources), ['bookworm', 'bookworm-updates', 'bookworm-proposed-updates', 'unstable']);
   assert.deepEqual(suitesFor('debian-security', 'bookworm', sources), ['bookworm-security']);
   const text = 'Package: a\nVersion: 1\n\nPackage: ab\nVersion: 2\n\nPackage: a\nVersion: 3\n';
   assert.deepEqual(findStanzas(text, 'a').map((m) => m.get('version')), ['1', '3']);

@@ -11,8 +11,9 @@
  *     stanza's SHA1 (Debian's indexes dropped that field; other repositories keep it), else its Size, must
  *     agree with the file the API named: another build of the same version is not the installed one.
  * `first_seen` is when the file reached the pool, not when a suite listed it (metasnap.debian.net, "How
- * does it work?"): a stable update is listed, at that import, in <codename>-proposed-updates or -security,
- * which is why those suites are tried beside the root's own. What no signed index lists is not pinned.
+ * does it work?"): at that import a stable update is listed in <codename>-proposed-updates or -security,
+ * a release's original version in unstable; so those suites are tried beside the root's own.
+ * What no signed index lists is not pinned.
  */
 import pLimit from 'p-limit';
 import { PingetError } from '../../src/errors.js';
@@ -65,7 +66,9 @@ const SUITE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)*$/;
 /** The suites to look for a package in, per archive: the root's own first, then the codename's usual ones. */
 export function suitesFor(archive: string, codename: string | undefined, sources: SourceEntry[]): string[] {
   const listed = sources.filter((s) => s.types.includes('deb')).flatMap((s) => s.suites);
-  const extra = codename ? [codename, `${codename}-updates`, `${codename}-proposed-updates`, `${codename}-security`] : [];
+  // unstable last: a version first seen there (before it migrated to testing, later a release) is listed
+  // nowhere else at its first import.
+  const extra = [...(codename ? [codename, `${codename}-updates`, `${codename}-proposed-updates`, `${codename}-security`] : []), 'unstable'];
   const security = (s: string) => /-security$|\/updates$/.test(s);
   return [...new Set([...listed, ...extra])].filter((s) => SUITE.test(s) && !s.includes('..') && (archive === 'debian-security') === security(s));
 }
@@ -289,57 +292,69 @@ export async function pinFromSnapshot(missing: InstalledDeb[], o: EvidenceOption
   return out;
 }
 
-/** One dated import: the suites in turn, until every package first seen there has its stanza. */
+/** The size of the form of an index that would be fetched (the first of INDEX_EXTS the release lists). */
+function fetchSize(release: ReleaseFile, relPath: string): number {
+  for (const ext of INDEX_EXTS) {
+    const e = release.sha256.get(`${relPath}${ext}`);
+    if (e) return e.size;
+  }
+  return Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * One dated import: every candidate suite's release first (small files), then, per package, the indexes
+ * that could list it from the smallest up: a stable update is in the small -proposed-updates or -security
+ * index at its import, and a whole suite's index is many times larger.
+ */
 async function checkImport(trees: DatedTrees, archive: string, ts: string, items: Pending[], o: EvidenceOptions): Promise<void> {
-  const suites = suitesFor(archive, o.codename, o.sources);
-  const tried: string[] = [];
-  for (const suite of suites) {
-    const todo = items.filter((i) => !i.entry && i.kind !== 'tampered');
-    if (todo.length === 0) return;
-    const dir = trees.dir(archive, ts, suite);
-    let rel: Awaited<ReturnType<DatedTrees['release']>>;
-    try {
-      rel = await trees.release(archive, ts, suite);
-    } catch (e) {
-      for (const i of todo) fail(i, e);
-      continue;
-    }
-    if (!rel) continue;
-    tried.push(suite);
-    const texts = new Map<string, Promise<string | undefined>>();
-    for (const item of todo) {
-      const arch = item.pkg.arch === 'all' ? (o.nativeArch ?? 'all') : item.pkg.arch;
-      for (const relPath of indexPaths(rel.release, arch, item.pkg.component)) {
-        if (item.entry) break;
-        let text: string | undefined;
-        try {
-          let p = texts.get(relPath);
-          if (!p) texts.set(relPath, (p = trees.index(dir, rel, relPath)));
-          text = await p;
-        } catch (e) {
-          fail(item, e);
-          continue;
-        }
-        if (!text) continue;
-        for (const st of findStanzas(text, item.pkg.name)) {
-          if (st.get('version') !== item.pkg.version || st.get('architecture') !== item.pkg.arch) continue;
-          const verdict = judgeStanza(st, item.files, `${rel.where} ${relPath}`);
-          if (typeof verdict === 'string') {
-            item.kind = 'tampered';
-            item.notes.push(verdict);
-          } else {
-            item.entry = verdict;
-            o.log.verbose(`${item.pkg.name}=${item.pkg.version}: pinned from ${rel.where} (${relPath})`);
-          }
-          break;
-        }
+  const releases = await Promise.all(
+    suitesFor(archive, o.codename, o.sources).map(async (suite) => {
+      try {
+        const rel = await trees.release(archive, ts, suite);
+        return rel ? { suite, rel } : undefined;
+      } catch (e) {
+        for (const i of items) if (!i.entry) fail(i, e);
+        return undefined;
       }
+    }),
+  );
+  const found = releases.filter((r): r is NonNullable<typeof r> => r !== undefined);
+  const texts = new Map<string, Promise<string | undefined>>();
+  for (const item of items) {
+    if (item.entry) continue;
+    const arch = item.pkg.arch === 'all' ? (o.nativeArch ?? 'all') : item.pkg.arch;
+    const candidates = found
+      .flatMap(({ suite, rel }) => indexPaths(rel.release, arch, item.pkg.component).map((relPath) => ({ suite, rel, relPath, size: fetchSize(rel.release, relPath) })))
+      .sort((a, b) => a.size - b.size);
+    for (const { suite, rel, relPath } of candidates) {
+      const dir = trees.dir(archive, ts, suite);
+      let text: string | undefined;
+      try {
+        let p = texts.get(`${dir}/${relPath}`);
+        if (!p) texts.set(`${dir}/${relPath}`, (p = trees.index(dir, rel, relPath)));
+        text = await p;
+      } catch (e) {
+        fail(item, e);
+        continue;
+      }
+      const st = text ? findStanzas(text, item.pkg.name).find((f) => f.get('version') === item.pkg.version && f.get('architecture') === item.pkg.arch) : undefined;
+      if (!st) continue;
+      const verdict = judgeStanza(st, item.files, `${rel.where} ${relPath}`);
+      if (typeof verdict === 'string') {
+        item.kind = 'tampered';
+        item.notes.push(verdict);
+      } else {
+        item.entry = verdict;
+        o.log.verbose(`${item.pkg.name}=${item.pkg.version}: pinned from ${rel.where} (${relPath})`);
+      }
+      break;
     }
   }
+  const tried = found.map((r) => r.suite).join(', ') || 'none';
   for (const i of items) {
     if (i.entry || i.kind === 'tampered' || i.kind === 'unavailable') continue;
     i.kind = 'unlisted';
-    i.notes.push(`no signed index of ${archive} at ${ts} lists it (suites with a release then: ${tried.join(', ') || 'none'})`);
+    i.notes.push(`no signed index of ${archive} at ${ts} lists it (suites with a release then: ${tried})`);
   }
 }
 

@@ -68,6 +68,7 @@ export async function resolveUnlisted(info: DistroInfo, opts: GenerateOptions, m
   else if (older > 0 && newer === 0 && unknown === 0) hint = 'the lists are older than what is installed: run apt-get update (in that root) and try again';
   else if (!askArchive && info.id === 'debian') hint = `the mirrors no longer carry these versions; run without --offline to look them up in the snapshot archive, or pass --allow-missing to leave them out`;
   else if (!askArchive) hint = `the mirrors no longer carry these versions and pinget cannot look them up in ${info.id}'s archive yet; pass --allow-missing to leave them out`;
+  else if (unpinned.some((u) => u.kind === 'unavailable')) hint = 'the snapshot archive could not be reached (reasons above): try again later, or --archive-url debian-snapshot=URL for a mirror of it, or --allow-missing to leave them out';
   else if (unknown > 0 && newer === 0) hint = 'they came from no configured source (a local .deb, or a source since removed): pass --allow-missing to leave them out and keep their .deb files yourself';
   else hint = 'pass --allow-missing to leave them out, or --archive-url debian-snapshot=URL for an archive that has them';
   reportUnpinned(opts, items, hint);
