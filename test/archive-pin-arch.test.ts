@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, unlinkSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { replyWith, statusFor } from './helpers/hooks.js';
 import { serveDirectory, type Hook, type TestServer } from './helpers/http-server.js';
 import { runCli } from './helpers/cli.js';
 import { buildPackage, makeKey, makeRoot, pacman, pkgFilename, repoAdd, signFile, tempDir, type TestKey, type TestPackage } from './helpers/pacman-repo.js';
@@ -71,13 +72,6 @@ beforeEach(() => {
 
 const generate = (...extra: string[]) => runCli(['hash', 'generate', '--root', root, '--archive-url', `arch-archive=${ala.url}`, '--retries', '0', ...extra], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
 
-function serve(path: string, body: Buffer): Hook {
-  return (_req, res, rel) => {
-    if (rel !== path) return false;
-    res.writeHead(200, { 'content-length': body.length }).end(body);
-    return true;
-  };
-}
 
 test('a version gone from the sync db is pinned from the archive by its verified signature', async () => {
   const res = await generate();
@@ -98,7 +92,7 @@ test('another build of that version, signed by the same key: exit 3, its hash no
   const other = buildPackage({ ...old, builddate: old.builddate + 1, content: 'another build' }, join(work, 'other'), key);
   const bytes = readFileSync(other);
   hook = async (req, res, rel) =>
-    (await serve(`packages/g/gamma/${pkgFilename(old)}`, bytes)(req, res, rel)) || serve(`packages/g/gamma/${pkgFilename(old)}.sig`, readFileSync(`${other}.sig`))(req, res, rel);
+    (await replyWith(`packages/g/gamma/${pkgFilename(old)}`, bytes)(req, res, rel)) || replyWith(`packages/g/gamma/${pkgFilename(old)}.sig`, readFileSync(`${other}.sig`))(req, res, rel);
   const res = await generate();
   assert.equal(res.code, 3, res.stderr);
   assert.match(res.stderr, /gamma 1:1\.0-1 \(x86_64\): .*builddate 1700200001 is not the installed package's 1700200000: another build/);
@@ -112,7 +106,7 @@ test('a signature by a key the root does not trust: exit 3', async () => {
   mkdirSync(join(work, 'resigned'), { recursive: true });
   copyFileSync(oldFile, copy);
   signFile(stranger, copy);
-  hook = serve(`packages/g/gamma/${pkgFilename(old)}.sig`, readFileSync(`${copy}.sig`));
+  hook = replyWith(`packages/g/gamma/${pkgFilename(old)}.sig`, readFileSync(`${copy}.sig`));
   const res = await generate();
   assert.equal(res.code, 3, res.stderr);
   assert.match(res.stderr, /gamma 1:1\.0-1 \(x86_64\): .*\.sig: signed by unknown key/);
@@ -120,10 +114,7 @@ test('a signature by a key the root does not trust: exit 3', async () => {
 });
 
 test('not in the archive: exit 2, or left out with --allow-missing', async () => {
-  hook = (_req, res) => {
-    res.writeHead(404).end();
-    return true;
-  };
+  hook = statusFor('', 404);
   const res = await generate();
   assert.equal(res.code, 2, res.stderr);
   assert.match(res.stderr, /gamma 1:1\.0-1 \(x86_64\): not in the Arch Linux Archive/);

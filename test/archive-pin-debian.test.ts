@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildAptRepo, hostArch, makeAptRoot, type AptRepo, type AptRoot, type RepoPackage } from './helpers/apt-repo.js';
 import { runCli } from './helpers/cli.js';
+import { replyWith, statusFor } from './helpers/hooks.js';
 import { serveDirectory, type Hook, type TestServer } from './helpers/http-server.js';
 import { run } from '../src/exec.js';
 import { parseLockfile } from '../src/lockfile.js';
@@ -142,14 +143,6 @@ test('--offline asks no archive; the error names the package and says the mirror
   assert.doesNotMatch(res.stderr, /apt-get update/);
 });
 
-/** Serves `body` for one path of the dated tree instead of the file. */
-function replace(path: string, body: Buffer): Hook {
-  return (_req, res, rel) => {
-    if (rel !== path) return false;
-    res.writeHead(200, { 'content-length': body.length }).end(body);
-    return true;
-  };
-}
 
 test('another build of that version in the dated Packages (its InRelease unchanged): exit 3, its hash nowhere', async () => {
   const dir = `archive/debian/${TS}/dists/stable/main/binary-${arch}`;
@@ -189,7 +182,7 @@ test('the dated InRelease signed by a key the root does not trust: exit 3', asyn
     const release = join(snapDir, 'archive/debian', TS, 'dists/stable/Release');
     const forged = join(gnupg, 'InRelease');
     await must('gpg', ['--batch', '--yes', '--clearsign', '-o', forged, release], { env });
-    hook = replace(`archive/debian/${TS}/dists/stable/InRelease`, await readFile(forged));
+    hook = replyWith(`archive/debian/${TS}/dists/stable/InRelease`, await readFile(forged));
     const res = await generate();
     assert.equal(res.code, 3, res.stderr);
     assert.match(res.stderr, /pinget-app:\w+=3\.1-2: .*InRelease: signed by unknown key/);
@@ -201,11 +194,7 @@ test('the dated InRelease signed by a key the root does not trust: exit 3', asyn
 });
 
 test('the archive has the file but no signed index of its import lists it: exit 3, even with --allow-missing', async () => {
-  hook = (_req, res, rel) => {
-    if (!rel.startsWith(`archive/debian/${TS}/dists/`)) return false;
-    res.writeHead(404).end();
-    return true;
-  };
+  hook = statusFor(`archive/debian/${TS}/dists/`, 404);
   const res = await generate();
   assert.equal(res.code, 3, res.stderr);
   assert.match(res.stderr, /pinget-app:\w+=3\.1-2: no signed index of debian at 20240101T000000Z lists it/);
@@ -216,11 +205,7 @@ test('the archive has the file but no signed index of its import lists it: exit 
 });
 
 test('not in the archive: exit 2 naming it, or left out with --allow-missing', async () => {
-  hook = (_req, res, rel) => {
-    if (!rel.startsWith('mr/')) return false;
-    res.writeHead(404).end();
-    return true;
-  };
+  hook = statusFor('mr/', 404);
   const res = await generate();
   assert.equal(res.code, 2, res.stderr);
   assert.match(res.stderr, /pinget-app:\w+=3\.1-2: not in the snapshot archive; the apt lists have 3\.1-3$/m);
@@ -230,11 +215,7 @@ test('not in the archive: exit 2 naming it, or left out with --allow-missing', a
 });
 
 test('the archive unreachable (503): exit 4', async () => {
-  hook = (_req, res, rel) => {
-    if (!rel.startsWith('mr/')) return false;
-    res.writeHead(503).end();
-    return true;
-  };
+  hook = statusFor('mr/', 503);
   const res = await generate();
   assert.equal(res.code, 4, res.stderr);
   assert.match(res.stderr, /pinget-app:\w+=3\.1-2: snapshot archive lookup failed: .*HTTP 503/);
