@@ -50,6 +50,9 @@ export interface GenerateOptions {
   offline?: boolean;
   /** How to reach the distro's archives (base URL overrides, timeouts); without it no archive is asked. */
   archive?: ProviderContext;
+  /** Provider templates given on the command line (`--provider`, `--provider-append`), asked by path for
+   * files no index has where the distro has no archive (Alpine); a file is pinned only with its identity. */
+  candidateProviders?: string[];
   log: Logger;
 }
 

@@ -38,7 +38,7 @@ async function generate(args: Args): Promise<void> {
     const ctx = makeContext(args);
     const { adapter, info } = await chooseDistro(ctx, undefined, true);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
-    const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], offline: args.offline, archive: ctx.providerContext, log: ctx.log });
+    const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], offline: args.offline, archive: ctx.providerContext, candidateProviders: [...(args.provider ?? []), ...(args['provider-append'] ?? [])], log: ctx.log });
     const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
     const entries = dedupe(result.entries, bases);
     const lock = makeLockfile(entries, result.headers);
