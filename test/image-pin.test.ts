@@ -211,3 +211,12 @@ test('hostile layers: "..", absolute names and hard links out are refused; symli
     await rm(outside, { recursive: true, force: true });
   }
 });
+
+test('--image with --root, or an --image that is not there: usage errors (exit 2)', async () => {
+  const both = await runCli(['hash', 'generate', '--image', join(tmp, 'oci'), '--root', tmp]);
+  assert.equal(both.code, 2, both.stderr);
+  assert.match(both.stderr, /--image and --root name two systems/);
+  const none = await runCli(['hash', 'generate', '--image', join(tmp, 'no-such-image')]);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /no-such-image: no such file or directory/);
+});

@@ -35,18 +35,18 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
 };
 
 async function generate(args: Args): Promise<void> {
-    const ctx = makeContext(args);
-    const { adapter, info } = await chooseDistro(ctx, undefined, true);
-    if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
-    const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], offline: args.offline, archive: ctx.providerContext, candidateProviders: [...(args.provider ?? []), ...(args['provider-append'] ?? [])], log: ctx.log });
-    const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
-    const entries = dedupe(result.entries, bases);
-    const lock = makeLockfile(entries, result.headers);
-    const text = formatLockfile(lock);
-    if (args.output) {
-      await writeFileAtomic(args.output, text);
-      ctx.log.info(`wrote ${entries.length} entries to ${args.output}`);
-    }
-    if (args.json) printJson({ distro: info, headers: lock.headers, entries: lock.entries, dropped: result.entries.length - entries.length });
-    else if (!args.output) process.stdout.write(text);
+  const ctx = makeContext(args);
+  const { adapter, info } = await chooseDistro(ctx, undefined, true);
+  if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
+  const result = await adapter.generate(args.root, info, { only: args.names, allowUnsigned: args['allow-unsigned'], allowMissing: args['allow-missing'], offline: args.offline, archive: ctx.providerContext, candidateProviders: [...(args.provider ?? []), ...(args['provider-append'] ?? [])], log: ctx.log });
+  const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
+  const entries = dedupe(result.entries, bases);
+  const lock = makeLockfile(entries, result.headers);
+  const text = formatLockfile(lock);
+  if (args.output) {
+    await writeFileAtomic(args.output, text);
+    ctx.log.info(`wrote ${entries.length} entries to ${args.output}`);
+  }
+  if (args.json) printJson({ distro: info, headers: lock.headers, entries: lock.entries, dropped: result.entries.length - entries.length });
+  else if (!args.output) process.stdout.write(text);
 }
