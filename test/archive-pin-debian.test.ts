@@ -134,6 +134,29 @@ test('a version gone from the lists is pinned from the signed dated tree: right 
   assert.ok(snap.requests.includes(`archive/debian/${TS}/dists/stable/main/binary-${arch}/Packages.xz`));
 });
 
+test('a stable update first listed in <codename>-proposed-updates at its import is pinned from there', async () => {
+  const tree = `archive/debian/${TS}/dists/`;
+  hook = async (_req, res, rel) => {
+    if (!rel.startsWith(tree)) return false;
+    const [suite, ...rest] = rel.slice(tree.length).split('/');
+    if (suite !== 'bookworm-proposed-updates') {
+      res.writeHead(404).end();
+      return true;
+    }
+    const body = await readFile(join(snapDir, tree, 'stable', ...rest)).catch(() => undefined);
+    if (body) res.writeHead(200, { 'content-length': body.length }).end(body);
+    else res.writeHead(404).end();
+    return true;
+  };
+  const res = await generate();
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(parseLockfile(res.stdout).entries, installed());
+  for (const suite of ['stable', 'bookworm', 'bookworm-updates', 'bookworm-proposed-updates', 'unstable']) {
+    assert.ok(snap.requests.includes(`${tree}${suite}/InRelease`), `${suite} tried`);
+  }
+  assert.ok(snap.requests.includes(`${tree}bookworm-proposed-updates/main/binary-${arch}/Packages.xz`));
+});
+
 test('--offline asks no archive; the error names the package and says the mirrors moved on', async () => {
   const res = await generate('--offline');
   assert.equal(res.code, 2, res.stderr);
