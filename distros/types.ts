@@ -4,7 +4,7 @@
  */
 import type { LockEntry } from '../src/lockfile.js';
 import type { Logger } from '../src/ui/log.js';
-import type { ProviderFactory } from '../src/fetch/types.js';
+import type { ProviderContext, ProviderFactory } from '../src/fetch/types.js';
 
 export interface DistroInfo {
   /** Adapter id: 'debian', 'ubuntu', 'fedora', 'alpine', 'arch'. */
@@ -46,6 +46,13 @@ export interface GenerateOptions {
   allowUnsigned?: boolean;
   /** Leave out, with a warning, installed packages no index or cache can pin (default: exit 2 naming them). */
   allowMissing?: boolean;
+  /** Never ask an archive for versions the indexes no longer list (`--offline`). */
+  offline?: boolean;
+  /** How to reach the distro's archives (base URL overrides, timeouts); without it no archive is asked. */
+  archive?: ProviderContext;
+  /** Provider templates given on the command line (`--provider`, `--provider-append`), asked by path for
+   * files no index has where the distro has no archive (Alpine); a file is pinned only with its identity. */
+  candidateProviders?: string[];
   log: Logger;
 }
 

@@ -3,7 +3,6 @@
  * record has the same name, version and `C:` identity) -> the .apk (apk cache, else downloaded) ->
  * its control member must have that identity -> sha256 of the whole file.
  */
-import { reportUnpinnable } from '../missing.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -17,6 +16,7 @@ import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import { download as defaultDownload, type Downloader } from './download.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
 import { apkPath } from './paths.js';
+import { resolveAlpineMissing } from './provider-evidence.js';
 import { cacheIndexNames, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
 import { loadApkKeys } from './signature.js';
 import { worldHeader } from './manual-marks.js';
@@ -194,16 +194,7 @@ export async function generateAlpine(
     if (repo) located.push({ record, repo });
     else nowhere.push(record);
   }
-  if (nowhere.length > 0) {
-    reportUnpinnable(
-      opts,
-      `${nowhere.length} installed package${nowhere.length === 1 ? ' is' : 's are'} in no repository index of ${join(root, 'etc/apk/repositories')} with the installed identity: ${nowhere
-        .slice(0, 10)
-        .map((r) => `${r.name}-${r.version}`)
-        .join(', ')}${nowhere.length > 10 ? ', ...' : ''}; run apk update in the root, or pin only other packages by name`,
-      nowhere.map((r) => `${r.name}-${r.version}`),
-    );
-  }
+  const fromProviders = await resolveAlpineMissing(nowhere, repos, arch, opts);
 
   const limit = pLimit(4);
   const identities = new Map<string, string>();
@@ -217,6 +208,11 @@ export async function generateAlpine(
       }),
     ),
   );
+
+  for (const p of fromProviders) {
+    entries.push(p.entry);
+    identities.set(p.entry.path, p.identity);
+  }
 
   const headers: Record<string, string> = {
     distro: ['alpine', info.versionId, arch].filter(Boolean).join(' '),

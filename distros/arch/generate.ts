@@ -1,10 +1,10 @@
 /** `hash generate` for pacman roots: local db joined with sync dbs (and the cache dir), signatures checked. */
-import { reportUnpinnable } from '../missing.js';
 import { readFile } from 'node:fs/promises';
 import { PingetError } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { sha256Bytes, sha256File } from '../../src/verify/sha256.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
+import { resolveArchMissing } from './archive-evidence.js';
 import type { PacmanPackage } from './desc.js';
 import { listCache, loadPacmanRoot, readLocalDb, readSyncDbs, type PacmanRoot } from './pacman-root.js';
 import { planPackages, type PlannedPackage } from './plan.js';
@@ -93,14 +93,7 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
   if (plan.unknown.length > 0) {
     throw new PingetError('BAD_INPUT', `not installed in ${root}: ${plan.unknown.join(', ')}`);
   }
-  if (plan.missing.length > 0) {
-    const names = plan.missing.map((p) => `${p.name} ${p.version}`);
-    reportUnpinnable(
-      opts,
-      `${plan.missing.length} installed packages are in no sync database of ${pr.dbPath} and not in the cache dir (${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}); run pacman -Sy, or keep their files in ${pr.cacheDirs[0]}`,
-      names,
-    );
-  }
+  const archived = await resolveArchMissing(plan.missing, opts, () => new KeyringLoader(pr).get('a package from the Arch Linux Archive'), pr.cacheDirs[0]);
 
   const keys = opts.allowUnsigned ? undefined : new KeyringLoader(pr);
   if (keys) {
@@ -125,6 +118,7 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
         `installing ${unsigned.length === 1 ? 'it' : 'them'} will need --allow-unsigned or LocalFileSigLevel = Required`,
     );
   }
+  entries.push(...archived);
   if (unchecked > 0) {
     opts.log.verbose(`${unchecked} signed packages are not in the cache dir; their hashes come from the sync databases as pacman verified them`);
   }

@@ -3,7 +3,6 @@
  * (name, version, arch) for their SHA256 and pool path, after checking each index against its signed release
  * file; packages no index knows fall back to the .deb in var/cache/apt/archives.
  */
-import { reportUnpinnable } from '../missing.js';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
@@ -18,6 +17,7 @@ import { aptCacheName, guessPoolPath } from './pool-path.js';
 import { checkIndexDigests, parseRelease, readSignedRelease, type ReleaseFile } from './release.js';
 import { listPrefix, readSources, type SourceEntry } from './sources.js';
 import { manualHeader } from './manual-marks.js';
+import { resolveUnlisted } from './unlisted.js';
 
 const keyOf = (p: { name: string; version: string; arch: string }) => `${p.name}\0${p.version}\0${p.arch}`;
 
@@ -127,14 +127,7 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
       found.set(keyOf(p), entry);
     } else missing.push(p);
   }
-  if (missing.length) {
-    const names = missing.map(displayName);
-    reportUnpinnable(
-      opts,
-      `${missing.length} installed package(s) are in no apt list of ${listsDir} nor in var/cache/apt/archives: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}; run apt-get update (in that root) and try again`,
-      names,
-    );
-  }
+  for (const { pkg, entry } of await resolveUnlisted(info, opts, missing, { listsDir, lists, sources, keys })) found.set(keyOf(pkg), entry);
 
   const headers: Record<string, string> = { distro: distroHeader(info) };
   const sde = process.env.SOURCE_DATE_EPOCH;

@@ -1,9 +1,9 @@
 /** Installed rpms joined with the cached repodata: each package's sha256 and Koji path. */
-import { reportUnpinnable } from '../missing.js';
 import { PingetError } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
 import { findCachedRepos, loadCachedRepo, type LoadedRepo } from './dnf-cache.js';
+import { resolveFedoraMissing } from './koji-evidence.js';
 import { evrString, kojiPath, type Nevra } from './nevra.js';
 import type { PrimaryPackage } from './repodata.js';
 import { repoVars } from './repo-files.js';
@@ -74,22 +74,14 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
     }
   }
   const entries: LockEntry[] = [];
-  const missing: string[] = [];
+  const missing: InstalledRpm[] = [];
   for (const p of installed) {
     const meta = index.get(nevraKey(p));
-    const label = `${p.name}-${evrString(p)}.${p.arch}`;
     const path = meta && kojiPath(p, p.sourceRpm || meta.sourceRpm);
-    if (!meta || !path) missing.push(label);
+    if (!meta || !path) missing.push(p);
     else entries.push({ sha256: meta.checksum, path });
   }
-  if (missing.length) {
-    const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? `, and ${missing.length - 20} more` : '');
-    reportUnpinnable(
-      opts,
-      `${missing.length} installed package(s) are in no cached repository metadata of ${root} (${shown}); run dnf makecache (with --installroot for a mounted root) and try again`,
-      missing,
-    );
-  }
+  entries.push(...(await resolveFedoraMissing(root, missing, opts, repos.length > 0)));
   const headers: Record<string, string> = { distro: [info.osId, info.versionId, basearch].filter(Boolean).join(' ') };
   const snapshot = snapshotHeader(repos);
   if (snapshot) headers.snapshot = snapshot;

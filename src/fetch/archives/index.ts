@@ -90,6 +90,19 @@ function checkedBase(key: string, url: string): string {
 }
 
 /**
+ * The base URL of one archive: `--archive-url NAME=URL`, else the distro id's override when it is the
+ * distro's first archive, else its default. For code that talks to an archive directly (hash generate's
+ * evidence lookups) rather than through a provider template.
+ */
+export function archiveBase(distroId: string, name: string, archiveUrls: Record<string, string> = {}): string {
+  const list = ARCHIVES[distroId] ?? [];
+  const entry = list.find((a) => a.name === name);
+  if (!entry) throw new PingetError('INTERNAL', `no archive ${name} for ${distroId}`);
+  const key = name in archiveUrls ? name : entry === list[0] && distroId in archiveUrls ? distroId : undefined;
+  return key ? checkedBase(key, archiveUrls[key]) : entry.defaultBase;
+}
+
+/**
  * The default archive providers for a distro, in the order to try them, after the system's mirrors.
  * `archiveUrls` overrides base URLs by archive name, or by distro id for the distro's first archive.
  */

@@ -12,10 +12,10 @@ import { httpDownload, type DownloadOptions } from '../http-download.js';
 import type { FetchBody } from '../types.js';
 import type { Attempts } from './types.js';
 
-/** Download options (timeouts, retries, bounds: http-download.ts); maxPerHost defaults to 3 here. */
+/** Download options (timeouts, retries, bounds: http-download.ts); maxPerHost defaults to 2 here. */
 export type PoliteOptions = Omit<DownloadOptions, 'headers'>;
 
-export const DEFAULT_MAX_PER_HOST = 3;
+export const DEFAULT_MAX_PER_HOST = 2;
 const JSON_MAX_BYTES = 32 << 20;
 const JSON_CACHE_MAX = 10_000;
 
@@ -55,6 +55,19 @@ export function politeJson(url: string, opts: PoliteOptions): Promise<unknown> {
   if (jsonCache.size >= JSON_CACHE_MAX) jsonCache.delete(jsonCache.keys().next().value as string);
   jsonCache.set(url, p);
   return p;
+}
+
+/**
+ * A whole small document (a dated Release or Packages index), at most maxBytes; NOT_FOUND for 404/410.
+ * Not cached here: the caller keeps what it needs for the run (indexes are large).
+ */
+export async function politeBytes(url: string, maxBytes: number, opts: PoliteOptions): Promise<Buffer> {
+  const body = await politeGet(url, opts);
+  if (body.size !== undefined && body.size > maxBytes) {
+    body.stream.destroy();
+    throw new PingetError('INTEGRITY', `${redactUrl(url)}: ${body.size} bytes, more than the ${maxBytes} expected`);
+  }
+  return readBodyCapped(body.stream, maxBytes, () => new PingetError('INTEGRITY', `${redactUrl(url)}: longer than the ${maxBytes} bytes expected`));
 }
 
 /** Forgets cached JSON (tests; a long-lived library user that wants fresh answers). */

@@ -1,0 +1,93 @@
+/**
+ * What `hash generate` does with installed packages that no apt list nor var/cache/apt/archives has:
+ * asks the Debian snapshot archive for signed evidence (archive-evidence.ts) unless `--offline`, and
+ * reports the rest, each with its reason and a hint that fits what the lists say: an older version listed
+ * (run apt-get update), only newer ones (the mirrors moved on: the archive is the way), or none at all
+ * (the package came from no configured source).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decompress } from '../../src/decompress.js';
+import type { LockEntry } from '../../src/lockfile.js';
+import { compareDebianVersions } from '../version-compare.js';
+import { reportUnpinned, type UnpinnedItem } from '../missing.js';
+import type { DistroInfo, GenerateOptions } from '../types.js';
+import { scanPackages, type ListFile } from './apt-lists.js';
+import { pinFromSnapshot, type Unpinned } from './archive-evidence.js';
+import { displayName, type InstalledDeb } from './dpkg-status.js';
+import type { KeyResolver } from './keys.js';
+import type { SourceEntry } from './sources.js';
+
+export interface UnlistedContext {
+  listsDir: string;
+  lists: ListFile[];
+  sources: SourceEntry[];
+  keys: KeyResolver;
+}
+
+/** Pins what the archive vouches for; reports (throws, or warns with --allow-missing) what stays unpinned. */
+export async function resolveUnlisted(info: DistroInfo, opts: GenerateOptions, missing: InstalledDeb[], c: UnlistedContext): Promise<Array<{ pkg: InstalledDeb; entry: LockEntry }>> {
+  if (missing.length === 0) return [];
+  const askArchive = info.id === 'debian' && !opts.offline && opts.archive !== undefined;
+  let pinned: Array<{ pkg: InstalledDeb; entry: LockEntry }> = [];
+  let unpinned: Unpinned[] = missing.map((pkg) => ({ pkg, kind: 'absent', reason: '' }));
+  if (askArchive) {
+    ({ pinned, unpinned } = await pinFromSnapshot(missing, {
+      codename: info.codename,
+      nativeArch: info.arch,
+      sources: c.sources,
+      keys: c.keys,
+      archive: opts.archive!,
+      log: opts.log,
+    }));
+  }
+  if (unpinned.length === 0) return pinned;
+
+  const listed = await listedVersions(c.listsDir, c.lists, new Set(unpinned.map((u) => u.pkg.name)));
+  let older = 0;
+  let newer = 0;
+  let unknown = 0;
+  const items: UnpinnedItem[] = unpinned.map((u) => {
+    const versions = [...(listed.get(`${u.pkg.name}\0${u.pkg.arch}`) ?? [])].sort(compareDebianVersions);
+    let lists: string;
+    if (versions.length === 0) {
+      unknown++;
+      lists = `no apt list has ${u.pkg.name}:${u.pkg.arch}`;
+    } else if (versions.every((v) => compareDebianVersions(v, u.pkg.version) < 0)) {
+      older++;
+      lists = `the apt lists have only older ${versions.join(', ')}`;
+    } else {
+      newer++;
+      lists = `the apt lists have ${versions.join(', ')}`;
+    }
+    return { name: displayName(u.pkg), kind: u.kind, reason: [u.reason, lists].filter(Boolean).join('; ') };
+  });
+
+  let hint: string;
+  if (c.lists.length === 0) hint = `${c.listsDir} has no Packages lists: run apt-get update (in that root) and try again`;
+  else if (older > 0 && newer === 0 && unknown === 0) hint = 'the lists are older than what is installed: run apt-get update (in that root) and try again';
+  else if (!askArchive && info.id === 'debian') hint = `the mirrors no longer carry these versions; run without --offline to look them up in the snapshot archive, or pass --allow-missing to leave them out`;
+  else if (!askArchive) hint = `the mirrors no longer carry these versions and pinget cannot look them up in ${info.id}'s archive yet; pass --allow-missing to leave them out`;
+  else if (unpinned.some((u) => u.kind === 'unavailable')) hint = 'the snapshot archive could not be reached (reasons above): try again later, or --archive-url debian-snapshot=URL for a mirror of it, or --allow-missing to leave them out';
+  else if (unknown > 0 && newer === 0) hint = 'they came from no configured source (a local .deb, or a source since removed): pass --allow-missing to leave them out and keep their .deb files yourself';
+  else hint = 'pass --allow-missing to leave them out, or --archive-url debian-snapshot=URL for an archive that has them';
+  reportUnpinned(opts, items, hint);
+  return pinned;
+}
+
+/** `name\0arch` -> the versions the lists have, for the given names only (on the error path: reads every list). */
+async function listedVersions(listsDir: string, lists: ListFile[], names: Set<string>): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (const list of lists) {
+    const plain = await decompress(await readFile(join(listsDir, list.name)), list.name).catch(() => undefined);
+    if (!plain) continue;
+    for (const r of scanPackages(plain)) {
+      if (!names.has(r.name)) continue;
+      const key = `${r.name}\0${r.arch}`;
+      const set = out.get(key) ?? new Set<string>();
+      set.add(r.version);
+      out.set(key, set);
+    }
+  }
+  return out;
+}
