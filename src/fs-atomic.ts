@@ -23,6 +23,11 @@ export function tempOwner(name: string): number | undefined {
   return pid && Number.isSafeInteger(pid) ? pid : undefined;
 }
 
+/** The file a temp path is written for (`DIR/.NAME.pinget-tmp-<pid>-<rand>` -> `DIR/NAME`), for messages; other paths as they are. */
+export function tempTarget(path: string): string {
+  return path.replace(/\/\.?([^/]+)\.pinget-tmp-\d+-[0-9a-f]+$/, '/$1');
+}
+
 export function isTempName(name: string): boolean {
   return tempOwner(name) !== undefined || OLD_TEMP.test(name);
 }

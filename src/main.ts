@@ -14,6 +14,7 @@ import { checkArchiveUrls } from './commands/context.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
 import { closest } from './ui/suggest.js';
 import { pingetVersion } from './version.js';
+import { tempTarget } from './fs-atomic.js';
 
 const STDIN = '/dev/stdin';
 
@@ -74,9 +75,8 @@ export function report(e: unknown, verbose: boolean): number {
   if (errno) {
     const known = ERRNO[errno.code!];
     const dest = (errno as { dest?: string }).dest;
-    // A temp file beside its target (`.NAME.pinget-<hex>`, written then renamed) is named as the target.
-    const shown = (p: string) => p.replace(/\/\.([^/]+)\.pinget-[0-9a-f]+$/, '/$1');
-    const where = errno.path ? `${shown(errno.path)}${dest ? ` -> ${shown(dest)}` : ''}` : (errno.syscall ?? 'file system');
+    // A temp file beside its target (written then renamed) is named as the target.
+    const where = errno.path ? `${tempTarget(errno.path)}${dest ? ` -> ${tempTarget(dest)}` : ''}` : (errno.syscall ?? 'file system');
     process.stderr.write(`pinget: ${where}: ${known.what} (${errno.code})\n`);
     if (verbose && errno.stack) process.stderr.write(`${errno.stack}\n`);
     return known.exit;

@@ -311,7 +311,8 @@ test('bad paths are exit 2 with one line naming them: -o missing, a file as dire
   assert.equal(missing.code, 2);
   // A Node errno error that reaches the CLI is mapped centrally: exit 2 and the path, not exit 70.
   const target = join(dir, 'no-such-dir', 'Dockerfile');
-  const docker = await runCli(['dockerfile', 'generate', lock, '-o', target]);
+  const pinned = (image: string) => `${image}@sha256:${'a'.repeat(64)}`;
+  const docker = await runCli(['dockerfile', 'generate', lock, '-o', target, '--base', pinned('debian:bookworm'), '--node-image', pinned('node:24-bookworm-slim')]);
   assert.equal(docker.code, 2, docker.stderr);
   assert.equal(docker.stderr.trim(), `pinget: ${target}: no such file or directory (ENOENT)`);
 });

@@ -4,7 +4,7 @@ import { versionComparator } from '../../distros/version-compare.js';
 import { diffLockfiles, isEmptyDiff } from '../diff.js';
 import { PingetError } from '../errors.js';
 import { run } from '../exec.js';
-import { parseLockfile, type Lockfile } from '../lockfile.js';
+import { emptyLockfile, parseLockfile, type Lockfile } from '../lockfile.js';
 import { formatJson, formatMarkdown, formatText } from '../ui/diff-format.js';
 import { headerDistroId, loadLockfile } from './plan.js';
 import { withOutputOptions } from './context.js';
@@ -18,10 +18,12 @@ interface Args {
   title?: string;
 }
 
-/** FILE, '-' (stdin) or git:REV:PATH. */
+/** FILE, '-' (stdin), git:REV:PATH, or /dev/null for no lockfile (a file added or removed, as git diff shows it). */
 export async function readSide(spec: string): Promise<Lockfile> {
+  if (spec === '/dev/null') return emptyLockfile();
   const m = /^git:([^:]+):(.+)$/.exec(spec);
-  if (!m) return loadLockfile(spec);
+  // one side of a diff may be a lockfile that pins nothing yet
+  if (!m) return loadLockfile(spec, { allowEmpty: true });
   const res = await run('git', ['show', `${m[1]}:${m[2]}`], { missingHint: 'install git' });
   if (res.code !== 0) throw new PingetError('BAD_INPUT', `${spec}: git cannot show ${m[2]} at ${m[1]}: ${res.stderr.trim().split('\n')[0]}`);
   return parseLockfile(res.stdout, spec);
