@@ -71,7 +71,9 @@ test(`kill -9 at ${KILLS} points of a ${(FILES * SIZE) / 2 ** 20} MB download, t
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     let done = false;
     void exited.then(() => (done = true));
-    while (!done && (await readdir(blobs).catch(() => [])).length < target) await sleep(3);
+    // ... and only while a download is in flight (a temp file exists), so every kill cuts one off mid-write.
+    const inFlight = async () => (await temps([join(cache, 'tmp'), out])).length > 0;
+    while (!done && ((await readdir(blobs).catch(() => [])).length < target || !(await inFlight()))) await sleep(3);
     if (!done) {
       child.kill('SIGKILL');
       killed++;
