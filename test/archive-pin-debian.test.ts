@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { buildAptRepo, hostArch, makeAptRoot, type AptRepo, type AptRoot, type RepoPackage } from './helpers/apt-repo.js';
 import { runCli } from './helpers/cli.js';
+import { EPOCH, must, otherBuildHook, supersede } from './helpers/deb-fixtures.js';
 import { replyWith, statusFor } from './helpers/hooks.js';
 import { serveDirectory, type Hook, type TestServer } from './helpers/http-server.js';
 import { run } from '../src/exec.js';
@@ -20,7 +20,6 @@ import { parseLockfile } from '../src/lockfile.js';
 import { findStanzas, judgeStanza, suitesFor } from '../distros/debian/archive-evidence.js';
 
 const TS = '20240101T000000Z';
-const EPOCH = '1700000000';
 let repo: AptRepo;
 let root: AptRoot;
 let snap: TestServer;
@@ -29,47 +28,7 @@ let arch: string;
 let app: RepoPackage;
 let hook: Hook | undefined;
 
-async function must(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const res = await run(cmd, args, opts);
-  if (res.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${res.stderr}`);
-  return res.stdout;
-}
-
-/** Packages (+.gz, .xz) and Release of a repository tree, signed with the test repository's key. */
-async function reindex(dir: string): Promise<void> {
-  const bin = join(dir, 'dists/stable/main', `binary-${arch}`);
-  await writeFile(join(bin, 'Packages'), await must('apt-ftparchive', ['packages', 'pool'], { cwd: dir }));
-  await must('gzip', ['-9', '-n', '-k', '-f', join(bin, 'Packages')]);
-  await must('xz', ['-k', '-f', join(bin, 'Packages')]);
-  const release = await must(
-    'apt-ftparchive',
-    ['-o', 'APT::FTPArchive::Release::Suite=stable', '-o', 'APT::FTPArchive::Release::Codename=stable', '-o', 'APT::FTPArchive::Release::Components=main', '-o', `APT::FTPArchive::Release::Architectures=${arch}`, 'release', 'dists/stable'],
-    { cwd: dir },
-  );
-  await writeFile(join(dir, 'dists/stable/Release'), release);
-  // The repository helper keeps its throwaway gpg home beside the repository directory.
-  const env = { ...process.env, GNUPGHOME: join(dirname(repo.dir), 'gnupg') };
-  await must('gpg', ['--batch', '--yes', '--clearsign', '-o', join(dir, 'dists/stable/InRelease'), join(dir, 'dists/stable/Release')], { env });
-}
-
-async function buildDeb(dir: string, name: string, version: string, note: string): Promise<string> {
-  const tree = await mkdtemp(join(tmpdir(), 'pinget-archdeb-'));
-  try {
-    await mkdir(join(tree, 'DEBIAN'));
-    await mkdir(join(tree, 'usr/share/doc', name), { recursive: true });
-    await writeFile(join(tree, 'usr/share/doc', name, 'NOTE'), note);
-    await writeFile(join(tree, 'DEBIAN/control'), `Package: ${name}\nVersion: ${version}\nArchitecture: ${arch}\nMaintainer: t <t@example.invalid>\nDescription: test\n`);
-    const file = join(dir, `pool/main/${name[0]}/${name}/${name}_${version}_${arch}.deb`);
-    await mkdir(dirname(file), { recursive: true });
-    await must('dpkg-deb', ['--root-owner-group', '--build', tree, file], { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
-    return file;
-  } finally {
-    await rm(tree, { recursive: true, force: true });
-  }
-}
-
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 before(async () => {
   arch = await hostArch();
@@ -98,12 +57,7 @@ before(async () => {
   snap = await serveDirectory(snapDir, (req, res, rel) => (hook ? hook(req, res, rel) : false));
 
   // The live repository moves on: 3.1-3 replaces 3.1-2, and the root's lists are updated.
-  await rm(app.file);
-  await buildDeb(repo.dir, 'pinget-app', '3.1-3', 'the next one');
-  await reindex(repo.dir);
-  await root.aptGet(['update']);
-  // apt kept the installed .deb in its cache; without it, no file on this machine has 3.1-2.
-  await root.aptGet(['clean']);
+  await supersede(repo, root, app, '3.1-3', arch);
 });
 
 after(async () => {
@@ -171,22 +125,8 @@ test('another build of that version in the dated Packages (its InRelease unchang
   const dir = `archive/debian/${TS}/dists/stable/main/binary-${arch}`;
   const work = await mkdtemp(join(tmpdir(), 'pinget-other-'));
   try {
-    const otherSha = sha256(await readFile(await buildDeb(work, 'pinget-app', '3.1-2', 'another build')));
-    const altered = (await readFile(join(snapDir, dir, 'Packages'), 'latin1')).replace(app.sha256, otherSha);
-    assert.ok(altered.includes(otherSha));
-    // Every form of the index carries the other build; the signed Release still lists the genuine ones.
-    await writeFile(join(work, 'Packages'), altered, 'latin1');
-    await must('xz', ['-k', '-f', join(work, 'Packages')]);
-    const forms: Record<string, Buffer> = {
-      [`${dir}/Packages`]: Buffer.from(altered, 'latin1'),
-      [`${dir}/Packages.gz`]: gzipSync(Buffer.from(altered, 'latin1')),
-      [`${dir}/Packages.xz`]: await readFile(join(work, 'Packages.xz')),
-    };
-    hook = (_req, res, rel) => {
-      if (!forms[rel]) return false;
-      res.writeHead(200, { 'content-length': forms[rel].length }).end(forms[rel]);
-      return true;
-    };
+    let otherSha: string;
+    ({ hook, otherSha } = await otherBuildHook({ fileDir: join(snapDir, dir), urlDir: dir, genuineSha: app.sha256, name: 'pinget-app', version: '3.1-2', arch, work }));
     const res = await generate();
     assert.equal(res.code, 3, res.stderr);
     assert.match(res.stderr, /pinget-app:\w+=3\.1-2: .*Packages\.xz(: more than the \d+ bytes the signed .*InRelease lists| does not match main\/binary-\w+\/Packages\.xz in the signed .*InRelease)/);

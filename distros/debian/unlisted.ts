@@ -13,7 +13,10 @@ import { compareDebianVersions } from '../version-compare.js';
 import { reportUnpinned, type UnpinnedItem } from '../missing.js';
 import type { DistroInfo, GenerateOptions } from '../types.js';
 import { scanPackages, type ListFile } from './apt-lists.js';
+import { archiveDistro } from '../../src/fetch/archives/index.js';
 import { pinFromSnapshot, type Unpinned } from './archive-evidence.js';
+import { parseRelease, readSignedRelease } from './release.js';
+import { pinFromUbuntuSnapshot } from './ubuntu-evidence.js';
 import { displayName, type InstalledDeb } from './dpkg-status.js';
 import type { KeyResolver } from './keys.js';
 import type { SourceEntry } from './sources.js';
@@ -28,18 +31,14 @@ export interface UnlistedContext {
 /** Pins what the archive vouches for; reports (throws, or warns with --allow-missing) what stays unpinned. */
 export async function resolveUnlisted(info: DistroInfo, opts: GenerateOptions, missing: InstalledDeb[], c: UnlistedContext): Promise<Array<{ pkg: InstalledDeb; entry: LockEntry }>> {
   if (missing.length === 0) return [];
-  const askArchive = info.id === 'debian' && !opts.offline && opts.archive !== undefined;
+  const distro = archiveDistro(info);
+  const snapshotName = distro === 'ubuntu' ? 'ubuntu-snapshot' : 'debian-snapshot';
+  const askArchive = (distro === 'debian' || distro === 'ubuntu') && !opts.offline && opts.archive !== undefined;
   let pinned: Array<{ pkg: InstalledDeb; entry: LockEntry }> = [];
   let unpinned: Unpinned[] = missing.map((pkg) => ({ pkg, kind: 'absent', reason: '' }));
   if (askArchive) {
-    ({ pinned, unpinned } = await pinFromSnapshot(missing, {
-      codename: info.codename,
-      nativeArch: info.arch,
-      sources: c.sources,
-      keys: c.keys,
-      archive: opts.archive!,
-      log: opts.log,
-    }));
+    const o = { codename: info.codename, nativeArch: info.arch, sources: c.sources, keys: c.keys, archive: opts.archive!, log: opts.log };
+    ({ pinned, unpinned } = distro === 'ubuntu' ? await pinFromUbuntuSnapshot(missing, { ...o, releaseDates: () => releaseDates(c.listsDir, c.lists) }) : await pinFromSnapshot(missing, o));
   }
   if (unpinned.length === 0) return pinned;
 
@@ -66,13 +65,25 @@ export async function resolveUnlisted(info: DistroInfo, opts: GenerateOptions, m
   let hint: string;
   if (c.lists.length === 0) hint = `${c.listsDir} has no Packages lists: run apt-get update (in that root) and try again`;
   else if (older > 0 && newer === 0 && unknown === 0) hint = 'the lists are older than what is installed: run apt-get update (in that root) and try again';
-  else if (!askArchive && info.id === 'debian') hint = `the mirrors no longer carry these versions; run without --offline to look them up in the snapshot archive, or pass --allow-missing to leave them out`;
+  else if (!askArchive && (distro === 'debian' || distro === 'ubuntu')) hint = `the mirrors no longer carry these versions; run without --offline to look them up in the snapshot archive, or pass --allow-missing to leave them out`;
   else if (!askArchive) hint = `the mirrors no longer carry these versions and pinget cannot look them up in ${info.id}'s archive yet; pass --allow-missing to leave them out`;
-  else if (unpinned.some((u) => u.kind === 'unavailable')) hint = 'the snapshot archive could not be reached (reasons above): try again later, or --archive-url debian-snapshot=URL for a mirror of it, or --allow-missing to leave them out';
+  else if (unpinned.some((u) => u.kind === 'unavailable')) hint = `the snapshot archive could not be reached (reasons above): try again later, or --archive-url ${snapshotName}=URL for a mirror of it, or --allow-missing to leave them out`;
   else if (unknown > 0 && newer === 0) hint = 'they came from no configured source (a local .deb, or a source since removed): pass --allow-missing to leave them out and keep their .deb files yourself';
-  else hint = 'pass --allow-missing to leave them out, or --archive-url debian-snapshot=URL for an archive that has them';
+  else hint = `pass --allow-missing to leave them out, or --archive-url ${snapshotName}=URL for an archive that has them`;
   reportUnpinned(opts, items, hint);
   return pinned;
+}
+
+/** The Date of each of the root's release files, newest first (unverified: it only says where to look). */
+async function releaseDates(listsDir: string, lists: ListFile[]): Promise<Date[]> {
+  const prefixes = [...new Set(lists.map((l) => l.releasePrefix).filter((p): p is string => !!p))];
+  const dates = await Promise.all(
+    prefixes.map(async (prefix) => {
+      const { text, file } = await readSignedRelease(listsDir, prefix, undefined).catch(() => ({ text: '', file: '' }));
+      return text ? parseRelease(text, file).date : undefined;
+    }),
+  );
+  return [...new Set(dates.filter((d): d is Date => !!d).map((d) => d.getTime()))].sort((a, b) => b - a).map((t) => new Date(t));
 }
 
 /** `name\0arch` -> the versions the lists have, for the given names only (on the error path: reads every list). */

@@ -109,8 +109,8 @@ export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | 
     specs.push(...ctx.args.provider.map((template) => ({ template })));
   } else if (choice) {
     if (choice.rootMirrors !== false) specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers, { log: ctx.log })));
-    const { archiveProviders } = await import('../fetch/archives/index.js');
-    specs.push(...archiveProviders(choice.adapter.id, headers, ctx.providerContext.archiveUrls));
+    const { archiveDistro, archiveProviders } = await import('../fetch/archives/index.js');
+    specs.push(...archiveProviders(archiveDistro(choice.info), headers, ctx.providerContext.archiveUrls));
   }
   specs.push(...(ctx.args['provider-append'] ?? []).map((template) => ({ template })));
   const unique = new Map<string, ProviderSpec>();

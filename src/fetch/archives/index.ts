@@ -69,6 +69,15 @@ const ARCHIVES: Record<string, ArchiveEntry[]> = {
   ],
 };
 
+/**
+ * Whose archives serve a root: its adapter's, except that Ubuntu (and a derivative naming it, not
+ * Debian, in ID_LIKE) is served by Ubuntu's, not Debian's, under the one Debian/Ubuntu adapter.
+ */
+export function archiveDistro(info: { id: string; osId: string; idLike: string[] }): string {
+  if (info.id === 'debian' && (info.osId === 'ubuntu' || (info.osId !== 'debian' && info.idLike.includes('ubuntu')))) return 'ubuntu';
+  return info.id;
+}
+
 /** Factories for src/fetch/providers.ts: one per resolver scheme. */
 export const ARCHIVE_FACTORIES: ProviderFactory[] = [debianSnapshot, ubuntuSnapshot, launchpad, archArchive].map(resolverFactory);
 

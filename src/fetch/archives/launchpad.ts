@@ -12,6 +12,15 @@ import { Attempts, resolverTemplate, type ArchiveResolver } from './types.js';
 
 export const LAUNCHPAD_NAME = 'ubuntu-launchpad';
 export const LAUNCHPAD_BASE = 'https://launchpad.net';
+export const LAUNCHPAD_API_BASE = 'https://api.launchpad.net';
+
+/**
+ * The web service root for a Launchpad base: Launchpad's own is on its api. host; a base given with
+ * `--archive-url ubuntu-launchpad=URL` (a mirror or stand-in) serves both its files and `devel/...`.
+ */
+export function launchpadApiRoot(base: string): string {
+  return base === LAUNCHPAD_BASE ? LAUNCHPAD_API_BASE : base;
+}
 
 export class LaunchpadProvider implements Provider {
   readonly label: string;
