@@ -16,6 +16,8 @@ import { EPOCH, otherBuildHook, supersede } from './helpers/deb-fixtures.js';
 import { statusFor } from './helpers/hooks.js';
 import { serveDirectory, type Hook, type TestServer } from './helpers/http-server.js';
 import { parseLockfile } from '../src/lockfile.js';
+import { sha256File } from '../src/verify/sha256.js';
+import { archiveDistro } from '../src/fetch/archives/index.js';
 import { parsePublishedBinaries } from '../src/fetch/archives/launchpad-api.js';
 import { publicationTimes, ubuntuSuites } from '../distros/debian/ubuntu-evidence.js';
 
@@ -120,6 +122,31 @@ test('a version gone from the lists is pinned from the dated tree of its Launchp
   assert.ok(!srv.requests.some((r) => r.startsWith('snap/') && !r.startsWith(`snap/${archive}/`)));
 });
 
+test('the pinned file downloads for the root through Launchpad +files (the snapshot tree at the lockfile date has none)', async () => {
+  const gen = await generate();
+  assert.equal(gen.code, 0, gen.stderr);
+  const work = await mkdtemp(join(tmpdir(), 'pinget-ubuntu-dl-'));
+  try {
+    await writeFile(join(work, 'SHA256SUMS'), gen.stdout);
+    const name = app.path.slice(app.path.lastIndexOf('/') + 1);
+    hook = async (_req, res, rel) => {
+      if (rel !== `lp/ubuntu/+archive/primary/+files/${name}`) return false;
+      const body = await readFile(join(srvDir, 'snap', archive, TS, app.path));
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+      return true;
+    };
+    const res = await runCli(
+      ['download', join(work, 'SHA256SUMS'), '--root', root.root, '-o', join(work, 'out'), '--cache', join(work, 'cache'), '--archive-url', `ubuntu-snapshot=${srv.url}/snap`, '--archive-url', `ubuntu-launchpad=${srv.url}/lp`, '--retries', '0'],
+    );
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(await sha256File(join(work, 'out', app.path)), app.sha256);
+    assert.ok(srv.requests.includes(`lp/ubuntu/+archive/primary/+files/${name}`), srv.requests.join('\n'));
+    assert.ok(!srv.requests.some((r) => r.startsWith('archive/')), 'not the Debian snapshot archive');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
 test('another build of that version in the dated Packages (its InRelease unchanged): exit 3, its hash nowhere', async () => {
   const dir = `snap/${archive}/${TS}/dists/noble-updates/main/binary-${arch}`;
   const work = await mkdtemp(join(tmpdir(), 'pinget-other-'));
@@ -204,4 +231,9 @@ test('publications: series, arch and suite from the answer; dates to ask; suites
   assert.deepEqual(publicationTimes({ ...pubs[0], published: new Date('2021-01-01T00:00:00Z'), superseded: undefined }), ['20230301T000000Z']);
   const sources = [{ types: ['deb'], uris: ['http://m'], suites: ['noble', 'noble-backports'], components: ['main'], options: {}, origin: 'x' }];
   assert.deepEqual(ubuntuSuites('noble', sources, ['noble-security']), ['noble-security', 'noble', 'noble-backports', 'noble-updates', 'noble-proposed']);
+  // Ubuntu and its derivatives are served by Ubuntu's archives, Debian and its derivatives by Debian's.
+  assert.equal(archiveDistro({ id: 'debian', osId: 'ubuntu', idLike: ['debian'] }), 'ubuntu');
+  assert.equal(archiveDistro({ id: 'debian', osId: 'linuxmint', idLike: ['ubuntu', 'debian'] }), 'ubuntu');
+  assert.equal(archiveDistro({ id: 'debian', osId: 'debian', idLike: [] }), 'debian');
+  assert.equal(archiveDistro({ id: 'debian', osId: 'raspbian', idLike: ['debian'] }), 'debian');
 });
