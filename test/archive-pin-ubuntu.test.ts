@@ -229,6 +229,10 @@ test('publications: series, arch and suite from the answer; dates to ask; suites
   assert.deepEqual(publicationTimes(pubs[0]), ['20240301T030400Z', '20240430T235959Z']);
   // Before the service's first snapshot: its first tree.
   assert.deepEqual(publicationTimes({ ...pubs[0], published: new Date('2021-01-01T00:00:00Z'), superseded: undefined }), ['20230301T000000Z']);
+  // Gone before that: no tree of the service lists it.
+  assert.deepEqual(publicationTimes({ ...pubs[0], published: new Date('2021-01-01T00:00:00Z'), superseded: new Date('2022-01-01T00:00:00Z') }), []);
+  // Published in the last hour: the newest tree.
+  assert.deepEqual(publicationTimes({ ...pubs[0], superseded: undefined }, Date.parse('2024-03-01T02:30:00Z')), ['20240301T023000Z']);
   const sources = [{ types: ['deb'], uris: ['http://m'], suites: ['noble', 'noble-backports'], components: ['main'], options: {}, origin: 'x' }];
   assert.deepEqual(ubuntuSuites('noble', sources, ['noble-security']), ['noble-security', 'noble', 'noble-backports', 'noble-updates', 'noble-proposed']);
   // Ubuntu and its derivatives are served by Ubuntu's archives, Debian and its derivatives by Debian's.

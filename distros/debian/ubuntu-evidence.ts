@@ -45,14 +45,19 @@ export function ubuntuSuites(codename: string | undefined, sources: SourceEntry[
   return [...new Set([...own, ...listed, ...pockets])].filter((s) => SUITE.test(s) && !s.includes('..'));
 }
 
-/** The snapshot times to ask for one publication, most likely first. */
+/**
+ * The snapshot times to ask for one publication, most likely first; none when it was superseded before
+ * the service's first snapshot (no tree of the service ever listed it).
+ */
 export function publicationTimes(p: Publication, now = Date.now()): string[] {
   const at = (p.published ?? p.created)?.getTime();
+  const gone = p.superseded?.getTime();
+  if (gone !== undefined && gone <= FIRST_SNAPSHOT) return [];
   const out: number[] = [];
   if (at !== undefined) out.push(Math.max(at + HOUR, FIRST_SNAPSHOT));
-  const gone = p.superseded?.getTime();
-  if (gone !== undefined && gone > FIRST_SNAPSHOT && (at === undefined || gone > at)) out.push(gone - 1000);
-  return [...new Set(out.filter((t) => t <= now).map((t) => snapshotTimestamp(new Date(t).toISOString())!))];
+  if (gone !== undefined && (at === undefined || gone > at)) out.push(gone - 1000);
+  // A publication of the last hour: the newest tree.
+  return [...new Set(out.map((t) => snapshotTimestamp(new Date(Math.min(t, now)).toISOString())!))];
 }
 
 interface Item extends Pending {
@@ -103,7 +108,12 @@ export async function pinFromUbuntuSnapshot(missing: InstalledDeb[], o: UbuntuEv
           const mine = pubs.filter((p) => p.arch === arch && (!o.codename || p.series === o.codename));
           item.suites = [...new Set(mine.map((p) => p.suite))];
           times = [...new Set(mine.flatMap((p) => publicationTimes(p)))];
-          if (times.length === 0) item.notes.push(`Launchpad has no dated ${o.codename ?? ''} ${arch} publication of this version`.replace('  ', ' '));
+          if (mine.length > 0 && times.length === 0) {
+            item.kind = 'absent';
+            item.notes.push("superseded before the Ubuntu snapshot service's first snapshot (1 March 2023), so no dated tree of it lists this version");
+            return;
+          }
+          if (times.length === 0) item.notes.push(`Launchpad has no ${[o.codename, arch].filter(Boolean).join(' ')} publication of this version`);
         } catch (e) {
           item.launchpadFailed = true;
           item.notes.push(`Launchpad lookup failed: ${describe(e)}`);
@@ -119,6 +129,8 @@ export async function pinFromUbuntuSnapshot(missing: InstalledDeb[], o: UbuntuEv
     ),
   );
 
+  const failed = items.filter((i) => i.launchpadFailed).length;
+  if (failed) o.log.warn(`Launchpad could not say when ${failed} package(s) were published (reasons below if they stay unpinned); looking at the dates of the root's release files instead`);
   const keys = [...dated.keys()].sort();
   if (keys.length) o.log.info(`Ubuntu snapshot service: ${keys.length} dated tree(s) for ${new Set(keys.flatMap((k) => dated.get(k)!)).size} package(s)`);
   for (const key of keys) {
