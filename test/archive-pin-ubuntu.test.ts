@@ -195,6 +195,24 @@ test('Launchpad unreachable: the root release files’ Date names the tree; pinn
   assert.ok(srv.requests.includes(`${prefix}dists/noble-updates/InRelease`), srv.requests.join('\n'));
 });
 
+test('Launchpad answering 429 with Retry-After: waited for, asked again, pinned', async () => {
+  let refused = 0;
+  hook = (_req, res, rel) => {
+    if (rel !== LP_QUERY || refused > 0) return false;
+    refused++;
+    res.writeHead(429, { 'retry-after': '1' }).end();
+    return true;
+  };
+  const res = await runCli(
+    ['hash', 'generate', '--root', root.root, '--archive-url', `ubuntu-snapshot=${srv.url}/snap`, '--archive-url', `ubuntu-launchpad=${srv.url}/lp`, '--retries', '1'],
+    { env: { SOURCE_DATE_EPOCH: EPOCH } },
+  );
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(parseLockfile(res.stdout).entries, installed());
+  assert.equal(refused, 1);
+  assert.equal(lpQueries.length, 2);
+});
+
 test('not published in Ubuntu (Launchpad has no such version): exit 2 naming it, the snapshot service not asked', async () => {
   hook = (_req, res, rel) => {
     if (rel !== LP_QUERY) return false;
