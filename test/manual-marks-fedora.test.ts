@@ -110,17 +110,39 @@ describe('dnf install reasons', () => {
     assert.deepEqual(await dnf(root, ['history', 'list']), history, 'no new mark transaction');
   });
 
-  test('without dnf, install warns that the marks were not set and still installs', async () => {
-    const bin = join(work, 'bin-without-dnf');
+  /** A PATH holding rpm and rpmkeys only. */
+  async function binWithoutDnf(name: string): Promise<string> {
+    const bin = join(work, name);
     await mkdir(bin, { recursive: true });
     for (const tool of ['rpm', 'rpmkeys']) {
       const path = (await runChecked('sh', ['-c', `command -v ${tool}`], 'INTERNAL')).stdout.trim();
       await symlink(path, join(bin, tool));
     }
+    return bin;
+  }
+
+  test('without dnf, install warns that the marks were not set and still installs', async () => {
+    const bin = await binWithoutDnf('bin-without-dnf');
     const root = await freshRoot('no-dnf-root');
     const res = await install(root, { PATH: bin });
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stderr, /dnf is not installed: the manual\/dependency marks of the lockfile were NOT set/);
+    assert.match(res.stderr, /dnf is not installed \(.*\): the manual\/dependency marks of the lockfile were NOT set/);
     assert.deepEqual(await userinstalled(root), ['pinget-mark-app', 'pinget-mark-lib'], 'rpm alone leaves every reason unknown');
+  });
+
+  test('with dnf5 as dnf, generate and install warn and skip instead of calling it with dnf 4 syntax', async () => {
+    const bin = await binWithoutDnf('bin-dnf5');
+    const calls = join(work, 'dnf5-calls');
+    await writeFile(join(bin, 'dnf5'), `#!/bin/sh\necho "$@" >> ${calls}\nexit 1\n`, { mode: 0o755 });
+    await symlink('dnf5', join(bin, 'dnf'));
+    const gen = await runCli(['hash', 'generate', '--root', dnfRoot], { env: { PATH: bin } });
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.equal(parseLockfile(gen.stdout).headers.manual, undefined);
+    assert.match(gen.stderr, /dnf5, which pinget does not drive yet/);
+    const root = await freshRoot('dnf5-root');
+    const res = await install(root, { PATH: bin });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /dnf5, which pinget does not drive yet.*NOT set/);
+    await assert.rejects(readFile(calls), { code: 'ENOENT' }, 'dnf5 was never run');
   });
 });

@@ -9,11 +9,14 @@
  * .rpmmacros names the root's rpm database (Debian's rpm would look in ~/.rpmdb). dnf writes its logs, cache
  * and history under --installroot, so generate gives it a scratch root holding a link to the rpm database and
  * a copy of the history instead of the user's root.
+ *
+ * dnf5 (Fedora 41+ installs it as `dnf`) keeps reasons elsewhere (usr/lib/sysimage/libdnf5) and has another
+ * command line (`mark user|dependency`); it is not driven yet: with it, as without dnf, pinget warns and skips.
  */
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { PingetError } from '../../src/errors.js';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { runChecked } from '../../src/exec.js';
 import { formatManual, parseManual } from '../../src/manual-marks.js';
 import type { Logger } from '../../src/ui/log.js';
@@ -21,7 +24,25 @@ import type { PackageRef } from '../types.js';
 import { findRpmDb, type RpmDbLocation } from './rpmdb.js';
 
 const HISTORY_DIR = 'var/lib/dnf';
-const MISSING_DNF_HINT = 'install it (Debian: apt-get install dnf)';
+const DNF5_STATE = 'usr/lib/sysimage/libdnf5';
+const MISSING_DNF_HINT = 'install dnf 4 (Debian: apt-get install dnf)';
+
+/** Which dnf is on PATH: 4 (the Python dnf), 5 (dnf5, also when installed as `dnf`), or none. */
+async function dnfOnPath(): Promise<4 | 5 | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const file = join(dir, 'dnf');
+    if (!(await access(file, constants.X_OK).then(() => true, () => false))) continue;
+    return basename(await realpath(file).catch(() => file)).startsWith('dnf5') ? 5 : 4;
+  }
+  return undefined;
+}
+
+/** Why the marks cannot be read or set here, or undefined when dnf 4 is at hand. */
+async function noDnfReason(): Promise<string | undefined> {
+  const dnf = await dnfOnPath();
+  if (dnf === 4) return undefined;
+  return dnf === 5 ? `the dnf on PATH is dnf5, which pinget does not drive yet (${MISSING_DNF_HINT})` : `dnf is not installed (${MISSING_DNF_HINT})`;
+}
 
 type Dnf = (args: string[]) => Promise<string>;
 
@@ -62,34 +83,37 @@ async function withDnf<T>(root: string | ((scratch: string) => Promise<string>),
 const userinstalled = async (dnf: Dnf): Promise<Set<string>> =>
   new Set((await dnf(['repoquery', '--userinstalled', '--qf', '%{name}'])).split('\n').map((l) => l.trim()).filter(Boolean));
 
-const isMissingDnf = (e: unknown) => e instanceof PingetError && e.code === 'UNAVAILABLE';
-
 /**
  * The `manual` header for these installed names: none when the root has no dnf history (nothing but rpm
- * installed it, so dnf knows no reasons) or when dnf counts every one of them as user-installed.
+ * installed it, so dnf knows no reasons), when dnf counts every one of them as user-installed, or (with a
+ * warning) when no dnf 4 is at hand.
  */
 export async function dnfManualHeader(root: string, names: string[], log: Logger): Promise<Record<string, string>> {
   const history = join(root, HISTORY_DIR);
   const files = (await readdir(history).catch(() => [] as string[])).filter((f) => f.startsWith('history.sqlite'));
   const db = await findRpmDb(root);
-  if (!files.includes('history.sqlite') || !db || names.length === 0) return {};
-  try {
-    const view = async (scratch: string) => {
-      const dir = join(scratch, 'root');
-      await mkdir(dirname(join(dir, db.dbpath)), { recursive: true });
-      await symlink(join(resolve(root), db.dbpath), join(dir, db.dbpath));
-      await mkdir(join(dir, HISTORY_DIR), { recursive: true });
-      for (const f of files) await copyFile(join(history, f), join(dir, HISTORY_DIR, f));
-      return dir;
-    };
-    const user = await withDnf(view, db, userinstalled);
-    if (names.every((n) => user.has(n))) return {};
-    return { manual: formatManual(names.filter((n) => user.has(n))) };
-  } catch (e) {
-    if (!isMissingDnf(e)) throw e;
-    log.warn(`dnf is not installed: the lockfile records no manual/dependency marks of ${root} (${MISSING_DNF_HINT})`);
+  if (!db || names.length === 0) return {};
+  if (!files.includes('history.sqlite')) {
+    const dnf5 = await readdir(join(root, DNF5_STATE)).then(() => true, () => false);
+    if (dnf5) log.warn(`${root} was installed by dnf5 (${DNF5_STATE}), whose install reasons pinget does not read yet: the lockfile has no manual header`);
     return {};
   }
+  const why = await noDnfReason();
+  if (why) {
+    log.warn(`${why}: the lockfile records no manual/dependency marks of ${root}`);
+    return {};
+  }
+  const view = async (scratch: string) => {
+    const dir = join(scratch, 'root');
+    await mkdir(dirname(join(dir, db.dbpath)), { recursive: true });
+    await symlink(join(resolve(root), db.dbpath), join(dir, db.dbpath));
+    await mkdir(join(dir, HISTORY_DIR), { recursive: true });
+    for (const f of files) await copyFile(join(history, f), join(dir, HISTORY_DIR, f));
+    return dir;
+  };
+  const user = await withDnf(view, db, userinstalled);
+  if (names.every((n) => user.has(n))) return {};
+  return { manual: formatManual(names.filter((n) => user.has(n))) };
 }
 
 /** Sets dnf's reasons of `packages` in root from the lockfile's `manual` header; warns and skips without dnf. */
@@ -97,17 +121,17 @@ export async function applyDnfMarks(root: string, packages: PackageRef[], header
   const manual = parseManual(headers);
   const db = await findRpmDb(root);
   if (!manual || packages.length === 0 || !db) return;
-  const names = [...new Set(packages.map((p) => p.name))].sort();
-  try {
-    await withDnf(resolve(root), db, async (dnf) => {
-      const user = await userinstalled(dnf);
-      const toUser = names.filter((n) => manual.has(n) && !user.has(n));
-      const toDependency = names.filter((n) => !manual.has(n) && user.has(n));
-      if (toUser.length) await dnf(['mark', 'install', ...toUser]);
-      if (toDependency.length) await dnf(['mark', 'remove', ...toDependency]);
-    });
-  } catch (e) {
-    if (!isMissingDnf(e)) throw e;
-    log?.warn(`dnf is not installed: the manual/dependency marks of the lockfile were NOT set in ${root} (${MISSING_DNF_HINT})`);
+  const why = await noDnfReason();
+  if (why) {
+    log?.warn(`${why}: the manual/dependency marks of the lockfile were NOT set in ${root}`);
+    return;
   }
+  const names = [...new Set(packages.map((p) => p.name))].sort();
+  await withDnf(resolve(root), db, async (dnf) => {
+    const user = await userinstalled(dnf);
+    const toUser = names.filter((n) => manual.has(n) && !user.has(n));
+    const toDependency = names.filter((n) => !manual.has(n) && user.has(n));
+    if (toUser.length) await dnf(['mark', 'install', ...toUser]);
+    if (toDependency.length) await dnf(['mark', 'remove', ...toDependency]);
+  });
 }
