@@ -110,6 +110,23 @@ describe('dnf install reasons', () => {
     assert.deepEqual(await dnf(root, ['history', 'list']), history, 'no new mark transaction');
   });
 
+  test('install --normalize keeps the marks: dnf\'s history is clamped to the epoch, byte-identical across installs', async () => {
+    const histories: Buffer[] = [];
+    for (const name of ['normalized-a', 'normalized-b']) {
+      if (histories.length) await new Promise((r) => setTimeout(r, 1100)); // the second install runs in another second
+      const root = await freshRoot(name);
+      const res = await runCli(
+        ['install', lockfile, '--root', root, '--normalize', '--provider', `${kojiServer.url}/{{.Name}}`, '--cache', join(work, 'cache')],
+        { env: { SOURCE_DATE_EPOCH: '1700000000' } },
+      );
+      assert.equal(res.code, 0, res.stderr);
+      assert.deepEqual(await readdir(join(root, 'var/lib/dnf')), ['history.sqlite'], 'no write-ahead log left beside it');
+      histories.push(await readFile(join(root, 'var/lib/dnf/history.sqlite')));
+      assert.deepEqual(await userinstalled(root), await userinstalled(dnfRoot));
+    }
+    assert.ok(histories[0].equals(histories[1]), 'the two histories are identical');
+  });
+
   /** A PATH holding rpm and rpmkeys only. */
   async function binWithoutDnf(name: string): Promise<string> {
     const bin = join(work, name);

@@ -65,5 +65,5 @@ export const fedoraAdapter: DistroAdapter = {
     return installRpms(files, root, opts);
   },
 
-  applyMarks: (root, _info, packages, headers, log) => applyDnfMarks(root, packages, headers, log),
+  applyMarks: (root, info, packages, headers, log) => applyDnfMarks(root, packages, headers, info.versionId, log),
 };

@@ -17,7 +17,8 @@ import { constants } from 'node:fs';
 import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import { runChecked } from '../../src/exec.js';
+import { PingetError } from '../../src/errors.js';
+import { run, runChecked } from '../../src/exec.js';
 import { formatManual, parseManual } from '../../src/manual-marks.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { PackageRef } from '../types.js';
@@ -50,7 +51,12 @@ type Dnf = (args: string[]) => Promise<string>;
  * Runs `fn` with a dnf bound to an installroot (a path, or one made in the scratch dir), reading the rpm
  * database at `db` inside it.
  */
-async function withDnf<T>(root: string | ((scratch: string) => Promise<string>), db: RpmDbLocation, fn: (dnf: Dnf) => Promise<T>): Promise<T> {
+async function withDnf<T>(
+  root: string | ((scratch: string) => Promise<string>),
+  db: RpmDbLocation,
+  fn: (dnf: Dnf) => Promise<T>,
+  releasever = '0',
+): Promise<T> {
   const scratch = await mkdtemp(join(tmpdir(), 'pinget-dnf-'));
   try {
     const installroot = typeof root === 'string' ? root : await root(scratch);
@@ -69,8 +75,8 @@ async function withDnf<T>(root: string | ((scratch: string) => Promise<string>),
       `--setopt=reposdir=${reposDir}`,
       '--disablerepo=*',
       '--noplugins',
-      // no repo is read, so the release version only silences dnf's warning that it cannot detect one
-      '--releasever=0',
+      // no repo is read: the release version is only recorded in the history (and silences a warning)
+      `--releasever=${releasever}`,
     ];
     const env = { ...process.env, HOME: home, LC_ALL: 'C' };
     const dnf: Dnf = async (args) => (await runChecked('dnf', [...common, ...args], 'PACKAGE_MANAGER', { env, missingHint: MISSING_DNF_HINT })).stdout;
@@ -117,7 +123,13 @@ export async function dnfManualHeader(root: string, names: string[], log: Logger
 }
 
 /** Sets dnf's reasons of `packages` in root from the lockfile's `manual` header; warns and skips without dnf. */
-export async function applyDnfMarks(root: string, packages: PackageRef[], headers: Record<string, string>, log: Logger | undefined): Promise<void> {
+export async function applyDnfMarks(
+  root: string,
+  packages: PackageRef[],
+  headers: Record<string, string>,
+  releasever: string | undefined,
+  log: Logger | undefined,
+): Promise<void> {
   const manual = parseManual(headers);
   const db = await findRpmDb(root);
   if (!manual || packages.length === 0 || !db) return;
@@ -133,5 +145,37 @@ export async function applyDnfMarks(root: string, packages: PackageRef[], header
     const toDependency = names.filter((n) => !manual.has(n) && user.has(n));
     if (toUser.length) await dnf(['mark', 'install', ...toUser]);
     if (toDependency.length) await dnf(['mark', 'remove', ...toDependency]);
+  }, releasever);
+}
+
+/*
+ * For `install --normalize`, which must give identical trees: dnf's history records when each transaction ran
+ * (trans.dt_begin/dt_end, wall-clock seconds) and keeps a write-ahead log with random salts beside the database.
+ * The times are clamped to the epoch like mtimes, and the log folded into the database (journal_mode DELETE
+ * removes the -wal and -shm files); Python's sqlite3 does it, as python3 is at hand wherever dnf 4 ran.
+ */
+const CLAMP_HISTORY = [
+  'import sqlite3, sys',
+  'db = sqlite3.connect(sys.argv[1])',
+  'epoch = int(sys.argv[2])',
+  'db.execute("UPDATE trans SET dt_begin = MIN(dt_begin, ?), dt_end = MIN(dt_end, ?)", (epoch, epoch))',
+  'db.commit()',
+  'db.execute("PRAGMA journal_mode=DELETE")',
+  'db.close()',
+].join('\n');
+
+/** Clamps dnf's history in root (see above); false when there is none or no python3 to do it (logged). */
+export async function clampDnfHistory(root: string, epoch: number, log: Logger): Promise<boolean> {
+  const db = join(root, HISTORY_DIR, 'history.sqlite');
+  if (!(await access(db).then(() => true, () => false))) return false;
+  const res = await run('python3', ['-c', CLAMP_HISTORY, db, String(epoch)]).catch((e: unknown) => {
+    if (e instanceof PingetError && e.code === 'UNAVAILABLE') return undefined;
+    throw e;
   });
+  if (!res) {
+    log.warn(`python3 is not installed: dnf's history in ${root} cannot be clamped, so --normalize removes it and the manual marks with it`);
+    return false;
+  }
+  if (res.code !== 0) throw new PingetError('PACKAGE_MANAGER', `${db}: clamping dnf's history failed: ${res.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  return true;
 }
