@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runChecked } from '../src/exec.js';
@@ -125,6 +125,20 @@ describe('dnf install reasons', () => {
       assert.deepEqual(await userinstalled(root), await userinstalled(dnfRoot));
     }
     assert.ok(histories[0].equals(histories[1]), 'the two histories are identical');
+  });
+
+  test('as a user other than root (who may install into a root they own), install warns that dnf cannot mark', async () => {
+    const NOBODY = 65534;
+    const root = await freshRoot('user-root');
+    const home = join(work, 'user-home');
+    await mkdir(home, { recursive: true });
+    for (const dir of [root, home]) await runChecked('chown', ['-R', `${NOBODY}:${NOBODY}`, dir], 'INTERNAL');
+    await chmod(work, 0o755);
+    const args = ['install', lockfile, '--root', root, '--provider', `${kojiServer.url}/{{.Name}}`, '--cache', join(home, 'cache')];
+    const res = await runCli(args, { env: { HOME: home }, prefix: ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--'] });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /dnf marks packages only when run as root: the manual\/dependency marks of the lockfile were NOT set/);
+    assert.equal(await readFile(join(root, 'usr/share/pinget-mark-app/data'), 'utf8'), 'pinget-mark-app-1.0\n');
   });
 
   /** A PATH holding rpm and rpmkeys only. */

@@ -39,7 +39,9 @@ async function dnfOnPath(): Promise<4 | 5 | undefined> {
 }
 
 /** Why the marks cannot be read or set here, or undefined when dnf 4 is at hand. */
-async function noDnfReason(): Promise<string | undefined> {
+async function noDnfReason(needsRoot = false): Promise<string | undefined> {
+  // dnf 4 refuses `mark` to anyone but root (its "demands.root_user"), even for an --installroot one owns
+  if (needsRoot && process.geteuid?.() !== 0) return 'dnf marks packages only when run as root';
   const dnf = await dnfOnPath();
   if (dnf === 4) return undefined;
   return dnf === 5 ? `the dnf on PATH is dnf5, which pinget does not drive yet (${MISSING_DNF_HINT})` : `dnf is not installed (${MISSING_DNF_HINT})`;
@@ -133,7 +135,7 @@ export async function applyDnfMarks(
   const manual = parseManual(headers);
   const db = await findRpmDb(root);
   if (!manual || packages.length === 0 || !db) return;
-  const why = await noDnfReason();
+  const why = await noDnfReason(true);
   if (why) {
     log?.warn(`${why}: the manual/dependency marks of the lockfile were NOT set in ${root}`);
     return;
