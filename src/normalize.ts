@@ -180,7 +180,7 @@ export async function normalizeRoot(rootIn: string, distro: string, headers: Rec
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const w: Walk = { root, dev: (await lstat(root)).dev, mounts: mountPointsBelow(mountinfo, root), untouched: [] };
   // dnf's history holds the manual header's marks: its times are clamped rather than the file removed
-  const keepHistory = distro === 'fedora' && headers.manual !== undefined && (await (await import('../distros/fedora/manual-marks.js')).clampDnfHistory(root, epoch, log));
+  const keepHistory = distro === 'fedora' && headers.manual !== undefined && (await (await import('../distros/fedora/history-clamp.js')).clampDnfHistory(root, epoch, log));
   const removed = await removeVolatile(w, distro, keepHistory ? ['var/lib/dnf/history.sqlite'] : []);
   let clamped = await clampTree(w, root, epoch);
   if (await clampOne(w, root, (await lstat(root)).mtimeMs, epoch)) clamped++;

@@ -17,14 +17,13 @@ import { constants } from 'node:fs';
 import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import { PingetError } from '../../src/errors.js';
-import { run, runChecked } from '../../src/exec.js';
+import { runChecked } from '../../src/exec.js';
 import { formatManual, parseManual } from '../../src/manual-marks.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { PackageRef } from '../types.js';
 import { findRpmDb, type RpmDbLocation } from './rpmdb.js';
 
-const HISTORY_DIR = 'var/lib/dnf';
+export const HISTORY_DIR = 'var/lib/dnf';
 const DNF5_STATE = 'usr/lib/sysimage/libdnf5';
 const MISSING_DNF_HINT = 'install dnf 4 (Debian: apt-get install dnf)';
 
@@ -148,36 +147,4 @@ export async function applyDnfMarks(
     if (toUser.length) await dnf(['mark', 'install', ...toUser]);
     if (toDependency.length) await dnf(['mark', 'remove', ...toDependency]);
   }, releasever);
-}
-
-/*
- * For `install --normalize`, which must give identical trees: dnf's history records when each transaction ran
- * (trans.dt_begin/dt_end, wall-clock seconds) and keeps a write-ahead log with random salts beside the database.
- * The times are clamped to the epoch like mtimes, and the log folded into the database (journal_mode DELETE
- * removes the -wal and -shm files); Python's sqlite3 does it, as python3 is at hand wherever dnf 4 ran.
- */
-const CLAMP_HISTORY = [
-  'import sqlite3, sys',
-  'db = sqlite3.connect(sys.argv[1])',
-  'epoch = int(sys.argv[2])',
-  'db.execute("UPDATE trans SET dt_begin = MIN(dt_begin, ?), dt_end = MIN(dt_end, ?)", (epoch, epoch))',
-  'db.commit()',
-  'db.execute("PRAGMA journal_mode=DELETE")',
-  'db.close()',
-].join('\n');
-
-/** Clamps dnf's history in root (see above); false when there is none or no python3 to do it (logged). */
-export async function clampDnfHistory(root: string, epoch: number, log: Logger): Promise<boolean> {
-  const db = join(root, HISTORY_DIR, 'history.sqlite');
-  if (!(await access(db).then(() => true, () => false))) return false;
-  const res = await run('python3', ['-c', CLAMP_HISTORY, db, String(epoch)]).catch((e: unknown) => {
-    if (e instanceof PingetError && e.code === 'UNAVAILABLE') return undefined;
-    throw e;
-  });
-  if (!res) {
-    log.warn(`python3 is not installed: dnf's history in ${root} cannot be clamped, so --normalize removes it and the manual marks with it`);
-    return false;
-  }
-  if (res.code !== 0) throw new PingetError('PACKAGE_MANAGER', `${db}: clamping dnf's history failed: ${res.stderr.trim().split('\n').slice(-3).join(' ')}`);
-  return true;
 }
