@@ -121,9 +121,9 @@ export interface DistroAdapter {
   acceptMismatch?(path: string, file: string, headers: Record<string, string>): Promise<string | undefined>;
   /**
    * Optional: sets the package manager's manual/auto marks of the lockfile's packages from its `manual`
-   * header (see src/manual-marks.ts); does nothing when the lockfile has no such header.
+   * header (see src/manual-marks.ts); does nothing when the lockfile has no such header. `log` takes its warnings.
    */
-  applyMarks?(root: string, info: DistroInfo, packages: PackageRef[], headers: Record<string, string>): Promise<void>;
+  applyMarks?(root: string, info: DistroInfo, packages: PackageRef[], headers: Record<string, string>, log?: Logger): Promise<void>;
   /**
    * Optional: checks the installed files of these packages by content against what the package database
    * records (and, where the pinned file is at hand, against the pinned package itself), for `hash verify --deep`.

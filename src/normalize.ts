@@ -34,7 +34,7 @@ const VOLATILE: Record<string, string[]> = {
     'var/cache/apt/archives/*',
     'var/lib/apt/lists/*',
   ],
-  fedora: ['var/log/dnf.log', 'var/log/dnf.librepo.log', 'var/log/dnf.rpm.log', 'var/log/hawkey.log', 'var/cache/dnf/*', 'var/lib/dnf/history.sqlite', 'var/lib/rpm/.rpm.lock'],
+  fedora: ['var/log/dnf.log', 'var/log/dnf.librepo.log', 'var/log/dnf.rpm.log', 'var/log/hawkey.log', 'var/cache/dnf/*', 'var/lib/dnf/history.sqlite', 'var/lib/dnf/history.sqlite-wal', 'var/lib/dnf/history.sqlite-shm', 'var/lib/rpm/.rpm.lock'],
   arch: ['var/log/pacman.log', 'var/cache/pacman/pkg/*', 'var/lib/pacman/db.lck'],
   alpine: ['var/cache/apk/*', 'lib/apk/db/lock'],
 };
@@ -98,7 +98,7 @@ function mountOf(w: Walk, p: string): string | undefined {
   return undefined;
 }
 
-async function removeVolatile(w: Walk, distro: string): Promise<string[]> {
+async function removeVolatile(w: Walk, distro: string, keep: string[]): Promise<string[]> {
   const removed: string[] = [];
   const remove = async (rel: string) => {
     const p = join(w.root, rel);
@@ -112,7 +112,7 @@ async function removeVolatile(w: Walk, distro: string): Promise<string[]> {
       leave(w, p);
     }
   };
-  for (const rel of [...VOLATILE.common, ...(VOLATILE[distro] ?? [])]) {
+  for (const rel of [...VOLATILE.common, ...(VOLATILE[distro] ?? [])].filter((r) => !keep.includes(r))) {
     if (rel.endsWith('/*')) {
       const dir = rel.slice(0, -2);
       const names = (await readdir(join(w.root, dir)).catch(() => [] as string[])).sort();
@@ -179,7 +179,9 @@ export async function normalizeRoot(rootIn: string, distro: string, headers: Rec
   const root = await realpath(rootIn);
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const w: Walk = { root, dev: (await lstat(root)).dev, mounts: mountPointsBelow(mountinfo, root), untouched: [] };
-  const removed = await removeVolatile(w, distro);
+  // dnf's history holds the manual header's marks: its times are clamped rather than the file removed
+  const keepHistory = distro === 'fedora' && headers.manual !== undefined && (await (await import('../distros/fedora/history-clamp.js')).clampDnfHistory(root, epoch, log));
+  const removed = await removeVolatile(w, distro, keepHistory ? ['var/lib/dnf/history.sqlite'] : []);
   let clamped = await clampTree(w, root, epoch);
   if (await clampOne(w, root, (await lstat(root)).mtimeMs, epoch)) clamped++;
   const untouched = [...new Set(w.untouched)].sort();

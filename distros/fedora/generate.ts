@@ -8,6 +8,7 @@ import { evrString, kojiPath, type Nevra } from './nevra.js';
 import type { PrimaryPackage } from './repodata.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
+import { dnfManualHeader } from './manual-marks.js';
 import { queryInstalled, type InstalledRpm } from './rpmdb.js';
 
 const nevraKey = (p: Nevra) => `${p.name}\0${p.epoch || '0'}\0${p.version}\0${p.release}\0${p.arch}`;
@@ -85,5 +86,6 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
   const headers: Record<string, string> = { distro: [info.osId, info.versionId, basearch].filter(Boolean).join(' ') };
   const snapshot = snapshotHeader(repos);
   if (snapshot) headers.snapshot = snapshot;
+  Object.assign(headers, await dnfManualHeader(root, installed.map((p) => p.name), opts.log));
   return { entries, headers };
 }

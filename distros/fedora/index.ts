@@ -4,6 +4,7 @@ import type { DistroAdapter, DistroInfo, ProviderSpec } from '../types.js';
 import { generateFedora, baseArchOf } from './generate.js';
 import { rpmBuildDrift, verifyRpmFiles } from './deep.js';
 import { installRpms } from './install.js';
+import { applyDnfMarks } from './manual-marks.js';
 import { inspectKojiPath, refOf } from './nevra.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
@@ -63,4 +64,6 @@ export const fedoraAdapter: DistroAdapter = {
   install(files, root, _info, opts) {
     return installRpms(files, root, opts);
   },
+
+  applyMarks: (root, info, packages, headers, log) => applyDnfMarks(root, packages, headers, info.versionId, log),
 };

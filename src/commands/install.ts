@@ -95,7 +95,7 @@ export const installCommand: CommandModule<object, Args> = {
         )
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];
-    await adapter.applyMarks?.(args.root, info, targets.flatMap((t) => (t.ref ? [t.ref] : [])), lock.headers);
+    await adapter.applyMarks?.(args.root, info, targets.flatMap((t) => (t.ref ? [t.ref] : [])), lock.headers, ctx.log);
     let normalized: Awaited<ReturnType<typeof import('../normalize.js').normalizeRoot>> | undefined;
     if (args.normalize) normalized = await (await import('../normalize.js')).normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
 

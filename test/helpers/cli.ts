@@ -14,10 +14,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** timeoutMs: SIGKILL the child after that long (a hang then shows as code -1 instead of a stuck suite). */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * timeoutMs: SIGKILL the child after that long (a hang then shows as code -1 instead of a stuck suite).
+ * prefix: a command that runs node, e.g. `setpriv --reuid=N ... --` to run the CLI as another user.
+ */
+export function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number; prefix?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    const argv = [...(opts.prefix ?? []), process.execPath, '--import', TSX, CLI, ...args];
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd ?? REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
