@@ -108,7 +108,7 @@ async function freshRoot(name: string): Promise<string> {
 async function installFigure(): Promise<Figure> {
   const what = 'install of cached .debs into a fresh root vs dpkg --root -i of the same files';
   if (!has('dpkg') || !existsSync('/etc/os-release')) return { what, maxRatio: 1.05, skipped: 'no dpkg' };
-  const debs = await debFiles(40, 30);
+  const debs = await debFiles(100, 30);
   const cache = await fresh('cache-install');
   const provider = `file://${debs.dir}/{{.Name}}`;
   await timeProcess(pinget(['download', debs.lockfile, '-o', await fresh('out'), '--provider', provider, '--cache', cache, '--quiet']));
