@@ -14,6 +14,9 @@ const fast = fastOutput(process.argv.slice(2), process.env, process.stdout.colum
 if (fast !== undefined) {
   process.stdout.write(fast);
 } else {
+  // V8's code cache for the modules below, kept in the OS temp dir (Node >= 22.1; ignored where it cannot write):
+  // the modules compile once, not on every run.
+  (await import('node:module')).enableCompileCache?.();
   const { main } = await import('./main.js');
   process.exitCode = await main(process.argv.slice(2));
 }
