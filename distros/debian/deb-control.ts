@@ -7,6 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { decompress } from '../../src/decompress.js';
 import { parseParagraphs } from './deb822.js';
@@ -73,7 +74,9 @@ export async function readDebControlFields(file: string): Promise<Map<string, st
     if (control.size > MAX_CONTROL_BYTES) throw new Error(`control member of ${control.size} bytes`);
     const raw = await readAt(fh, control.offset, control.size);
     if (raw.length < control.size) throw new Error('truncated control member');
-    const text = await controlFromTar(await decompress(raw, control.name));
+    // A control.tar.gz is a few KiB: inflating it inline beats a round trip through the thread pool.
+    const tarBytes = m[1] === 'gz' ? gunzipSync(raw) : await decompress(raw, control.name);
+    const text = await controlFromTar(tarBytes);
     const para = parseParagraphs(text)[0];
     if (!para) throw new Error('empty control file');
     return para.fields;
