@@ -44,7 +44,8 @@ async function generateFigure(): Promise<Figure> {
   const set = q.stdout.split('\n').filter(Boolean);
   const out = join(work, 'generated');
   const pair = await comparePair(
-    pinget(['hash', 'generate', '--allow-missing', '-o', out]),
+    // --offline: like apt-cache, only the local lists (no snapshot-archive look-ups for versions they no longer list).
+    pinget(['hash', 'generate', '--allow-missing', '--offline', '-o', out]),
     // apt-cache exits 100 when some installed version is in no list (local builds): it still did the work.
     { argv: ['apt-cache', 'show', ...set], okCodes: [0, 100] },
     ROUNDS,
