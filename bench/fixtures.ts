@@ -79,7 +79,7 @@ export async function debFiles(count: number, filesEach: number): Promise<FileSe
   await rm(dir, { recursive: true, force: true });
   const files: { path: string; sha256: string; size: number }[] = [];
   for (let i = 0; i < count; i++) {
-    const name = `pinget-bench-${String(i).padStart(2, '0')}`;
+    const name = `pinget-bench-${String(i).padStart(3, '0')}`;
     const tree = join(dir, 'build', name);
     await mkdir(join(tree, 'DEBIAN'), { recursive: true });
     await writeFile(

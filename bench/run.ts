@@ -44,7 +44,8 @@ async function generateFigure(): Promise<Figure> {
   const set = q.stdout.split('\n').filter(Boolean);
   const out = join(work, 'generated');
   const pair = await comparePair(
-    pinget(['hash', 'generate', '--allow-missing', '-o', out]),
+    // --offline: like apt-cache, only the local lists (no snapshot-archive look-ups for versions they no longer list).
+    pinget(['hash', 'generate', '--allow-missing', '--offline', '-o', out]),
     // apt-cache exits 100 when some installed version is in no list (local builds): it still did the work.
     { argv: ['apt-cache', 'show', ...set], okCodes: [0, 100] },
     ROUNDS,
@@ -108,7 +109,7 @@ async function freshRoot(name: string): Promise<string> {
 async function installFigure(): Promise<Figure> {
   const what = 'install of cached .debs into a fresh root vs dpkg --root -i of the same files';
   if (!has('dpkg') || !existsSync('/etc/os-release')) return { what, maxRatio: 1.05, skipped: 'no dpkg' };
-  const debs = await debFiles(40, 30);
+  const debs = await debFiles(100, 30);
   const cache = await fresh('cache-install');
   const provider = `file://${debs.dir}/{{.Name}}`;
   await timeProcess(pinget(['download', debs.lockfile, '-o', await fresh('out'), '--provider', provider, '--cache', cache, '--quiet']));

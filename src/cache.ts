@@ -8,7 +8,7 @@
  * processes that are gone, and never a live process's.
  */
 import { createWriteStream, constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -150,6 +150,8 @@ export class Cache {
    */
   async verifyBlob(sha256: string): Promise<{ state: 'hit'; file: string; size: number } | { state: 'miss' } | { state: 'corrupt'; got: string }> {
     const file = this.blobPath(sha256);
+    // A miss needs no worker thread (a cold download misses every blob): lstat says so first.
+    if (!(await lstat(file).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT'))) return { state: 'miss' };
     let res: FileHash;
     try {
       res = await hashFileOffThread(file);

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * `npm run bundle`: the single-file dist/pinget.mjs. Built twice: once to render its --help/--version
+ * outputs with yargs (scripts/render-help.mjs), then with those outputs defined in (PINGET_FAST_OUTPUT) so
+ * the bundle prints them without loading yargs (src/fast-help.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version;
+const outfile = join(repo, 'dist/pinget.mjs');
+const options = (define) => ({
+  entryPoints: [join(repo, 'src/cli.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22.19',
+  outfile,
+  legalComments: 'none',
+  define: { PINGET_VERSION: JSON.stringify(version), ...define },
+  banner: { js: "import { createRequire as __pingetCreateRequire } from 'node:module'; const require = __pingetCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+await build(options({}));
+const tmp = mkdtempSync(join(tmpdir(), 'pinget-bundle-'));
+try {
+  const json = join(tmp, 'help-text.json');
+  const r = spawnSync(process.execPath, [join(repo, 'scripts/render-help.mjs'), outfile, json], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+  await build(options({ PINGET_FAST_OUTPUT: JSON.stringify(readFileSync(json, 'utf8')) }));
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
