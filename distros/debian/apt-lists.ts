@@ -109,8 +109,12 @@ export class PackagesScanner {
   private rest: Buffer = EMPTY;
   private readonly names?: Set<string>;
 
-  constructor(private readonly want?: Set<string>) {
-    this.names = want ? new Set([...want].map((k) => k.slice(0, k.indexOf('\0')))) : undefined;
+  private readonly want?: Set<string>;
+
+  /** `want` holds `name\0version\0arch` keys, or with `byName` plain names (every version and arch of them). */
+  constructor(want?: Set<string>, opts: { byName?: boolean } = {}) {
+    this.want = opts.byName ? undefined : want;
+    this.names = want && (opts.byName ? want : new Set([...want].map((k) => k.slice(0, k.indexOf('\0')))));
   }
 
   /** Takes a chunk; it may be reused by the caller once push returns (what is kept is copied). */
@@ -230,11 +234,11 @@ async function* tap(input: AsyncIterable<Uint8Array>, d: { update(c: Uint8Array)
  * decompressed bytes on the way, so the caller can check the index against its release file afterwards
  * without reading it again.
  */
-export async function scanPackagesFile(file: string, want: Set<string>): Promise<ScannedList> {
+export async function scanPackagesFile(file: string, want: Set<string>, opts: { byName?: boolean } = {}): Promise<ScannedList> {
   const ext = extname(file);
   const stored = LISTABLE.has(ext) ? digester() : undefined;
   const plain = digester();
-  const scanner = new PackagesScanner(want);
+  const scanner = new PackagesScanner(want, opts);
   const input = createReadStream(file, { highWaterMark: 256 << 10 });
   try {
     for await (const chunk of tap(decompressStream(tap(input, stored), basename(file)), plain)) scanner.push(chunk);

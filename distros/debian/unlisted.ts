@@ -5,14 +5,12 @@
  * (run apt-get update), only newer ones (the mirrors moved on: the archive is the way), or none at all
  * (the package came from no configured source).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decompress } from '../../src/decompress.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { compareDebianVersions } from '../version-compare.js';
 import { reportUnpinned, type UnpinnedItem } from '../missing.js';
 import type { DistroInfo, GenerateOptions } from '../types.js';
-import { scanPackages, type ListFile } from './apt-lists.js';
+import { scanPackagesFile, type ListFile } from './apt-lists.js';
 import { archiveDistro } from '../../src/fetch/archives/index.js';
 import { pinFromSnapshot, type Unpinned } from './archive-evidence.js';
 import { parseRelease, readSignedRelease } from './release.js';
@@ -86,14 +84,13 @@ async function releaseDates(listsDir: string, lists: ListFile[]): Promise<Date[]
   return [...new Set(dates.filter((d): d is Date => !!d).map((d) => d.getTime()))].sort((a, b) => b - a).map((t) => new Date(t));
 }
 
-/** `name\0arch` -> the versions the lists have, for the given names only (on the error path: reads every list). */
+/** `name\0arch` -> the versions the lists have, for the given names only (on the error path: streams every list). */
 async function listedVersions(listsDir: string, lists: ListFile[], names: Set<string>): Promise<Map<string, Set<string>>> {
   const out = new Map<string, Set<string>>();
   for (const list of lists) {
-    const plain = await decompress(await readFile(join(listsDir, list.name)), list.name).catch(() => undefined);
-    if (!plain) continue;
-    for (const r of scanPackages(plain)) {
-      if (!names.has(r.name)) continue;
+    // streamed, like the main scan: only the wanted names' records are kept
+    const scanned = await scanPackagesFile(join(listsDir, list.name), names, { byName: true }).catch(() => undefined);
+    for (const r of scanned?.records ?? []) {
       const key = `${r.name}\0${r.arch}`;
       const set = out.get(key) ?? new Set<string>();
       set.add(r.version);

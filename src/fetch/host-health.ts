@@ -3,7 +3,8 @@
  * (connect, headers, an idle body, a body under the minimum speed) several times in a row is
  * marked down: its requests in flight are aborted and new ones fail at once, so a hanging mirror
  * costs about one --timeout instead of --timeout × attempts × files. A request that completes
- * resets the count.
+ * resets the count. A host whose name does not resolve is down at once: the resolver has retried already, and a
+ * container without DNS would otherwise pay one failed look-up per file.
  */
 import { PingetError } from '../errors.js';
 
@@ -42,6 +43,15 @@ export function hostTimedOut(host: string): void {
   h.timeouts++;
   if (h.timeouts < DOWN_AFTER_TIMEOUTS) return;
   h.down = new PingetError('UNAVAILABLE', `${host} is not answering (${h.timeouts} requests in a row timed out); not asked again in this run`);
+  for (const c of h.inFlight) c.abort(h.down);
+  h.inFlight.clear();
+}
+
+/** The host's name did not resolve: down for the rest of the run, with the resolver's reason. */
+export function hostUnresolvable(host: string, reason: string): void {
+  const h = healthOf(host);
+  if (h.down) return;
+  h.down = new PingetError('UNAVAILABLE', `${host}: ${reason} (DNS failure); not asked again in this run`);
   for (const c of h.inFlight) c.abort(h.down);
   h.inFlight.clear();
 }

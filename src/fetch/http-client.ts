@@ -10,7 +10,7 @@
  */
 import type { Agent, Dispatcher } from 'undici';
 import { PingetError, reasonOf } from '../errors.js';
-import { hostAnswered, hostDown, hostTimedOut, trackRequest } from './host-health.js';
+import { hostAnswered, hostDown, hostTimedOut, hostUnresolvable, trackRequest } from './host-health.js';
 
 export interface HttpRequestOptions {
   signal?: AbortSignal;
@@ -250,7 +250,10 @@ export async function httpRequest(url: string, opts: HttpRequestOptions): Promis
         hostTimedOut(host);
         throw new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)} (not retried: a host that hung once likely hangs again)`, { cause: e });
       }
-      if (isDnsFailure(e)) throw new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)} (DNS failure, not retried)`, { cause: e });
+      if (isDnsFailure(e)) {
+        hostUnresolvable(host, reasonOf(e));
+        throw new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)} (DNS failure, not retried)`, { cause: e });
+      }
       if (attempt >= opts.retries) {
         throw new PingetError('UNAVAILABLE', `${where}: ${reasonOf(e)} (after ${attempt + 1} attempts)`, { cause: e });
       }
