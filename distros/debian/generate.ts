@@ -84,6 +84,9 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
   const releases = new Map<string, Promise<{ release: ReleaseFile; file: string }>>();
   const usedDates: Date[] = [];
   const skipped: string[] = [];
+  const names = new Set(packages.map((p) => p.name));
+  /** `name\0arch` -> the versions the lists have; complete whenever something is left unpinned (no early break then). */
+  const listed = new Map<string, Set<string>>();
 
   const releaseOf = (prefix: string) => {
     let p = releases.get(prefix);
@@ -103,8 +106,14 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
     if (found.size === want.size) break;
     const file = join(listsDir, list.name);
     // Streamed and hashed in one pass; the matches are used only once the index's hash is confirmed.
-    const scanned = await scanPackagesFile(file, want);
-    const records = scanned.records.filter((r) => !found.has(keyOf(r)));
+    // By name: every version the lists have of an installed package is noted, for the hints about what
+    // cannot be pinned (no second pass over the lists); only exact (name, version, arch) matches are pinned.
+    const scanned = await scanPackagesFile(file, names, { byName: true });
+    for (const r of scanned.records) {
+      const k = `${r.name}\0${r.arch}`;
+      (listed.get(k) ?? listed.set(k, new Set()).get(k)!).add(r.version);
+    }
+    const records = scanned.records.filter((r) => want.has(keyOf(r)) && !found.has(keyOf(r)));
     if (records.length === 0) continue;
     if (list.releasePrefix) {
       const { release, file: relFile } = await releaseOf(list.releasePrefix);
@@ -127,7 +136,7 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
       found.set(keyOf(p), entry);
     } else missing.push(p);
   }
-  for (const { pkg, entry } of await resolveUnlisted(info, opts, missing, { listsDir, lists, sources, keys })) found.set(keyOf(pkg), entry);
+  for (const { pkg, entry } of await resolveUnlisted(info, opts, missing, { listsDir, lists, sources, keys, listed })) found.set(keyOf(pkg), entry);
 
   const headers: Record<string, string> = { distro: distroHeader(info) };
   const sde = process.env.SOURCE_DATE_EPOCH;

@@ -5,12 +5,11 @@
  * (run apt-get update), only newer ones (the mirrors moved on: the archive is the way), or none at all
  * (the package came from no configured source).
  */
-import { join } from 'node:path';
 import type { LockEntry } from '../../src/lockfile.js';
 import { compareDebianVersions } from '../version-compare.js';
 import { reportUnpinned, type UnpinnedItem } from '../missing.js';
 import type { DistroInfo, GenerateOptions } from '../types.js';
-import { scanPackagesFile, type ListFile } from './apt-lists.js';
+import type { ListFile } from './apt-lists.js';
 import { archiveDistro } from '../../src/fetch/archives/index.js';
 import { pinFromSnapshot, type Unpinned } from './archive-evidence.js';
 import { parseRelease, readSignedRelease } from './release.js';
@@ -24,6 +23,8 @@ export interface UnlistedContext {
   lists: ListFile[];
   sources: SourceEntry[];
   keys: KeyResolver;
+  /** `name\0arch` -> the versions the lists have of the installed packages (collected by the caller's scan). */
+  listed: Map<string, Set<string>>;
 }
 
 /** Pins what the archive vouches for; reports (throws, or warns with --allow-missing) what stays unpinned. */
@@ -40,7 +41,7 @@ export async function resolveUnlisted(info: DistroInfo, opts: GenerateOptions, m
   }
   if (unpinned.length === 0) return pinned;
 
-  const listed = await listedVersions(c.listsDir, c.lists, new Set(unpinned.map((u) => u.pkg.name)));
+  const listed = c.listed;
   let older = 0;
   let newer = 0;
   let unknown = 0;
@@ -82,20 +83,4 @@ async function releaseDates(listsDir: string, lists: ListFile[]): Promise<Date[]
     }),
   );
   return [...new Set(dates.filter((d): d is Date => !!d).map((d) => d.getTime()))].sort((a, b) => b - a).map((t) => new Date(t));
-}
-
-/** `name\0arch` -> the versions the lists have, for the given names only (on the error path: streams every list). */
-async function listedVersions(listsDir: string, lists: ListFile[], names: Set<string>): Promise<Map<string, Set<string>>> {
-  const out = new Map<string, Set<string>>();
-  for (const list of lists) {
-    // streamed, like the main scan: only the wanted names' records are kept
-    const scanned = await scanPackagesFile(join(listsDir, list.name), names, { byName: true }).catch(() => undefined);
-    for (const r of scanned?.records ?? []) {
-      const key = `${r.name}\0${r.arch}`;
-      const set = out.get(key) ?? new Set<string>();
-      set.add(r.version);
-      out.set(key, set);
-    }
-  }
-  return out;
 }
