@@ -40,3 +40,15 @@ export async function openRegular(file: string, directory: ErrorCode = 'BAD_INPU
   }
   return fh;
 }
+
+/** The first `length` bytes of a file (fewer when it is shorter), to tell its format by its magic number. */
+export async function readHead(file: string, length: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

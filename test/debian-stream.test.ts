@@ -13,6 +13,7 @@ import { decompressStream } from '../src/decompress.js';
 import { PingetError } from '../src/errors.js';
 import { run } from '../src/exec.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
+import { packWithRealTools } from './helpers/compress.js';
 
 const tmp: string[] = [];
 after(async () => {
@@ -48,19 +49,14 @@ test('decompressStream: gzip, xz, lz4 (linked and independent blocks), zstd, pla
   const dir = await mkdtemp(join(tmpdir(), 'pinget-dstream-'));
   tmp.push(dir);
   const plain = Buffer.from(packagesText(4000));
-  await writeFile(join(dir, 'P'), plain);
-  const cli: [string, string[], string][] = [
+  const packs = await packWithRealTools(dir, plain, [
     ['gzip', ['-k', '-9'], '.gz'],
     ['xz', ['-k'], '.xz'],
     ['lz4', ['-q', '-f', '-BD', '-B4'], '.lz4'],
     ['lz4', ['-q', '-f', '--content-size', '-B4', '--no-frame-crc'], '.lz4'],
     ['zstd', ['-q', '-k'], '.zst'],
-  ];
-  for (const [cmd, args, ext] of cli) {
-    await rm(join(dir, `P${ext}`), { force: true });
-    const res = await run(cmd, [...args, join(dir, 'P'), ...(cmd === 'lz4' ? [join(dir, 'P.lz4')] : [])]);
-    assert.equal(res.code, 0, res.stderr);
-    const packed = await readFile(join(dir, `P${ext}`));
+  ]);
+  for (const { cmd, args, ext, packed } of packs) {
     for (const sizes of [[1 << 20], [1, 7, 4093, 100_000], [3]]) {
       if (sizes[0] === 3 && ext !== '.lz4') continue; // byte-exact framing is this module's own code only for LZ4
       const out = await collect(decompressStream(chunked(packed, sizes), `Packages${ext}`));

@@ -15,6 +15,7 @@ import { run } from '../src/exec.js';
 import { loadKeys, verifyCleartext, verifyDetached } from '../src/verify/openpgp.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 import { REPO_ROOT } from './helpers/cli.js';
+import { packWithRealTools } from './helpers/compress.js';
 
 const data = (f: string) => readFile(join(REPO_ROOT, 'testdata/debian', f), 'utf8');
 const tmp: string[] = [];
@@ -107,20 +108,14 @@ test('decompress: gzip, xz, lz4, zstd made by the real CLIs; sniffing; plain pas
   const lines: string[] = [];
   for (let i = 0; i < 30000; i++) lines.push(`Package: pkg${i % 977}\nVersion: ${i}.${i % 13}\nDescription: ${'abc'.repeat(i % 40)}\n`);
   const plain = Buffer.from(lines.join('\n'));
-  await writeFile(join(dir, 'P'), plain);
-  const cli: [string, string[], string][] = [
+  const packs = await packWithRealTools(dir, plain, [
     ['gzip', ['-k', '-9'], '.gz'],
     ['xz', ['-k'], '.xz'],
     ['lz4', ['-q', '-f'], '.lz4'],
     ['lz4', ['-q', '-f', '--content-size', '-BD', '--no-frame-crc'], '.lz4'],
     ['zstd', ['-q', '-k'], '.zst'],
-  ];
-  for (const [cmd, args, ext] of cli) {
-    await rm(join(dir, `P${ext}`), { force: true });
-    // lz4 takes its output name as a second argument; the others write P<ext> beside P with -k.
-    const res = await run(cmd, [...args, join(dir, 'P'), ...(cmd === 'lz4' ? [join(dir, 'P.lz4')] : [])]);
-    assert.equal(res.code, 0, res.stderr);
-    const packed = await readFile(join(dir, `P${ext}`));
+  ]);
+  for (const { cmd, args, ext, packed } of packs) {
     assert.ok(packed.length < plain.length);
     assert.equal(sniffCompression(packed), { '.gz': 'gzip', '.xz': 'xz', '.lz4': 'lz4', '.zst': 'zstd' }[ext]);
     assert.ok((await decompress(packed, `Packages${ext}`)).equals(plain), `${cmd} ${args.join(' ')}`);

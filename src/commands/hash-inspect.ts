@@ -3,11 +3,11 @@
  * the path as the distro's archive lays it out where the package's own metadata tells it (Debian pool,
  * Koji); else the file name. A lockfile given instead is listed entry by entry, as repro-get's inspect does.
  */
-import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import { run } from '../exec.js';
+import { readHead } from '../fs-safe.js';
 import { sha256File } from '../verify/sha256.js';
 import { guessPoolPath } from '../../distros/debian/pool-path.js';
 import { kojiPath } from '../../distros/fedora/nevra.js';
@@ -26,17 +26,6 @@ interface Inspected {
   name?: string;
   version?: string;
   arch?: string;
-}
-
-async function magic(file: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(8);
-    const { bytesRead } = await fh.read(buf, 0, 8, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
 
 async function fields(cmd: string, args: string[]): Promise<string[] | undefined> {
@@ -95,7 +84,7 @@ export const hashInspectCommand: CommandModule<object, Args> = {
     const out: Inspected[] = [];
     const { adapterForPath } = await import('../../distros/index.js');
     for (const file of args.files) {
-      const head = file === '/dev/stdin' ? Buffer.alloc(0) : await magic(file);
+      const head = file === '/dev/stdin' ? Buffer.alloc(0) : await readHead(file, 8);
       if (PACKAGE_MAGIC.some((m) => head.subarray(0, m.length).equals(m))) {
         out.push(await inspectPackage(file, head));
         continue;

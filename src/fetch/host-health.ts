@@ -42,7 +42,12 @@ export function hostTimedOut(host: string): void {
   if (h.down) return;
   h.timeouts++;
   if (h.timeouts < DOWN_AFTER_TIMEOUTS) return;
-  h.down = new PingetError('UNAVAILABLE', `${host} is not answering (${h.timeouts} requests in a row timed out); not asked again in this run`);
+  markDown(h, `${host} is not answering (${h.timeouts} requests in a row timed out); not asked again in this run`);
+}
+
+/** Down for the rest of the run: what is in flight is aborted, new requests fail with this reason. */
+function markDown(h: Health, reason: string): void {
+  h.down = new PingetError('UNAVAILABLE', reason);
   for (const c of h.inFlight) c.abort(h.down);
   h.inFlight.clear();
 }
@@ -50,10 +55,7 @@ export function hostTimedOut(host: string): void {
 /** The host's name did not resolve: down for the rest of the run, with the resolver's reason. */
 export function hostUnresolvable(host: string, reason: string): void {
   const h = healthOf(host);
-  if (h.down) return;
-  h.down = new PingetError('UNAVAILABLE', `${host}: ${reason} (DNS failure); not asked again in this run`);
-  for (const c of h.inFlight) c.abort(h.down);
-  h.inFlight.clear();
+  if (!h.down) markDown(h, `${host}: ${reason} (DNS failure); not asked again in this run`);
 }
 
 /**

@@ -5,39 +5,31 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { sniffCompression } from '../decompress.js';
 import { PingetError } from '../errors.js';
+import { readHead } from '../fs-safe.js';
 import type { Logger } from '../ui/log.js';
 import { sha256File } from '../verify/sha256.js';
 import { applyLayer } from './apply-layer.js';
 import { imageLayers, type LayerRef } from './layout.js';
 
-async function magic(file: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(buf, 0, 4, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
 /** A decompressor for the file's first bytes: gzip, zstd, or none (a plain tar). */
 function decompressorFor(head: Buffer): Transform | undefined {
-  if (head[0] === 0x1f && head[1] === 0x8b) return createGunzip();
-  if (head.readUInt32LE(0) === 0xfd2fb528) return createZstdDecompress();
+  const kind = sniffCompression(head);
+  if (kind === 'gzip') return createGunzip();
+  if (kind === 'zstd') return createZstdDecompress();
   return undefined;
 }
 
 /** Applies a tar file (compressed or not) onto root; returns the sha256 of the uncompressed tar. */
 async function applyTarFile(root: string, file: string, what: string): Promise<string> {
-  const head = await magic(file);
+  const head = await readHead(file, 4);
   const hash = createHash('sha256');
   const counted = new Transform({
     transform(chunk: Buffer, _enc, cb) {
