@@ -19,8 +19,6 @@ interface AdapterEntry {
   /** os-release ID / ID_LIKE values the adapter's detect() accepts; it still decides. */
   family: string[];
   inspect(path: string): PackageRef | undefined;
-  /** The adapter implements acceptMismatch (the chain does extra work only for those that do). */
-  judgesMismatches?: boolean;
   load(): Promise<DistroAdapter>;
 }
 
@@ -35,7 +33,6 @@ const ENTRIES: AdapterEntry[] = [
       const ref = inspectApkPath(path);
       return ref && { name: ref.name, version: ref.version, arch: ref.arch };
     },
-    judgesMismatches: true,
     load: async () => (await import('./alpine/index.js')).alpineAdapter,
   },
   { id: 'debian', family: ['debian', 'ubuntu'], inspect: inspectDebPath, load: async () => (await import('./debian/index.js')).debianAdapter },
@@ -59,14 +56,8 @@ function lazyAdapter(entry: AdapterEntry): DistroAdapter {
     providers: async (root, info, headers, opts) => (await real()).providers(root, info, headers, opts),
     install: async (files, root, info, opts) => (await real()).install(files, root, info, opts),
   };
-  if (entry.judgesMismatches) {
-    adapter.acceptMismatch = async (path, file, headers) => {
-      const a = await real();
-      return a.acceptMismatch ? a.acceptMismatch(path, file, headers) : undefined;
-    };
-  }
-  // The other optional methods (applyMarks, verifyFiles, buildDrift ...) appear once the real adapter is loaded,
-  // which detect() does before any command asks for them.
+  // The optional methods (acceptMismatch, applyMarks, verifyFiles, buildDrift ...) appear once the real adapter
+  // is loaded, which detect() does before any command asks for them.
   return new Proxy(adapter, {
     get(target, prop, receiver) {
       if (prop in target) return Reflect.get(target, prop, receiver);
