@@ -7,17 +7,16 @@
  * Crash-only: temp files are named `<hex>.pinget-tmp-<pid>-<rand>`; sweepTemp() removes those of
  * processes that are gone, and never a live process's.
  */
-import { createWriteStream, constants as fsConstants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, type Readable } from 'node:stream';
 import { PingetError, reasonOf } from './errors.js';
 import { openRegular } from './fs-safe.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
-import { HashingStream, SHA256_HEX } from './verify/sha256.js';
+import { SHA256_HEX } from './verify/sha256.js';
 import { hashFileOffThread, type FileHash } from './verify/hash-pool.js';
 
 export interface BlobInfo {
@@ -29,6 +28,76 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PINGET_CACHE) return env.PINGET_CACHE;
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'pinget');
+}
+
+/** About this many bytes go to disk per writev(2) while a blob streams in. */
+const WRITE_BATCH = 1 << 20;
+
+/** writev(2) of every byte of `chunks`; a short write (near a full disk) continues where it stopped. */
+async function writeAll(fh: FileHandle, chunks: Buffer[]): Promise<void> {
+  let rest = chunks;
+  for (;;) {
+    const total = rest.reduce((n, c) => n + c.length, 0);
+    const { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten >= total) return;
+    if (bytesWritten === 0) throw Object.assign(new Error('write returned 0 bytes'), { code: 'EIO' });
+    let skip = bytesWritten;
+    const left: Buffer[] = [];
+    for (const c of rest) {
+      if (skip >= c.length) skip -= c.length;
+      else {
+        left.push(skip > 0 ? c.subarray(skip) : c);
+        skip = 0;
+      }
+    }
+    rest = left;
+  }
+}
+
+/**
+ * Writes every chunk of `source` to `fh` and hashes it. Flowing mode ('data' events), not for-await:
+ * read() would concatenate the chunks a Readable has buffered, a copy of every byte.
+ */
+function writeHashing(source: Readable, fh: FileHandle, onBytes?: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
+    let failed = false;
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      source.off('data', onData);
+      source.destroy();
+      reject(e);
+    };
+    const flush = () => {
+      const chunks = batch;
+      batch = [];
+      batchBytes = 0;
+      writing = writing.then(() => writeAll(fh, chunks));
+      return writing;
+    };
+    const onData = (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+      onBytes?.(chunk.length);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes < WRITE_BATCH) return;
+      // One write in flight per blob: the source waits for the disk.
+      source.pause();
+      flush().then(() => failed || source.resume(), fail);
+    };
+    source.on('data', onData);
+    finished(source, { writable: false }, (err) => {
+      if (err) return fail(err);
+      if (failed) return;
+      flush().then(() => resolve({ sha256: hash.digest('hex'), bytes }), fail);
+    });
+  });
 }
 
 export class Cache {
@@ -59,9 +128,20 @@ export class Cache {
     }
   }
 
+  /** The cache's directories, made once per Cache (moveIntoPlace makes blobs/ again if it vanished). */
+  private dirsMade?: Promise<void>;
+
   private async tempFile(sha256: string): Promise<string> {
-    await mkdir(this.tmpDir, { recursive: true });
-    await mkdir(this.blobDir, { recursive: true });
+    this.dirsMade ??= (async () => {
+      await mkdir(this.tmpDir, { recursive: true });
+      await mkdir(this.blobDir, { recursive: true });
+    })();
+    try {
+      await this.dirsMade;
+    } catch (e) {
+      this.dirsMade = undefined;
+      throw e;
+    }
     return join(this.tmpDir, tempName(sha256));
   }
 
@@ -85,32 +165,41 @@ export class Cache {
   }
 
   /**
-   * Streams into a fresh temp file, fsyncs it and hashes it on the way, then lets `decide` name the
-   * blob it becomes (or throw). The temp file is removed on any failure: nothing half-written is kept.
+   * Streams into a fresh temp file, hashing on the way, fsyncs it, then lets `decide` name the blob it
+   * becomes (or throw). The temp file is removed on any failure: nothing half-written is kept.
+   * One consumer instead of a pipeline of streams: chunks are hashed as they come and written in
+   * batches of about WRITE_BATCH bytes with one writev(2) each (no copy into a bigger buffer).
    */
-  private async store<T>(label: string, source: Readable, signal: AbortSignal | undefined, decide: (got: string, bytes: number) => Promise<{ dest: string; result: T }>): Promise<T> {
+  private async store<T>(
+    label: string,
+    source: Readable,
+    signal: AbortSignal | undefined,
+    decide: (got: string, bytes: number) => Promise<{ dest: string; result: T }>,
+    onBytes?: (n: number) => void,
+  ): Promise<T> {
+    signal?.throwIfAborted();
     const tmp = await this.tempFile(label);
-    const hasher = new HashingStream();
-    // The write stream owns its fd: on a source error pipeline() destroys it, and closing a
-    // borrowed fd again would be EBADF (masking the real error) or close another file's reused fd.
-    const out = createWriteStream(tmp, { flags: 'wx' });
+    const onAbort = () => source.destroy(signal!.reason as Error);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let fh: FileHandle | undefined;
     try {
-      await pipeline(source, hasher, out, { signal });
-      const { dest, result } = await decide(hasher.digest(), hasher.bytes);
-      // The one fsync: the bytes are on disk before the rename makes them a blob (fsync works on a read-only fd).
-      const fh = await open(tmp, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      fh = await open(tmp, 'wx');
+      const { sha256, bytes } = await writeHashing(source, fh, onBytes);
+      signal?.throwIfAborted();
+      const { dest, result } = await decide(sha256, bytes);
+      // The one fsync: the bytes are on disk before the rename makes them a blob.
+      await fh.sync();
+      const closing = fh;
+      fh = undefined;
+      await closing.close();
       await this.moveIntoPlace(tmp, dest);
       return result;
     } catch (e) {
-      // A stream destroyed while still opening creates its file afterwards: wait for it to close.
-      if (!out.closed) await once(out, 'close').catch(() => {});
+      await fh?.close().catch(() => {});
       await rm(tmp, { force: true }).catch(() => {});
-      throw e;
+      throw signal?.aborted ? signal.reason : e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -118,12 +207,18 @@ export class Cache {
    * Writes a stream into the cache under its expected hash. On a mismatch the temp file is removed
    * and an INTEGRITY error says what arrived instead; nothing enters the cache.
    */
-  ingest(sha256: string, source: Readable, signal?: AbortSignal): Promise<string> {
-    return this.store(sha256, source, signal, async (got, bytes) => {
-      if (got !== sha256) throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${got} (${bytes} bytes)`);
-      const dest = this.blobPath(sha256);
-      return { dest, result: dest };
-    });
+  ingest(sha256: string, source: Readable, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<string> {
+    return this.store(
+      sha256,
+      source,
+      signal,
+      async (got, bytes) => {
+        if (got !== sha256) throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${got} (${bytes} bytes)`);
+        const dest = this.blobPath(sha256);
+        return { dest, result: dest };
+      },
+      onBytes,
+    );
   }
 
   /**

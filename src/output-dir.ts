@@ -84,22 +84,19 @@ export class OutputDir {
 
   private async makeDir(rel: string): Promise<number> {
     const slash = rel.lastIndexOf('/');
-    await this.ensureDir(slash < 0 ? '' : rel.slice(0, slash));
+    const parentDev = await this.ensureDir(slash < 0 ? '' : rel.slice(0, slash));
     const abs = join(this.root, rel);
-    let st = await lstat(abs).catch((e) => {
-      if (errno(e) !== 'ENOENT') throw fsError(abs, 'inspect it', e);
-      return undefined;
-    });
-    if (!st) {
-      try {
-        await mkdir(abs);
-      } catch (e) {
-        if (errno(e) !== 'EEXIST') throw fsError(abs, 'create the directory', e);
-      }
-      st = await lstat(abs).catch((e) => {
-        throw fsError(abs, 'inspect it', e);
-      });
+    try {
+      await mkdir(abs);
+      // Made just now, by us: a real, empty directory on its parent's file system; nothing to sweep.
+      return parentDev;
+    } catch (e) {
+      // EEXIST also for a symlink there (mkdir does not follow it): lstat tells which.
+      if (errno(e) !== 'EEXIST') throw fsError(abs, 'create the directory', e);
     }
+    const st = await lstat(abs).catch((e) => {
+      throw fsError(abs, 'inspect it', e);
+    });
     if (st.isSymbolicLink()) {
       throw new PingetError('BAD_INPUT', `${abs}: a symbolic link inside the output directory; refusing to follow it (remove it, or use another -o)`);
     }

@@ -24,7 +24,8 @@ import { serveDirectory, type TestServer } from './helpers/http-server.js';
 after(() => closeHttp());
 
 const PATH = 'pool/main/f/foo/foo_1:2.0+dfsg-1_amd64.deb';
-const DATA = randomBytes(256 * 1024);
+// Bigger than the cache's write batch (1 MiB), so a body cut midway has reached the disk in part.
+const DATA = randomBytes(3 * 1024 * 1024);
 const SHA = sha256Bytes(DATA);
 const TARGET: FetchTarget = { path: PATH, sha256: SHA, headers: {} };
 const ctx = { log: silentLogger, timeoutMs: 10_000, retries: 2 };
@@ -203,7 +204,7 @@ test('a download killed midway leaves no blob (a temp file may remain: ingest ig
   let release: (() => void) | undefined;
   s.bad.setHook((_req, res) => {
     res.writeHead(200, { 'content-length': DATA.length });
-    res.write(DATA.subarray(0, 128 * 1024));
+    res.write(DATA.subarray(0, 2 * 1024 * 1024));
     // the rest never comes while the child lives
     release = () => res.destroy();
     return true;

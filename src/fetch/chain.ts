@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { Cache } from '../cache.js';
 import { PingetError, reasonOf } from '../errors.js';
@@ -57,17 +57,6 @@ export interface ProviderFailure {
   provider: string;
   reason: string;
   code: string;
-}
-
-/** Counts bytes for the progress display without copying them. */
-class ByteCounter extends Transform {
-  constructor(private readonly report: (n: number) => void) {
-    super({ highWaterMark: 1 << 20 });
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.report(chunk.length);
-    cb(null, chunk);
-  }
 }
 
 function short(sha256: string): string {
@@ -133,14 +122,7 @@ async function fromProvider(target: FetchTarget, provider: Provider, opts: Fetch
     const opened = await provider.open(target, signal);
     body = opened.stream;
     onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
-    let source: Readable = body;
-    if (onProgress) {
-      source = body.pipe(new ByteCounter((n) => onProgress({ kind: 'bytes', target, bytes: n })));
-      body.once('error', (e) => source.destroy(e));
-      // Until ingest's pipeline listens, an early body error must not crash the process; pipeline still sees it.
-      source.on('error', () => {});
-    }
-    const file = await cache.ingest(target.sha256, source, signal);
+    const file = await cache.ingest(target.sha256, body, signal, onProgress && ((n) => onProgress({ kind: 'bytes', target, bytes: n })));
     const bytes = await sizeOf(file);
     onProgress?.({ kind: 'done', target, bytes, source: provider.label });
     return { target, file, source: provider.label, bytes };

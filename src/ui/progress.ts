@@ -10,6 +10,8 @@ import { formatBytes } from './units.js';
 export { formatBytes } from './units.js';
 
 export interface Progress {
+  /** False for the no-op display: the fetch chain then need not report bytes at all. */
+  active: boolean;
   onProgress: (e: ProgressEvent) => void;
   stop: () => void;
 }
@@ -44,7 +46,7 @@ export function estimateLeft(elapsedSeconds: number, done: number, inFlight: num
   return (elapsedSeconds / progress) * Math.max(0, total - progress);
 }
 
-const noop: Progress = { onProgress: () => {}, stop: () => {} };
+const noop: Progress = { active: false, onProgress: () => {}, stop: () => {} };
 
 export function createProgress(opts: ProgressOptions): Progress {
   if (!opts.enabled || opts.total === 0) return noop;
@@ -77,6 +79,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   bar.start(opts.total, 0, payload());
 
   return {
+    active: true,
     onProgress(e) {
       const key = e.target.sha256;
       switch (e.kind) {
