@@ -137,6 +137,18 @@ function stdoutClosedQuietly(): void {
   });
 }
 
+/**
+ * yargs renders the whole help of a command before running its handler, in case the handler fails and
+ * help must be shown later (yargs' command.js, cacheHelpMessage): a third of a command's start-up, for
+ * text pinget never prints that way (fail() above turns every failure into one line). Help asked for
+ * with --help is rendered when asked, as before.
+ */
+function skipHelpCache(cli: Argv): void {
+  const internal = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: unknown } } }).getInternalMethods?.();
+  const usage = internal?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   handleInterrupts();
@@ -178,6 +190,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   // Types and defaults are said in the descriptions; yargs' [string] [default: []] tags are noise (yargs >= 17.7).
   (cli as unknown as { usageConfiguration(c: Record<string, boolean>): unknown }).usageConfiguration({ 'hide-types': true });
+  skipHelpCache(cli);
   try {
     await cli.parseAsync();
     return interruptExitCode() ?? 0;

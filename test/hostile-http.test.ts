@@ -244,7 +244,7 @@ test('--max-size reads K/M/G/T and KiB/MiB/GiB/TiB; a bad size is exit 2', async
 
 test('undici is loaded by the first request, not at start-up (pinget --help does not load it)', async (t) => {
   // Logs each resolution of "undici" (module.registerHooks, Node >= 22.15), beside tsx's loader.
-  const hook = 'data:text/javascript,import{registerHooks}from"node:module";registerHooks({resolve(s,c,n){if(s==="undici")process.stderr.write("LOADED undici\\n");return n(s,c)}});';
+  const hook = 'data:text/javascript,import{registerHooks}from"node:module";registerHooks({resolve(s,c,n){if(/^undici(\\/|$)/.test(s))process.stderr.write("LOADED undici\\n");return n(s,c)}});';
   const node = (args: string[]) => run(process.execPath, ['--import', import.meta.resolve('tsx'), '--import', hook, join(REPO_ROOT, 'src', 'cli.ts'), ...args], { cwd: REPO_ROOT });
   const help = await node(['--help']);
   assert.equal(help.code, 0, help.stderr);

@@ -42,19 +42,35 @@ export interface HttpResponse {
   attempts: number;
 }
 
-type Undici = typeof import('undici');
-let undici: Promise<Undici> | undefined;
+/**
+ * The three parts of undici pinget uses, loaded by path: its index also loads fetch, WebSocket, the
+ * caches and the mocks, about twice the start-up cost (undici's package has no "exports" map, so the
+ * paths are public; the major version is pinned in package.json).
+ */
+interface UndiciParts {
+  Agent: typeof import('undici').Agent;
+  request: (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+  redirect: typeof import('undici').interceptors.redirect;
+}
+let undici: Promise<UndiciParts> | undefined;
 /** One agent per connect timeout (a run uses one); keyed so a library caller may mix them. */
 const agents = new Map<number, { agent: Agent; dispatcher: Dispatcher }>();
 /** Mirrors redirect (http to https, a CDN, a mirror director); the hash, not the host, is what is trusted. */
 const MAX_REDIRECTS = 5;
 
-async function sharedAgent(connectTimeoutMs: number): Promise<{ request: Undici['request']; dispatcher: Dispatcher }> {
-  const u = await (undici ??= import('undici'));
+function loadUndici(): Promise<UndiciParts> {
+  // Literal specifiers, so that esbuild puts them in the bundle.
+  return (undici ??= Promise.all([import('undici/lib/dispatcher/agent.js'), import('undici/lib/api/api-request.js'), import('undici/lib/interceptor/redirect.js')]).then(
+    ([agent, request, redirect]) => ({ Agent: agent.default, request: request.default, redirect: redirect.default }) as UndiciParts,
+  ));
+}
+
+async function sharedAgent(connectTimeoutMs: number): Promise<{ request: UndiciParts['request']; dispatcher: Dispatcher }> {
+  const u = await loadUndici();
   let a = agents.get(connectTimeoutMs);
   if (!a) {
     const agent = new u.Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connect: { timeout: connectTimeoutMs } });
-    a = { agent, dispatcher: agent.compose(u.interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) };
+    a = { agent, dispatcher: agent.compose(u.redirect({ maxRedirections: MAX_REDIRECTS })) };
     agents.set(connectTimeoutMs, a);
   }
   return { request: u.request, dispatcher: a.dispatcher };
@@ -202,8 +218,10 @@ export async function httpRequest(url: string, opts: HttpRequestOptions): Promis
     let retryAfter: number | undefined;
     let handedOff = false;
     try {
-      const res = await request(url, {
-        dispatcher,
+      const target = new URL(url);
+      const res = await request.call(dispatcher, {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
         method,
         headers: opts.headers,
         body: opts.body,
