@@ -1,4 +1,7 @@
 /** dpkg's database of installed packages, <root>/var/lib/dpkg/status (dpkg-query(1) reads the same). Pure. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PingetError } from '../../src/errors.js';
 import type { PackageRef } from '../types.js';
 import { parseParagraphs } from './deb822.js';
 
@@ -53,4 +56,19 @@ export function parseDpkgStatus(text: string, file = 'var/lib/dpkg/status'): Ins
 /** `name:arch` for Multi-Arch: same packages' other architectures, as dpkg-query prints them. */
 export function displayName(p: PackageRef): string {
   return `${p.name}:${p.arch}=${p.version}`;
+}
+
+export async function readStatus(root: string): Promise<InstalledDeb[]> {
+  const file = join(root, 'var/lib/dpkg/status');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new PingetError('BAD_INPUT', `${file}: cannot read dpkg's database (${(e as NodeJS.ErrnoException).code ?? e}); is ${root} a Debian/Ubuntu root?`, { cause: e });
+  }
+  try {
+    return parseDpkgStatus(text, file);
+  } catch (e) {
+    throw new PingetError('BAD_INPUT', (e as Error).message, { cause: e });
+  }
 }

@@ -11,7 +11,7 @@ import type { LockEntry } from '../../src/lockfile.js';
 import { sha256File } from '../../src/verify/sha256.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
 import { findPackagesLists, scanPackagesFile, type ListFile } from './apt-lists.js';
-import { displayName, parseDpkgStatus, type InstalledDeb } from './dpkg-status.js';
+import { displayName, readStatus, type InstalledDeb } from './dpkg-status.js';
 import { KeyResolver } from './keys.js';
 import { aptCacheName, guessPoolPath } from './pool-path.js';
 import { checkIndexDigests, parseRelease, readSignedRelease, type ReleaseFile } from './release.js';
@@ -21,20 +21,6 @@ import { resolveUnlisted } from './unlisted.js';
 
 const keyOf = (p: { name: string; version: string; arch: string }) => `${p.name}\0${p.version}\0${p.arch}`;
 
-export async function readStatus(root: string): Promise<InstalledDeb[]> {
-  const file = join(root, 'var/lib/dpkg/status');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new PingetError('BAD_INPUT', `${file}: cannot read dpkg's database (${(e as NodeJS.ErrnoException).code ?? e}); is ${root} a Debian/Ubuntu root?`, { cause: e });
-  }
-  try {
-    return parseDpkgStatus(text, file);
-  } catch (e) {
-    throw new PingetError('BAD_INPUT', (e as Error).message, { cause: e });
-  }
-}
 
 export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -4,9 +4,7 @@ import { join, resolve } from 'node:path';
 import { run } from '../../src/exec.js';
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
-import { parseDpkgStatus } from './dpkg-status.js';
-import { verifyDebianFiles } from './deep.js';
-import { generateDebian, readStatus } from './generate.js';
+import { parseDpkgStatus, readStatus } from './dpkg-status.js';
 import { installDebs } from './install.js';
 import { applyManualMarks } from './manual-marks.js';
 import { inspectDebPath } from './pool-path.js';
@@ -58,7 +56,8 @@ export const debianAdapter: DistroAdapter = {
     return info;
   },
 
-  generate: (root, info, opts) => generateDebian(root, info, opts),
+  // hash generate's and verify --deep's code (signatures, lists, archives) loads only for those commands.
+  generate: async (root, info, opts) => (await import('./generate.js')).generateDebian(root, info, opts),
 
   inspect: (path) => inspectDebPath(path),
 
@@ -71,7 +70,7 @@ export const debianAdapter: DistroAdapter = {
     return debMirrors(sources).map((uri) => ({ template: `${uri}/{{.Name}}`, label: `apt mirror ${uri}` }));
   },
 
-  verifyFiles: (root, _info, pinned, opts) => verifyDebianFiles(root, pinned, opts),
+  verifyFiles: async (root, _info, pinned, opts) => (await import('./deep.js')).verifyDebianFiles(root, pinned, opts),
 
   install: (files, root, _info, opts) => installDebs(files, root, opts),
 

@@ -81,37 +81,44 @@ export async function dpkgCommand(root: string, args: string[], empty: string, l
 export async function installDebs(files: LocalFile[], rootIn: string, opts: InstallOptions): Promise<InstallReport> {
   const root = resolve(rootIn);
   const isHost = root === '/';
-  const statusText = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
-  const present = new Set(parseDpkgStatus(statusText).map(keyOf));
+  // The namespace probe runs while the control files are read.
+  if (!isHost) void canUnshare();
+  const statusText = readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
   const report: InstallReport = { installed: [], skipped: [] };
-  const todo: { file: string; name: string }[] = [];
-  const names = new Set<string>();
   // Only each file's head is read; a few at once keep the disk busy without opening hundreds of files.
   const limit = pLimit(8);
-  const refs = await Promise.all(files.map((f) => limit(() => debControl(f.file, f.entry.path))));
-  for (const [i, f] of files.entries()) {
-    const ref = refs[i];
-    if (present.has(keyOf(ref)) && !opts.reinstall) {
-      report.skipped.push(ref);
-      continue;
-    }
+  const refsRead = Promise.all(files.map((f) => limit(() => debControl(f.file, f.entry.path))));
+  refsRead.catch(() => {}); // awaited below; a bad .deb must not be an unhandled rejection meanwhile
+  // dpkg wants `.deb` names: every file gets its symlink while the control files are read.
+  const taken = new Set<string>();
+  const names = files.map((f) => {
     let name = basename(f.entry.path);
     if (!name.endsWith('.deb')) name += '.deb';
-    while (names.has(name)) name = `x${name}`;
-    names.add(name);
-    todo.push({ file: f.file, name });
-    report.installed.push(ref);
-  }
-  if (todo.length === 0) return report;
-  if (!isHost) await ensureDpkgAdmin(root);
+    while (taken.has(name)) name = `x${name}`;
+    taken.add(name);
+    return name;
+  });
   const tmp = await mkdtemp(join(tmpdir(), 'pinget-dpkg-'));
   try {
     const debs = join(tmp, 'debs');
     const empty = join(tmp, 'empty');
     await mkdir(debs);
     await mkdir(empty);
-    for (const t of todo) await symlink(resolve(t.file), join(debs, t.name));
-    const args = [...(isHost ? [] : dpkgRootArgs(root)), '--install', ...todo.map((t) => join(debs, t.name))];
+    await Promise.all(files.map((f, i) => symlink(resolve(f.file), join(debs, names[i]))));
+    const refs = await refsRead;
+    const present = new Set(parseDpkgStatus(await statusText).map(keyOf));
+    const todo: string[] = [];
+    for (const [i, ref] of refs.entries()) {
+      if (present.has(keyOf(ref)) && !opts.reinstall) {
+        report.skipped.push(ref);
+        continue;
+      }
+      todo.push(join(debs, names[i]));
+      report.installed.push(ref);
+    }
+    if (todo.length === 0) return report;
+    if (!isHost) await ensureDpkgAdmin(root);
+    const args = [...(isHost ? [] : dpkgRootArgs(root)), '--install', ...todo];
     const [cmd, argv] = isHost ? ['dpkg', args] : await dpkgCommand(root, args, empty, opts.log);
     opts.log.verbose(`${cmd} ${argv.join(' ')}`);
     const res = await run(cmd, argv, {

@@ -2,6 +2,7 @@
 import { fetchAll, type FetchOptions, type FetchResult } from '../fetch/chain.js';
 import type { FetchTarget } from '../fetch/types.js';
 import { interruptSignal } from '../interrupt.js';
+import { progressEnabled } from '../ui/progress-enabled.js';
 import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
 
@@ -9,9 +10,8 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
   const specs = await providerSpecs(ctx, choice, headers);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
   const providers = await makeProviders(ctx, specs);
-  // cli-progress loads only when something is fetched, not for --help.
-  const { createProgress, progressEnabled } = await import('../ui/progress.js');
-  const progress = createProgress({ enabled: progressEnabled(ctx.args), total: targets.length });
+  // cli-progress loads only when a display is drawn (a TTY, no --quiet or --json).
+  const progress = progressEnabled(ctx.args) ? (await import('../ui/progress.js')).createProgress({ enabled: true, total: targets.length }) : undefined;
   const signal = interruptSignal();
   try {
     return await fetchAll(targets, {
@@ -20,12 +20,12 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
       jobs: ctx.args.jobs,
       log: ctx.log,
       signal,
-      onProgress: progress.active ? progress.onProgress : undefined,
+      onProgress: progress?.active ? progress.onProgress : undefined,
       acceptMismatch: choice?.adapter.acceptMismatch ? (t, file) => choice.adapter.acceptMismatch!(t.path, file, t.headers) : undefined,
       deliver,
     });
   } finally {
-    progress.stop();
+    progress?.stop();
     await closeProviders(providers);
   }
 }

@@ -11,6 +11,7 @@ import { fetchTargets, summarize } from './fetch-run.js';
 import { chooseTarget, loadLockfiles, targetsFor, type DistroChoice } from './plan.js';
 import { checkPackageDbWritable } from './preflight.js';
 import { interruptSignal } from '../interrupt.js';
+import { warmHashPool } from '../verify/hash-pool.js';
 import { formatBytes } from '../ui/units.js';
 
 interface Args extends GlobalArgs {
@@ -58,6 +59,8 @@ export const installCommand: CommandModule<object, Args> = {
       }),
     ) as unknown as Argv<Args>,
   handler: async (args) => {
+    // Installs are mostly cache hits, each re-hashed: the workers boot while the lockfile and root are read.
+    warmHashPool();
     const ctx = makeContext(args);
     const lock = await loadLockfiles(args.files, { allowEmpty: args['allow-empty'] });
     const choice = await chooseTarget(ctx, lock, args.files, true);

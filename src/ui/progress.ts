@@ -8,6 +8,7 @@ import type { ProgressEvent } from '../fetch/chain.js';
 import { formatBytes } from './units.js';
 
 export { formatBytes } from './units.js';
+export { progressEnabled } from './progress-enabled.js';
 
 export interface Progress {
   /** False for the no-op display: the fetch chain then need not report bytes at all. */
@@ -23,10 +24,6 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
 }
 
-/** Whether a progress display belongs on this stderr. */
-export function progressEnabled(opts: { quiet?: boolean; json?: boolean }, stream: NodeJS.WriteStream = process.stderr): boolean {
-  return Boolean(stream.isTTY) && !opts.quiet && !opts.json && process.env.TERM !== 'dumb';
-}
 
 /** Seconds as `1h02m`, `4m05s` or `12s`. */
 export function formatDuration(seconds: number): string {

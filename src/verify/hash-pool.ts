@@ -62,6 +62,11 @@ class HashPool {
 
   constructor(private readonly size: number) {}
 
+  /** Starts every worker now, so their start-up overlaps other work instead of the first hash. */
+  warm(): void {
+    while (this.workers < this.size) this.idle.push(this.spawn());
+  }
+
   hash(file: string): Promise<FileHash> {
     return new Promise((resolve, reject) => {
       this.queue.push({ file, resolve, reject });
@@ -110,8 +115,16 @@ class HashPool {
 
 let pool: HashPool | undefined;
 
+function sharedPool(): HashPool {
+  return (pool ??= new HashPool(Math.max(1, Math.min(8, availableParallelism()))));
+}
+
 /** Hashes a file on the shared pool (one worker per core, at most 8). */
 export function hashFileOffThread(file: string): Promise<FileHash> {
-  pool ??= new HashPool(Math.max(1, Math.min(8, availableParallelism())));
-  return pool.hash(file);
+  return sharedPool().hash(file);
+}
+
+/** Boots the pool's workers ahead of use (a command that will re-verify cached blobs); they stay unref'd. */
+export function warmHashPool(): void {
+  sharedPool().warm();
 }
