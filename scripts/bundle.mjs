@@ -14,6 +14,28 @@ import { build } from 'esbuild';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version;
 const outfile = join(repo, 'dist/pinget.mjs');
+/**
+ * yargs' and cliui's string-width become the stand-in of src/ui/ascii-string-width.ts (what src/cli.ts does
+ * for dist/ with a resolve hook): the real one is require()d on first need, which esbuild turns into a
+ * lazily initialised module, so its Intl.Segmenter is not built at every start.
+ */
+const deferStringWidth = {
+  name: 'defer-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.kind !== 'import-statement' || args.pluginData?.real) return undefined;
+      const real = await b.resolve('string-width', { kind: 'require-call', resolveDir: args.resolveDir, pluginData: { real: true } });
+      if (real.errors.length) return { errors: real.errors };
+      return { path: real.path, namespace: 'deferred-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'deferred-string-width' }, (args) => ({
+      contents: `import { deferredWidth } from ${JSON.stringify(join(repo, 'src/ui/ascii-string-width.ts'))};\nexport default deferredWidth(() => require(${JSON.stringify(args.path)}).default);\n`,
+      resolveDir: repo,
+      loader: 'js',
+    }));
+  },
+};
+
 const options = (define) => ({
   entryPoints: [join(repo, 'src/cli.ts')],
   bundle: true,
@@ -25,6 +47,7 @@ const options = (define) => ({
   define: { PINGET_VERSION: JSON.stringify(version), ...define },
   banner: { js: "import { createRequire as __pingetCreateRequire } from 'node:module'; const require = __pingetCreateRequire(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [deferStringWidth],
 });
 
 await build(options({}));

@@ -150,6 +150,17 @@ test('APKINDEX.tar.gz: records, date, signature checked against the keys', async
   await assert.rejects(parseApkIndex(bytes, 'X', wrongKeys), /X: signature check failed: test-1.rsa.pub: bad signature/);
   await assert.rejects(parseApkIndex(await buildApkIndex(pkgs, undefined), 'Y', keys), /Y: signature check failed: it is not signed/);
   assert.equal((await parseApkIndex(await buildApkIndex(pkgs, undefined), 'Y', undefined)).records.length, 2);
+  // Only the installed names are built; the signature is still checked over the whole index.
+  const kept = await parseApkIndex(bytes, 'APKINDEX.tar.gz', keys, (name) => name === 'b');
+  assert.deepEqual(kept.records.map((r) => r.name), ['b']);
+  await assert.rejects(parseApkIndex(bytes, 'X', wrongKeys, (name) => name === 'b'), /X: signature check failed/);
+});
+
+test('apk db records filtered by name are still checked, and line numbers stay right', () => {
+  const text = 'P:a\nV:1-r0\n\nP:b\nV:2-r0\nC:Q1b\n\nP:c\nV:3-r0\n';
+  assert.deepEqual(parseApkDb(text, 'idx', (n) => n !== 'a').map((r) => [r.name, r.line]), [['b', 4], ['c', 8]]);
+  assert.throws(() => parseApkDb('P:a\nV:1\n\nP:skipped\n\n', 'idx', () => false), /idx:4: package record without V: \(ends at line 5\)/);
+  assert.throws(() => parseApkDb('P:a\nV:1\nnot a line\n', 'idx', () => false), /idx:3: expected "X:value"/);
 });
 
 test('apk add command line', () => {

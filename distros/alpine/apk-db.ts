@@ -15,7 +15,12 @@ export interface ApkRecord {
   line: number;
 }
 
-export function parseApkDb(text: string, file: string): ApkRecord[] {
+/**
+ * Parses the records; with `keep`, only those whose name it accepts are built (an APKINDEX lists every
+ * package of a repository, a root installs a few hundred), though every record is still checked. Lines
+ * are scanned in place, never split into one array of the whole text.
+ */
+export function parseApkDb(text: string, file: string, keep?: (name: string) => boolean): ApkRecord[] {
   const out: ApkRecord[] = [];
   let cur: Partial<ApkRecord> & { line?: number } = {};
   const flush = (lineNo: number) => {
@@ -23,15 +28,22 @@ export function parseApkDb(text: string, file: string): ApkRecord[] {
     if (!cur.name || !cur.version) {
       throw new Error(`${file}:${cur.line}: package record without ${cur.name ? 'V:' : 'P:'} (ends at line ${lineNo})`);
     }
-    out.push(cur as ApkRecord);
+    if (!keep || keep(cur.name)) out.push(cur as ApkRecord);
     cur = {};
   };
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line === '') return flush(i + 1);
-    if (line.length < 2 || line[1] !== ':') throw new Error(`${file}:${i + 1}: expected "X:value", got ${JSON.stringify(line.slice(0, 40))}`);
-    cur.line ??= i + 1;
+  let lineNo = 0;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    const line = text.charCodeAt(end - 1) === 13 && end > start ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    if (line === '') {
+      flush(lineNo);
+      continue;
+    }
+    if (line.length < 2 || line[1] !== ':') throw new Error(`${file}:${lineNo}: expected "X:value", got ${JSON.stringify(line.slice(0, 40))}`);
+    cur.line ??= lineNo;
     const value = line.slice(2);
     switch (line[0]) {
       case 'P':
@@ -50,7 +62,7 @@ export function parseApkDb(text: string, file: string): ApkRecord[] {
         cur.buildTime = Number(value);
         break;
     }
-  });
-  flush(lines.length);
+  }
+  flush(lineNo);
   return out;
 }

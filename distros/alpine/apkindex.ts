@@ -17,8 +17,11 @@ export interface ApkIndex {
   signedBy?: string;
 }
 
-/** Parses an APKINDEX.tar.gz; with keys, its signature must verify. Errors name `what`. */
-export async function parseApkIndex(bytes: Buffer, what: string, keys: ApkKeys | undefined): Promise<ApkIndex> {
+/**
+ * Parses an APKINDEX.tar.gz; with keys, its signature must verify. Errors name `what`. With `keep`, only
+ * the records of the package names it accepts are returned (see parseApkDb).
+ */
+export async function parseApkIndex(bytes: Buffer, what: string, keys: ApkKeys | undefined, keep?: (name: string) => boolean): Promise<ApkIndex> {
   let members;
   try {
     members = readGzipMembers(bytes);
@@ -47,7 +50,7 @@ export async function parseApkIndex(bytes: Buffer, what: string, keys: ApkKeys |
   let date: Date | undefined;
   for (const e of entries) if (e.mtime && (!date || e.mtime > date)) date = e.mtime;
   return {
-    records: parseApkDb(index.data.toString('utf8'), `${what}:APKINDEX`),
+    records: parseApkDb(index.data.toString('utf8'), `${what}:APKINDEX`, keep),
     description: entries.find((e) => e.name === 'DESCRIPTION')?.data.toString('utf8').trim(),
     date,
     signedBy,

@@ -89,6 +89,7 @@ async function loadIndex(
   download: Downloader,
   log: Logger,
   apkToolsVersion: string | undefined,
+  keep: (name: string) => boolean,
 ): Promise<ApkIndex | undefined> {
   let bytes: Buffer | undefined;
   let what = '';
@@ -109,7 +110,7 @@ async function loadIndex(
     }
   }
   try {
-    return await parseApkIndex(bytes, what, keys);
+    return await parseApkIndex(bytes, what, keys, keep);
   } catch (e) {
     const msg = reasonOf(e);
     const code = msg.includes('signature') ? 'INTEGRITY' : 'BAD_INPUT';
@@ -177,8 +178,11 @@ export async function generateAlpine(
   const repos = await readRepositories(root);
   const keys = opts.allowUnsigned ? undefined : await loadApkKeys(join(root, 'etc/apk/keys'));
 
+  // Of each index, only the records of installed names are kept.
+  const installedNames = new Set(records.map((r) => r.name));
+  const keep = (name: string) => installedNames.has(name);
   const indexes: (ApkIndex | undefined)[] = [];
-  for (const repo of repos) indexes.push(await loadIndex(root, repo, arch, keys, download, log, apkTools));
+  for (const repo of repos) indexes.push(await loadIndex(root, repo, arch, keys, download, log, apkTools, keep));
   const where = new Map<string, ApkRepository>();
   repos.forEach((repo, i) => {
     for (const r of indexes[i]?.records ?? []) {
