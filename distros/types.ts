@@ -135,6 +135,11 @@ export interface DistroAdapter {
    * skip check. Packages it cannot judge are left out.
    */
   buildDrift?(root: string, info: DistroInfo, pinned: PinnedInstalled[], headers: Record<string, string>, opts: { log: Logger }): Promise<BuildDrift[]>;
+  /**
+   * Optional: a verified file that install() will be given, as soon as it is verified: the adapter may start
+   * reading what install() needs of it (Debian: the control fields) while the other files are still hashed.
+   */
+  readAhead?(file: string, path: string): void;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }

@@ -13,7 +13,7 @@ import { isPingetError } from '../src/errors.js';
 import { debControl } from '../distros/debian/install.js';
 import { readDebControlFields } from '../distros/debian/deb-control.js';
 
-async function buildDeb(dir: string, compression: string, name: string): Promise<string> {
+async function buildDeb(dir: string, compression: string, name: string, scriptBytes = 0): Promise<string> {
   const tree = join(dir, `tree-${compression}`);
   await mkdir(join(tree, 'DEBIAN'), { recursive: true });
   await mkdir(join(tree, 'usr/share/doc'), { recursive: true });
@@ -22,7 +22,7 @@ async function buildDeb(dir: string, compression: string, name: string): Promise
     join(tree, 'DEBIAN/control'),
     `Package: ${name}\nVersion: 1:2.3-4+b1\nArchitecture: amd64\nMaintainer: t <t@invalid>\nDescription: a test\n two lines\n`,
   );
-  await writeFile(join(tree, 'DEBIAN/postinst'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  await writeFile(join(tree, 'DEBIAN/postinst'), `#!/bin/sh\n${'# '.padEnd(scriptBytes, 'x')}\nexit 0\n`, { mode: 0o755 });
   const deb = join(dir, `${name}.deb`);
   const r = await run('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '--build', tree, deb]);
   assert.equal(r.code, 0, r.stderr);
@@ -39,6 +39,19 @@ test('control fields read in-process equal dpkg-deb -f for gzip, xz, zstd and pl
     assert.deepEqual(await debControl(deb, deb), { name: want.package, version: want.version, arch: want.architecture }, z);
     assert.equal((await readDebControlFields(deb)).get('description'), 'a test\ntwo lines');
   }
+});
+
+test('a control member larger than the head read first (64 KiB) is read whole from the file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-deb-control-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const deb = await buildDeb(dir, 'none', 'big-control', 300 * 1024);
+  const size = (await readFile(deb)).length;
+  assert.ok(size > 300 * 1024, `${size} bytes`);
+  assert.deepEqual(await debControl(deb, deb), { name: 'big-control', version: '1:2.3-4+b1', arch: 'amd64' });
+  // Cut inside the control member, past the head: a truncated member, not a parse of whatever is there.
+  const cut = join(dir, 'cut.deb');
+  await writeFile(cut, (await readFile(deb)).subarray(0, 200 * 1024));
+  await assert.rejects(readDebControlFields(cut), /truncated control member/);
 });
 
 test('a file that is not a .deb, or a truncated one, is BAD_INPUT naming the lockfile path', async (t) => {

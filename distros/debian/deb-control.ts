@@ -3,10 +3,10 @@
  * an ar archive ("!<arch>\n", 60-byte member headers: name 16, mtime 12, uid 6, gid 6, mode 8, size 10,
  * "`\n"; member data padded to an even offset; names may carry a trailing "/"), whose first member is
  * `debian-binary` ("2.x") and whose second is `control.tar`, plain or `.gz`, `.xz` or `.zst`; that tar holds
- * `./control`, one deb822 paragraph. Only the head of the file is read: the data member is never touched.
+ * `./control`, one deb822 paragraph. Only the head of the file is read (64 KiB at once, more only for a bigger
+ * control member): the data member is never touched.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { decompress } from '../../src/decompress.js';
@@ -34,8 +34,28 @@ async function readAt(fh: FileHandle, offset: number, length: number): Promise<B
   return buf.subarray(0, got);
 }
 
-async function memberAt(fh: FileHandle, offset: number): Promise<Member> {
-  const h = await readAt(fh, offset, HEADER);
+/** A .deb's bytes by offset: its head is read once, and nearly every control member lies inside it. */
+class DebBytes {
+  private constructor(
+    private readonly fh: FileHandle,
+    private readonly head: Buffer,
+  ) {}
+
+  static async open(fh: FileHandle): Promise<DebBytes> {
+    return new DebBytes(fh, await readAt(fh, 0, HEAD_BYTES));
+  }
+
+  at(offset: number, length: number): Promise<Buffer> {
+    if (offset + length <= this.head.length || this.head.length < HEAD_BYTES) return Promise.resolve(this.head.subarray(offset, offset + length));
+    return readAt(this.fh, offset, length);
+  }
+}
+
+/** How much of a .deb is read first: the ar headers, debian-binary and a control.tar of usual size. */
+const HEAD_BYTES = 64 * 1024;
+
+async function memberAt(deb: DebBytes, offset: number): Promise<Member> {
+  const h = await deb.at(offset, HEADER);
   if (h.length < HEADER || h[58] !== 0x60 || h[59] !== 0x0a) throw new Error('truncated or malformed ar member header');
   const sizeText = h.subarray(48, 58).toString('latin1').trim();
   if (!/^\d+$/.test(sizeText)) throw new Error(`bad ar member size "${sizeText}"`);
@@ -45,7 +65,7 @@ async function memberAt(fh: FileHandle, offset: number): Promise<Member> {
 /** The text of ./control inside a control.tar. */
 async function controlFromTar(tarBytes: Buffer): Promise<string> {
   const extract = tar.extract();
-  Readable.from([tarBytes]).pipe(extract);
+  extract.end(tarBytes);
   for await (const entry of extract) {
     const name = entry.header.name.replace(/^(\.\/)+/, '');
     if (name === 'control' && (entry.header.type ?? 'file') === 'file') {
@@ -63,16 +83,17 @@ async function controlFromTar(tarBytes: Buffer): Promise<string> {
 export async function readDebControlFields(file: string): Promise<Map<string, string>> {
   const fh = await open(file, 'r');
   try {
-    if ((await readAt(fh, 0, AR_MAGIC.length)).toString('latin1') !== AR_MAGIC) throw new Error('not a Debian binary package (no ar archive magic)');
-    const first = await memberAt(fh, AR_MAGIC.length);
+    const deb = await DebBytes.open(fh);
+    if ((await deb.at(0, AR_MAGIC.length)).toString('latin1') !== AR_MAGIC) throw new Error('not a Debian binary package (no ar archive magic)');
+    const first = await memberAt(deb, AR_MAGIC.length);
     if (first.name !== 'debian-binary') throw new Error(`first member is "${first.name}", not debian-binary`);
-    const format = (await readAt(fh, first.offset, Math.min(first.size, 16))).toString('latin1');
+    const format = (await deb.at(first.offset, Math.min(first.size, 16))).toString('latin1');
     if (!/^2\.\d+\n/.test(format)) throw new Error(`unsupported package format "${format.trim()}"`);
-    const control = await memberAt(fh, first.offset + first.size + (first.size % 2));
+    const control = await memberAt(deb, first.offset + first.size + (first.size % 2));
     const m = /^control\.tar(?:\.(gz|xz|zst))?$/.exec(control.name);
     if (!m) throw new Error(`second member is "${control.name}", not control.tar`);
     if (control.size > MAX_CONTROL_BYTES) throw new Error(`control member of ${control.size} bytes`);
-    const raw = await readAt(fh, control.offset, control.size);
+    const raw = await deb.at(control.offset, control.size);
     if (raw.length < control.size) throw new Error('truncated control member');
     // A control.tar.gz is a few KiB: inflating it inline beats a round trip through the thread pool.
     const tarBytes = m[1] === 'gz' ? gunzipSync(raw) : await decompress(raw, control.name);

@@ -5,7 +5,7 @@ import { run } from '../../src/exec.js';
 import { idLikeOf, readOsRelease } from '../os-release.js';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
 import { parseDpkgStatus, readStatus } from './dpkg-status.js';
-import { installDebs } from './install.js';
+import { installDebs, readControlAhead } from './install.js';
 import { applyManualMarks } from './manual-marks.js';
 import { inspectDebPath } from './pool-path.js';
 import { debMirrors, readSources } from './sources.js';
@@ -71,6 +71,8 @@ export const debianAdapter: DistroAdapter = {
   },
 
   verifyFiles: async (root, _info, pinned, opts) => (await import('./deep.js')).verifyDebianFiles(root, pinned, opts),
+
+  readAhead: (file, path) => readControlAhead(file, path),
 
   install: (files, root, _info, opts) => installDebs(files, root, opts),
 

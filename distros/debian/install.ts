@@ -39,6 +39,23 @@ export async function debControl(file: string, what: string): Promise<PackageRef
   return { name, version, arch };
 }
 
+/** Control reads of verified cache files, started by readControlAhead and taken by installDebs. */
+const controlsAhead = new Map<string, Promise<PackageRef>>();
+/** Only each file's head is read; a few at once keep the disk busy without opening hundreds of files. */
+const controlReads = pLimit(8);
+
+function readControl(file: string, what: string): Promise<PackageRef> {
+  return controlReads(() => debControl(file, what));
+}
+
+/** Starts reading a verified .deb's control fields for a coming installDebs (the adapter's readAhead). */
+export function readControlAhead(file: string, what: string): void {
+  if (controlsAhead.has(file)) return;
+  const read = readControl(file, what);
+  read.catch(() => {}); // taken, and its error thrown, by installDebs
+  controlsAhead.set(file, read);
+}
+
 /**
  * Creates the bits of <root>/var/lib/dpkg that dpkg --root expects, when missing (a fresh, empty root), and
  * var/log for its log. No `available` file: dpkg 1.21 does not need one and an apt-built root has none.
@@ -85,9 +102,13 @@ export async function installDebs(files: LocalFile[], rootIn: string, opts: Inst
   if (!isHost) void canUnshare();
   const statusText = readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
   const report: InstallReport = { installed: [], skipped: [] };
-  // Only each file's head is read; a few at once keep the disk busy without opening hundreds of files.
-  const limit = pLimit(8);
-  const refsRead = Promise.all(files.map((f) => limit(() => debControl(f.file, f.entry.path))));
+  const refsRead = Promise.all(
+    files.map((f) => {
+      const ahead = controlsAhead.get(f.file);
+      controlsAhead.delete(f.file);
+      return ahead ?? readControl(f.file, f.entry.path);
+    }),
+  );
   refsRead.catch(() => {}); // awaited below; a bad .deb must not be an unhandled rejection meanwhile
   // dpkg wants `.deb` names: every file gets its symlink while the control files are read.
   const taken = new Set<string>();

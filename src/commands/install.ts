@@ -8,6 +8,7 @@ import { PingetError } from '../errors.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type CommandContext, type GlobalArgs } from './context.js';
 import { buildDrift, withCachedFiles } from '../verify/deep.js';
 import { fetchTargets, summarize } from './fetch-run.js';
+import type { FetchResult } from '../fetch/chain.js';
 import { chooseTarget, loadLockfiles, targetsFor, type DistroChoice } from './plan.js';
 import { checkPackageDbWritable } from './preflight.js';
 import { interruptSignal } from '../interrupt.js';
@@ -86,7 +87,9 @@ export const installCommand: CommandModule<object, Args> = {
     }
     if (unknown.length > 0) ctx.log.verbose(`${unknown.length} lockfile paths are not ${adapter.id} packages; fetched and handed over as they are`);
 
-    const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers) : [];
+    // Each file verified is handed to the adapter at once, so its reads overlap the hashing of the rest.
+    const readAhead = adapter.readAhead && (async (r: FetchResult) => adapter.readAhead!(r.file, r.target.path));
+    const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers, readAhead) : [];
     interruptSignal().throwIfAborted();
     const report = results.length
       ? await adapter.install(
