@@ -77,5 +77,5 @@ export const debianAdapter: DistroAdapter = {
   install: (files, root, _info, opts) => installDebs(files, root, opts),
 
   // A fresh root's architecture is known only once dpkg has installed something into it.
-  applyMarks: async (root, info, packages, headers) => applyManualMarks(root, packages, headers, info.arch ?? (await nativeArch(root))),
+  applyMarks: (root, info, packages, headers) => applyManualMarks(root, packages, headers, async () => info.arch ?? (await nativeArch(root))),
 };

@@ -53,9 +53,11 @@ export async function manualHeader(root: string, packages: PackageRef[], native:
 }
 
 /** Sets the marks of `packages` in <root>/var/lib/apt/extended_states from the lockfile's `manual` header. */
-export async function applyManualMarks(root: string, packages: PackageRef[], headers: Record<string, string>, native: string | undefined): Promise<void> {
+/** `nativeArch` is asked only when the lockfile has a manual header (it reads the root's database). */
+export async function applyManualMarks(root: string, packages: PackageRef[], headers: Record<string, string>, nativeArch: () => Promise<string | undefined>): Promise<void> {
   const manual = parseManual(headers);
   if (!manual || packages.length === 0) return;
+  const native = await nativeArch();
   const old = await readStates(root);
   const states = old?.stanzas ?? [];
   const byKey = new Map(states.map((s) => [`${s.name}:${s.arch}`, s]));

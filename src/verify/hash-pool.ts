@@ -53,18 +53,23 @@ interface Job {
   reject: (e: Error) => void;
 }
 
+/**
+ * Files queued on one worker at a time: it answers in order, and the next file is already waiting when it
+ * finishes one, instead of a round trip through a main thread busy with other work.
+ */
+const DEPTH = 4;
+
 class HashPool {
-  private readonly idle: Worker[] = [];
+  private readonly workersUp: Worker[] = [];
   private readonly queue: Job[] = [];
-  /** Each worker hashes one file at a time. */
-  private readonly running = new Map<Worker, Job>();
-  private workers = 0;
+  /** Each worker's files, oldest first (it hashes them in that order). */
+  private readonly running = new Map<Worker, Job[]>();
 
   constructor(private readonly size: number) {}
 
   /** Starts every worker now, so their start-up overlaps other work instead of the first hash. */
   warm(): void {
-    while (this.workers < this.size) this.idle.push(this.spawn());
+    while (this.workersUp.length < this.size) this.spawn();
   }
 
   hash(file: string): Promise<FileHash> {
@@ -76,24 +81,30 @@ class HashPool {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      let worker = this.idle.pop();
-      if (!worker && this.workers < this.size) worker = this.spawn();
-      if (!worker) return;
+      // Spread the files: the least busy worker first; a new one while the pool is below its size.
+      let worker = this.workersUp.reduce<Worker | undefined>((best, w) => (!best || this.jobsOf(w).length < this.jobsOf(best).length ? w : best), undefined);
+      if ((!worker || this.jobsOf(worker).length > 0) && this.workersUp.length < this.size) worker = this.spawn();
+      if (!worker || this.jobsOf(worker).length >= DEPTH) return;
       const job = this.queue.shift()!;
-      this.running.set(worker, job);
+      this.jobsOf(worker).push(job);
       worker.ref();
       worker.postMessage({ file: job.file });
     }
   }
 
+  private jobsOf(worker: Worker): Job[] {
+    let jobs = this.running.get(worker);
+    if (!jobs) this.running.set(worker, (jobs = []));
+    return jobs;
+  }
+
   private spawn(): Worker {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    this.workers++;
+    this.workersUp.push(worker);
     worker.on('message', (msg: { result?: FileHash; error?: { message: string; code?: string } }) => {
-      const job = this.running.get(worker);
-      this.running.delete(worker);
-      worker.unref();
-      this.idle.push(worker);
+      const jobs = this.jobsOf(worker);
+      const job = jobs.shift();
+      if (jobs.length === 0) worker.unref();
       if (job) {
         if (msg.result) job.resolve(msg.result);
         else job.reject(Object.assign(new Error(`${job.file}: ${msg.error?.message}`), { code: msg.error?.code, path: job.file }));
@@ -102,10 +113,10 @@ class HashPool {
     });
     worker.on('error', (e) => {
       // A worker that dies fails what it was doing; the pool starts another for the rest.
-      this.workers--;
-      const job = this.running.get(worker);
+      this.workersUp.splice(this.workersUp.indexOf(worker), 1);
+      const jobs = this.jobsOf(worker);
       this.running.delete(worker);
-      job?.reject(e);
+      for (const job of jobs) job.reject(e);
       this.pump();
     });
     worker.unref();
