@@ -106,10 +106,12 @@ function usageMessage(msg: string, y: Argv, argv: string[]): string {
     const names = unknown[1].split(', ');
     const parts = names.map((name) => {
       const asOption = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`);
-      const near = asOption ? closest(name, options) : closest(name, commands);
+      // A single letter is no typo of a long name: offer the options it begins, when there are few.
+      const starting = name.length === 1 ? options.filter((o) => o.startsWith(name)) : [];
+      const near = asOption ? (name.length === 1 ? (starting.length && starting.length <= 3 ? starting.map((o) => `--${o}`).join(' or ') : undefined) : closest(name, options)) : closest(name, commands);
       const shown = asOption ? (name.length === 1 ? `-${name}` : `--${name}`) : `"${name}"`;
       const kind = asOption ? 'unknown option' : commands.length ? 'unknown command' : 'unexpected argument';
-      return `${kind} ${shown}${near ? ` (did you mean ${asOption ? `--${near}` : near}?)` : ''}`;
+      return `${kind} ${shown}${near ? ` (did you mean ${asOption && name.length > 1 ? `--${near}` : near}?)` : ''}`;
     });
     return parts.join('; ');
   }

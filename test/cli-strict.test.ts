@@ -122,15 +122,21 @@ test('a misspelled option on any command is exit 2, one line with "did you mean"
     [['ipfs', 'push', lock, '--cache', cache, '--ipfs-apii', '127.0.0.1:9'], '--ipfs-api'],
     [['dockerfile', 'generate', lock, '-o', join(dir, 'Dockerfile'), '--bsae', 'x'], '--base'],
     [['info', '--root', root, '--jsonn'], '--json'],
+    // A single letter: the long options it begins.
+    [['download', lock, '--root', root, '-o', out, '--cache', cache, '--provider', P, '-r', '3'], '--root or --retries'],
   ];
   for (const [args, meant] of cases) {
     const res = await runCli(args);
     assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
     const lines = res.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `${args.join(' ')}: one line: ${res.stderr}`);
-    assert.match(lines[0], new RegExp(`^pinget: unknown option --\\S+ \\(did you mean ${meant}\\?\\)`), args.join(' '));
+    assert.match(lines[0], new RegExp(`^pinget: unknown option --?\\S+ \\(did you mean ${meant}\\?\\)`), args.join(' '));
     assert.equal(res.stdout, '', `${args.join(' ')}: nothing on stdout`);
   }
+  // -j is --jobs (make's spelling), checked like it.
+  const j = await runCli(['download', lock, '--root', root, '-o', out, '--cache', cache, '--provider', P, '-j', '0']);
+  assert.equal(j.code, 2, j.stderr);
+  assert.match(j.stderr, /^pinget: --jobs expects a whole number >= 1, got "0"/);
   assert.deepEqual([...(await snapshot(dir)), ...(await snapshot(root))], before, 'lockfile, cache, output and root untouched');
   assert.equal(server.requests.length, requestsBefore, 'no request reached the server');
 });

@@ -108,7 +108,7 @@ const FETCH_OPTIONS: Record<string, Options> = {
     },
   },
   cache: { type: 'string', requiresArg: true, describe: 'cache directory (default: $PINGET_CACHE, $REPRO_GET_CACHE, else $XDG_CACHE_HOME/pinget)' },
-  jobs: { requiresArg: true, default: 8, describe: 'parallel downloads (default: 8)', coerce: numberIn('jobs', 'a whole number >= 1', (n) => Number.isInteger(n) && n >= 1) },
+  jobs: { alias: 'j', requiresArg: true, default: 8, describe: 'parallel downloads (default: 8)', coerce: numberIn('jobs', 'a whole number >= 1', (n) => Number.isInteger(n) && n >= 1) },
   timeout: { requiresArg: true, default: 60, describe: 'network timeout in seconds (default: 60)', coerce: numberIn('timeout', 'a number of seconds > 0', (n) => n > 0) },
   retries: { requiresArg: true, default: 3, describe: 'retries on server errors and resets (default: 3)', coerce: numberIn('retries', 'a whole number >= 0', (n) => Number.isInteger(n) && n >= 0) },
   'ipfs-api': { type: 'string', requiresArg: true, describe: 'Kubo RPC endpoint for ipfs:// providers (default: $IPFS_API, else 127.0.0.1:5001)' },
