@@ -17,7 +17,7 @@ import { PingetError, reasonOf } from './errors.js';
 import { openRegular } from './fs-safe.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { SHA256_HEX } from './verify/sha256.js';
-import { hashFileOffThread, type FileHash } from './verify/hash-pool.js';
+import { hashFileOffThread, hashPoolStarted, type FileHash } from './verify/hash-pool.js';
 
 export interface BlobInfo {
   sha256: string;
@@ -245,8 +245,9 @@ export class Cache {
    */
   async verifyBlob(sha256: string): Promise<{ state: 'hit'; file: string; size: number } | { state: 'miss' } | { state: 'corrupt'; got: string }> {
     const file = this.blobPath(sha256);
-    // A miss needs no worker thread (a cold download misses every blob): lstat says so first.
-    if (!(await lstat(file).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT'))) return { state: 'miss' };
+    // A miss needs no worker thread (a cold download misses every blob): lstat says so first, unless the
+    // workers run already (an install: mostly hits), which report a missing file themselves.
+    if (!hashPoolStarted() && !(await lstat(file).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT'))) return { state: 'miss' };
     let res: FileHash;
     try {
       res = await hashFileOffThread(file);

@@ -135,6 +135,11 @@ export function hashFileOffThread(file: string): Promise<FileHash> {
   return sharedPool().hash(file);
 }
 
+/** Whether the workers are started already (warmHashPool, or earlier hashes): asking them costs no start-up. */
+export function hashPoolStarted(): boolean {
+  return pool !== undefined;
+}
+
 /** Boots the pool's workers ahead of use (a command that will re-verify cached blobs); they stay unref'd. */
 export function warmHashPool(): void {
   sharedPool().warm();
