@@ -6,11 +6,9 @@ import { PingetError } from '../errors.js';
 import { formatLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { SHA256_HEX } from '../verify/sha256.js';
-import { pushToOci } from '../publish/oci.js';
-import { isLayout, planLayout, readLayoutLayers, writeLayoutMetadata, type LayoutFile } from '../publish/oci-layout.js';
-import { publishToIpfs } from '../publish/ipfs.js';
-import { ociScheme } from '../fetch/oci-ref.js';
-import { DEFAULT_IPFS_API } from '../fetch/ipfs.js';
+import type { LayoutFile } from '../publish/oci-layout.js';
+// The OCI and IPFS code loads inside the subcommand that uses it.
+const ociLayout = () => import('../publish/oci-layout.js');
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs, type CommandContext } from './context.js';
 import { fetchTargets } from './fetch-run.js';
 import { chooseDistro, loadLockfile, loadLockfiles, targetsFor } from './plan.js';
@@ -77,6 +75,7 @@ const exportCmd: CommandModule<object, Args> = {
       // without a lockfile the cache knows no paths: each blob is titled with its hash
       for (const b of await ctx.cache.list()) files.push({ path: b.sha256, sha256: b.sha256, size: b.size, blob: ctx.cache.blobPath(b.sha256) });
     }
+    const { planLayout, writeLayoutMetadata } = await ociLayout();
     const plan = planLayout(files, args.tag ?? 'latest', { sourceDateEpoch: process.env.SOURCE_DATE_EPOCH, maxLayers: args['max-layers'] });
     const done = new Set<string>();
     for (const f of files) {
@@ -124,14 +123,15 @@ const importCmd: CommandModule<object, Args> = {
         else throw e;
       }
     };
+    let layout: Awaited<ReturnType<typeof ociLayout>> | undefined;
     if (args.lockfile) {
       const lock = await loadLockfile(args.lockfile);
       for (const e of lock.entries) {
         const file = join(dir, e.path);
         if (await stat(file).catch(() => undefined)) await add(e.sha256, file);
       }
-    } else if (await isLayout(dir)) {
-      for (const l of await readLayoutLayers(dir)) {
+    } else if (await (layout ??= await ociLayout()).isLayout(dir)) {
+      for (const l of await layout.readLayoutLayers(dir)) {
         if (await stat(l.file).catch(() => undefined)) await add(l.sha256, l.file);
         else missing.push(l.title ?? l.sha256);
       }
@@ -172,11 +172,13 @@ export const push: CommandModule<object, Args> = {
     const ctx = makeContext(args);
     const url = args.url!;
     const { lock, files } = await ensureCached(ctx, args.lockfile!);
-    if (ociScheme(url)) {
+    if ((await import('../fetch/oci-ref.js')).ociScheme(url)) {
+      const { pushToOci } = await import('../publish/oci.js');
       const res = await pushToOci(url, files, { log: ctx.log, plainHttp: args['plain-http'], maxLayersPerManifest: args['max-layers'] });
       if (args.json) printJson(res);
       else ctx.log.info(`pushed ${files.length} files to ${url}: ${res.uploaded} uploaded, ${res.skipped} already there; manifests: ${res.manifests.map((m) => `${m.tag}@${m.digest}`).join(', ')}`);
     } else if (url === 'ipfs' || url.startsWith('ipfs://') || url.startsWith('ipfs+api://')) {
+      const [{ DEFAULT_IPFS_API }, { publishToIpfs }] = await Promise.all([import('../fetch/ipfs.js'), import('../publish/ipfs.js')]);
       const api = url.startsWith('ipfs+api://') ? url.slice('ipfs+api://'.length) : (ctx.providerContext.ipfsApi ?? DEFAULT_IPFS_API);
       const res = await publishToIpfs(files, { api, log: ctx.log });
       for (const [sha, cid] of res.cids) lock.cids.set(sha, cid);

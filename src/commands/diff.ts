@@ -1,11 +1,9 @@
 /** `pinget diff OLD NEW`: what changed between two lockfiles, per package, for pull-request review. */
 import type { Argv, CommandModule } from 'yargs';
 import { versionComparator } from '../../distros/version-compare.js';
-import { diffLockfiles, isEmptyDiff } from '../diff.js';
 import { PingetError } from '../errors.js';
 import { run } from '../exec.js';
 import { emptyLockfile, parseLockfile, type Lockfile } from '../lockfile.js';
-import { formatJson, formatMarkdown, formatText } from '../ui/diff-format.js';
 import { headerDistroId, loadLockfile } from './plan.js';
 import { withOutputOptions } from './context.js';
 
@@ -51,6 +49,7 @@ export const diffCommand: CommandModule<object, Args> = {
     const id = args.distro ?? headerDistroId(newLock.headers) ?? headerDistroId(oldLock.headers);
     const preferred = id ? adapterById(id) : undefined;
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);
+    const [{ diffLockfiles, isEmptyDiff }, { formatJson, formatMarkdown, formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);
     const d = diffLockfiles(oldLock, newLock, {
       inspect: (path) => (preferred?.inspect(path) ?? adapterForPath(path)?.inspect(path)),
       compare: versionComparator(preferred?.id ?? (newLock.entries[0] ? adapterForPath(newLock.entries[0].path)?.id : undefined) ?? 'debian'),

@@ -7,8 +7,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { checkDedupeBase } from '../dedupe-base.js';
-import { defaultNodeImage, generateDockerfile, generateHashDockerfile } from '../dockerfile.js';
 import { PingetError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { createLogger } from '../ui/log.js';
@@ -75,6 +73,7 @@ const generate: CommandModule<object, Args> = {
 
     const haveLock = !!(await stat(lockPath).catch(() => undefined));
     const headers = haveLock || !args.packages?.length ? (await loadLockfile(lockPath)).headers : {};
+    const [{ checkDedupeBase }, { defaultNodeImage, generateDockerfile, generateHashDockerfile }] = await Promise.all([import('../dedupe-base.js'), import('../dockerfile.js')]);
     const baseLockfileDigest = args['base-lockfile'] ? await checkDedupeBase(lockPath, headers, args['base-lockfile']) : undefined;
     const { text, tags } = generateDockerfile({
       lockfile,

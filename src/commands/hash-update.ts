@@ -1,10 +1,8 @@
 /** `pinget hash update FILE`: re-pin the packages FILE names at their now-installed versions. */
 import type { Argv, CommandModule } from 'yargs';
-import { diffLockfiles } from '../diff.js';
 import { PingetError } from '../errors.js';
 import { makeLockfile, formatLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { formatText } from '../ui/diff-format.js';
 import { versionComparator } from '../../distros/version-compare.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfile } from './plan.js';
@@ -38,6 +36,7 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
     const result = still.length ? await adapter.generate(args.root, info, { only: still, allowUnsigned: args['allow-unsigned'], log: ctx.log }) : { entries: [], headers: {} };
     const updated = makeLockfile(result.entries, { ...old.headers, ...result.headers });
     for (const [sha, cid] of old.cids) updated.cids.set(sha, cid); // formatLockfile keeps those whose hash is still listed
+    const [{ diffLockfiles }, { formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);
     const d = diffLockfiles(old, updated, { inspect: (p) => adapter.inspect(p), compare: versionComparator(adapter.id) });
     if (!args['dry-run']) await writeFileAtomic(args.file, formatLockfile(updated));
     if (args.json) printJson({ file: args.file, written: !args['dry-run'], diff: d });
