@@ -64,6 +64,8 @@ export interface GenerateResult {
 
 export interface InstallOptions {
   reinstall?: boolean;
+  /** The packages the caller read from the root's database before fetching (adapter.installed); read again when absent. */
+  installed?: PackageRef[];
   allowUnsigned?: boolean;
   log: Logger;
 }

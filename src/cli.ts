@@ -18,9 +18,8 @@ function deferStringWidth(mod: { registerHooks?: typeof import('node:module').re
   const shim = import.meta.resolve('./ui/ascii-string-width.js');
   mod.registerHooks?.({
     resolve(specifier, context, nextResolve) {
-      const resolved = nextResolve(specifier, context);
-      if (specifier !== 'string-width' || !context.conditions?.includes('import') || context.parentURL?.startsWith(shim)) return resolved;
-      return { url: `${shim}?of=${encodeURIComponent(resolved.url)}`, format: 'module', shortCircuit: true };
+      if (specifier !== 'string-width' || !context.conditions?.includes('import') || context.parentURL?.startsWith(shim)) return nextResolve(specifier, context);
+      return { url: `${shim}?of=${encodeURIComponent(nextResolve(specifier, context).url)}`, format: 'module', shortCircuit: true };
     },
   });
 }

@@ -100,7 +100,8 @@ export async function installDebs(files: LocalFile[], rootIn: string, opts: Inst
   const isHost = root === '/';
   // The namespace probe runs while the control files are read.
   if (!isHost) void canUnshare();
-  const statusText = readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
+  const presentRefs = opts.installed ? Promise.resolve(opts.installed) : readFile(join(root, 'var/lib/dpkg/status'), 'utf8').then(parseDpkgStatus, () => []);
+  presentRefs.catch(() => {}); // awaited below, after the control reads
   const report: InstallReport = { installed: [], skipped: [] };
   const refsRead = Promise.all(
     files.map((f) => {
@@ -127,7 +128,7 @@ export async function installDebs(files: LocalFile[], rootIn: string, opts: Inst
     await mkdir(empty);
     await Promise.all(files.map((f, i) => symlink(resolve(f.file), join(debs, names[i]))));
     const refs = await refsRead;
-    const present = new Set(parseDpkgStatus(await statusText).map(keyOf));
+    const present = new Set((await presentRefs).map(keyOf));
     const todo: string[] = [];
     for (const [i, ref] of refs.entries()) {
       if (present.has(keyOf(ref)) && !opts.reinstall) {

@@ -20,7 +20,7 @@ export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | u
       jobs: ctx.args.jobs,
       log: ctx.log,
       signal,
-      onProgress: progress?.active ? progress.onProgress : undefined,
+      onProgress: progress?.onProgress,
       acceptMismatch: choice?.adapter.acceptMismatch ? (t, file) => choice.adapter.acceptMismatch!(t.path, file, t.headers) : undefined,
       deliver,
     });

@@ -69,7 +69,8 @@ export const installCommand: CommandModule<object, Args> = {
     await checkPackageDbWritable(adapter.id, args.root);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, 'package signatures before installing');
 
-    const installed = new Map((await installedOrNone(adapter, args.root, info, ctx.log)).map((r) => [`${r.name}:${r.arch}`, r.version]));
+    const installedRefs = await installedOrNone(adapter, args.root, info, ctx.log);
+    const installed = new Map(installedRefs.map((r) => [`${r.name}:${r.arch}`, r.version]));
     const targets = targetsFor(lock.entries, lock, adapter);
     const unknown = targets.filter((t) => !t.ref);
     const isInstalled = (t: FetchTarget) => {
@@ -97,7 +98,7 @@ export const installCommand: CommandModule<object, Args> = {
           args.root,
           info,
           // what is fetched is either not installed or another build of the pinned version: hand all of it over
-          { reinstall: args.reinstall || rebuilt.size > 0, allowUnsigned: args['allow-unsigned'], log: ctx.log },
+          { reinstall: args.reinstall || rebuilt.size > 0, allowUnsigned: args['allow-unsigned'], installed: installedRefs, log: ctx.log },
         )
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];

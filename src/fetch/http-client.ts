@@ -48,9 +48,9 @@ export interface HttpResponse {
  * paths are public; the major version is pinned in package.json).
  */
 interface UndiciParts {
-  Agent: typeof import('undici').Agent;
-  request: (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-  redirect: typeof import('undici').interceptors.redirect;
+  Agent: typeof import('undici/lib/dispatcher/agent.js').default;
+  request: typeof import('undici/lib/api/api-request.js').default;
+  redirect: typeof import('undici/lib/interceptor/redirect.js').default;
 }
 let undici: Promise<UndiciParts> | undefined;
 /** One agent per connect timeout (a run uses one); keyed so a library caller may mix them. */
@@ -61,7 +61,7 @@ const MAX_REDIRECTS = 5;
 function loadUndici(): Promise<UndiciParts> {
   // Literal specifiers, so that esbuild puts them in the bundle.
   return (undici ??= Promise.all([import('undici/lib/dispatcher/agent.js'), import('undici/lib/api/api-request.js'), import('undici/lib/interceptor/redirect.js')]).then(
-    ([agent, request, redirect]) => ({ Agent: agent.default, request: request.default, redirect: redirect.default }) as UndiciParts,
+    ([agent, request, redirect]) => ({ Agent: agent.default, request: request.default, redirect: redirect.default }),
   ));
 }
 

@@ -11,8 +11,6 @@ export { formatBytes } from './units.js';
 export { progressEnabled } from './progress-enabled.js';
 
 export interface Progress {
-  /** False for the no-op display: the fetch chain then need not report bytes at all. */
-  active: boolean;
   onProgress: (e: ProgressEvent) => void;
   stop: () => void;
 }
@@ -43,7 +41,7 @@ export function estimateLeft(elapsedSeconds: number, done: number, inFlight: num
   return (elapsedSeconds / progress) * Math.max(0, total - progress);
 }
 
-const noop: Progress = { active: false, onProgress: () => {}, stop: () => {} };
+const noop: Progress = { onProgress: () => {}, stop: () => {} };
 
 export function createProgress(opts: ProgressOptions): Progress {
   if (!opts.enabled || opts.total === 0) return noop;
@@ -76,7 +74,6 @@ export function createProgress(opts: ProgressOptions): Progress {
   bar.start(opts.total, 0, payload());
 
   return {
-    active: true,
     onProgress(e) {
       const key = e.target.sha256;
       switch (e.kind) {
