@@ -7,8 +7,8 @@
  */
 import { PingetError } from '../src/errors.js';
 import type { ProviderFactory } from '../src/fetch/types.js';
-import type { DistroAdapter, DistroInfo, PackageRef } from './types.js';
-import { idLikeOf, readOsRelease, type OsRelease } from './os-release.js';
+import type { DistroAdapter, DistroInfo, InspectedFile, PackageRef } from '../src/distro/types.js';
+import { idLikeOf, readOsRelease, type OsRelease } from '../src/distro/os-release.js';
 import { inspectDebPath } from './debian/pool-path.js';
 import { inspectKojiPath } from './fedora/nevra.js';
 import { inspectArchPath } from './arch/paths.js';
@@ -19,12 +19,21 @@ interface AdapterEntry {
   /** os-release ID / ID_LIKE values the adapter's detect() accepts; it still decides. */
   family: string[];
   inspect(path: string): PackageRef | undefined;
+  /** Package files of this distro start with these bytes; inspectFile reads one (its code loads on use). */
+  fileMagic?: Uint8Array;
+  inspectFile?(file: string): Promise<InspectedFile | undefined>;
   load(): Promise<DistroAdapter>;
 }
 
 // One line per adapter; order matters only when two could claim the same os-release.
 const ENTRIES: AdapterEntry[] = [
-  { id: 'fedora', family: ['fedora', 'rhel', 'centos'], inspect: inspectKojiPath, load: async () => (await import('./fedora/index.js')).fedoraAdapter },
+  {
+    id: 'fedora',
+    family: ['fedora', 'rhel', 'centos'],
+    inspect: inspectKojiPath,
+    fileMagic: Uint8Array.of(0xed, 0xab, 0xee, 0xdb),
+    inspectFile: async (file) => (await import('./fedora/inspect-file.js')).inspectRpmFile(file),
+    load: async () => (await import('./fedora/index.js')).fedoraAdapter },
   { id: 'arch', family: ['arch'], inspect: inspectArchPath, load: async () => (await import('./arch/index.js')).archAdapter },
   {
     id: 'alpine',
@@ -35,7 +44,13 @@ const ENTRIES: AdapterEntry[] = [
     },
     load: async () => (await import('./alpine/index.js')).alpineAdapter,
   },
-  { id: 'debian', family: ['debian', 'ubuntu'], inspect: inspectDebPath, load: async () => (await import('./debian/index.js')).debianAdapter },
+  {
+    id: 'debian',
+    family: ['debian', 'ubuntu'],
+    inspect: inspectDebPath,
+    fileMagic: new TextEncoder().encode('!<arch>'),
+    inspectFile: async (file) => (await import('./debian/inspect-file.js')).inspectDebFile(file),
+    load: async () => (await import('./debian/index.js')).debianAdapter },
 ];
 
 /** A stand-in that loads the real adapter on first use; `providerFactories` are those of a loaded adapter. */
@@ -46,6 +61,8 @@ function lazyAdapter(entry: AdapterEntry): DistroAdapter {
   const adapter: DistroAdapter = {
     id: entry.id,
     inspect: entry.inspect,
+    fileMagic: entry.fileMagic,
+    inspectFile: entry.inspectFile,
     // Every command that builds providers has chosen (so loaded) its adapter first: chooseDistro calls detect().
     get providerFactories(): ProviderFactory[] | undefined {
       return loaded?.providerFactories;
@@ -115,4 +132,9 @@ export function adapterForPath(path: string, preferred?: string): DistroAdapter 
   const first = preferred ? adapterById(preferred) : undefined;
   if (first?.inspect(path)) return first;
   return ADAPTERS.find((a) => a.inspect(path));
+}
+
+/** The adapter whose package files begin with `head`'s bytes, for `hash inspect FILE`. */
+export function adapterForFile(head: Uint8Array): DistroAdapter | undefined {
+  return ADAPTERS.find((a) => a.fileMagic && a.fileMagic.every((b, i) => head[i] === b));
 }

@@ -1,6 +1,6 @@
 /** What changed between two lockfiles, per package. Pure: inspectors and comparators are passed in. */
 import type { Lockfile } from './lockfile.js';
-import type { PackageRef } from '../distros/types.js';
+import type { PackageRef } from './distro/types.js';
 
 export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'rebuilt' | 'moved';
 

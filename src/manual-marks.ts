@@ -7,7 +7,7 @@
  * manager sets them (everything installed from files is manual).
  */
 import type { LockEntry } from './lockfile.js';
-import type { PackageRef } from '../distros/types.js';
+import type { PackageRef } from './distro/types.js';
 
 export const MANUAL_HEADER = 'manual';
 

@@ -12,33 +12,11 @@
 import { lstat, lutimes, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PingetError } from './errors.js';
+import type { Normalization } from './distro/types.js';
 import type { Logger } from './ui/log.js';
 
-/** Paths relative to the root; a trailing `/*` empties a directory but keeps it. */
-const VOLATILE: Record<string, string[]> = {
-  common: ['var/cache/ldconfig/aux-cache', 'var/log/alternatives.log'],
-  debian: [
-    'var/log/dpkg.log',
-    'var/log/apt/*',
-    'var/lib/dpkg/status-old',
-    'var/lib/dpkg/available-old',
-    'var/lib/dpkg/diversions-old',
-    'var/lib/dpkg/statoverride-old',
-    'var/lib/dpkg/lock',
-    'var/lib/dpkg/lock-frontend',
-    'var/lib/dpkg/triggers/Lock',
-    'var/cache/debconf/config.dat-old',
-    'var/cache/debconf/templates.dat-old',
-    'var/cache/apt/pkgcache.bin',
-    'var/cache/apt/srcpkgcache.bin',
-    'var/cache/apt/archives/*',
-    'var/lib/apt/lists/*',
-  ],
-  fedora: ['var/log/dnf.log', 'var/log/dnf.librepo.log', 'var/log/dnf.rpm.log', 'var/log/hawkey.log', 'var/cache/dnf/*', 'var/lib/dnf/history.sqlite', 'var/lib/dnf/history.sqlite-wal', 'var/lib/dnf/history.sqlite-shm', 'var/lib/rpm/.rpm.lock'],
-  arch: ['var/log/pacman.log', 'var/cache/pacman/pkg/*', 'var/lib/pacman/db.lck'],
-  alpine: ['var/cache/apk/*', 'lib/apk/db/lock'],
-};
-VOLATILE.ubuntu = VOLATILE.debian;
+/** Paths relative to the root that every distro's tools may leave; the adapter adds its package manager's own. */
+const COMMON_VOLATILE = ['var/cache/ldconfig/aux-cache', 'var/log/alternatives.log'];
 
 /** Never walked when normalizing the running system. */
 const PSEUDO = new Set(['proc', 'sys', 'dev', 'run', 'tmp']);
@@ -98,7 +76,7 @@ function mountOf(w: Walk, p: string): string | undefined {
   return undefined;
 }
 
-async function removeVolatile(w: Walk, distro: string, keep: string[]): Promise<string[]> {
+async function removeVolatile(w: Walk, volatile: string[], keep: string[]): Promise<string[]> {
   const removed: string[] = [];
   const remove = async (rel: string) => {
     const p = join(w.root, rel);
@@ -112,7 +90,7 @@ async function removeVolatile(w: Walk, distro: string, keep: string[]): Promise<
       leave(w, p);
     }
   };
-  for (const rel of [...VOLATILE.common, ...(VOLATILE[distro] ?? [])].filter((r) => !keep.includes(r))) {
+  for (const rel of [...COMMON_VOLATILE, ...volatile].filter((r) => !keep.includes(r))) {
     if (rel.endsWith('/*')) {
       const dir = rel.slice(0, -2);
       const names = (await readdir(join(w.root, dir)).catch(() => [] as string[])).sort();
@@ -174,14 +152,13 @@ export interface NormalizeResult {
   untouched: string[];
 }
 
-export async function normalizeRoot(rootIn: string, distro: string, headers: Record<string, string>, log: Logger): Promise<NormalizeResult> {
+export async function normalizeRoot(rootIn: string, distro: Normalization | undefined, headers: Record<string, string>, log: Logger): Promise<NormalizeResult> {
   const epoch = epochFrom(headers);
   const root = await realpath(rootIn);
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const w: Walk = { root, dev: (await lstat(root)).dev, mounts: mountPointsBelow(mountinfo, root), untouched: [] };
-  // dnf's history holds the manual header's marks: its times are clamped rather than the file removed
-  const keepHistory = distro === 'fedora' && headers.manual !== undefined && (await (await import('../distros/fedora/history-clamp.js')).clampDnfHistory(root, epoch, log));
-  const removed = await removeVolatile(w, distro, keepHistory ? ['var/lib/dnf/history.sqlite'] : []);
+  const kept = (await distro?.keep?.(root, epoch, headers, log)) ?? [];
+  const removed = await removeVolatile(w, distro?.volatile ?? [], kept);
   let clamped = await clampTree(w, root, epoch);
   if (await clampOne(w, root, (await lstat(root)).mtimeMs, epoch)) clamped++;
   const untouched = [...new Set(w.untouched)].sort();

@@ -5,7 +5,7 @@ import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { debianAdapter } from '../distros/debian/index.js';
-import type { DistroInfo } from '../distros/types.js';
+import type { DistroInfo } from '../src/distro/types.js';
 import { PingetError } from '../src/errors.js';
 import { run } from '../src/exec.js';
 import { silentLogger } from '../src/ui/log.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fedoraAdapter, fedoraProviders } from '../distros/fedora/index.js';
 import { looksLikeMetalink, parseMetalink, parseMirrorlist } from '../distros/fedora/metalink.js';
-import type { DistroInfo } from '../distros/types.js';
+import type { DistroInfo } from '../src/distro/types.js';
 import { isPingetError } from '../src/errors.js';
 import { closeHttp } from '../src/fetch/http-client.js';
 import type { Logger } from '../src/ui/log.js';

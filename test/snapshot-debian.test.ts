@@ -21,7 +21,7 @@ import type { FetchTarget, Provider } from '../src/fetch/types.js';
 import { clearJsonCache } from '../src/fetch/archives/polite.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 import { silentLogger } from '../src/ui/log.js';
-import type { PackageRef } from '../distros/types.js';
+import type { PackageRef } from '../src/distro/types.js';
 
 const DATA = join(REPO_ROOT, 'testdata', 'snapshot');
 const HELLO = 'pool/main/h/hello/hello_2.10-2_amd64.deb';

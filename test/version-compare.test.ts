@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { compareDebianVersions, compareEvr, rpmvercmp } from '../distros/version-compare.js';
+import { compareDebianVersions, compareEvr, rpmvercmp } from '../src/distro/version-compare.js';
 
 const debianPairs: [string, string][] = [
   ['1.0', '1.0'],

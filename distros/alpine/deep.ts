@@ -12,7 +12,7 @@ import { lstat, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { reasonOf } from '../../src/errors.js';
 import type { Logger } from '../../src/ui/log.js';
-import type { BuildDrift, FileDrift, PinnedInstalled } from '../types.js';
+import type { BuildDrift, FileDrift, PinnedInstalled } from '../../src/distro/types.js';
 import { parseApk } from './apk-file.js';
 import { INSTALLED_DB, readInstalled } from './generate.js';
 import { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';

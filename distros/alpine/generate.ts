@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { PingetError, reasonOf } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import type { Logger } from '../../src/ui/log.js';
-import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
+import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { parseApk, sha256Hex } from './apk-file.js';
 import { parseApkDb, type ApkRecord } from './apk-db.js';
 import { parseApkIndex, type ApkIndex } from './apkindex.js';

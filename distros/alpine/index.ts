@@ -1,7 +1,7 @@
 /** The Alpine adapter: /lib/apk/db/installed + APKINDEX; apk add to install. */
 import { resolve } from 'node:path';
-import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
-import { idLikeOf, readOsRelease } from '../os-release.js';
+import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../src/distro/types.js';
+import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
 import { CACHE_DIRS, generateAlpine, readApkArch, readInstalled, readRepositories } from './generate.js';
 import { alpineBuildDrift, verifyAlpineFiles } from './deep.js';
 import { installApks } from './install.js';
@@ -40,6 +40,8 @@ export const alpineAdapter: DistroAdapter = {
   },
 
   generate: (root, info, opts) => generateAlpine(root, info, opts),
+
+  normalization: { volatile: ['var/cache/apk/*', 'lib/apk/db/lock'] },
 
   inspect(path) {
     const ref = inspectApkPath(path);

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { basename } from '../../src/lockfile.js';
 import { runChecked } from '../../src/exec.js';
-import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../types.js';
+import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../../src/distro/types.js';
 import { inspectApkPath } from './paths.js';
 
 /** The apk command line for files in `dir` (pure, for tests and --verbose). */

@@ -1,5 +1,5 @@
 /** Lockfile paths of apk packages: `<branch>/<repo>/<arch>/<name>-<version>.apk`. Pure. */
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 
 // apk versions: digits and dots, optional letter, suffixes (_alpha1, _git2024...), then -r<N>.
 const PATH = /^([^/]+)\/([^/]+)\/([^/]+)\/(.+)-(\d[^-/]*-r\d+)\.apk$/;

@@ -18,7 +18,7 @@ import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 import type { Logger } from '../../src/ui/log.js';
 import { comparePayload, tarFileHashes } from '../../src/verify/tar-hashes.js';
-import type { BuildDrift, FileDrift, PinnedInstalled } from '../types.js';
+import type { BuildDrift, FileDrift, PinnedInstalled } from '../../src/distro/types.js';
 import { parseDesc } from './desc.js';
 import { loadPacmanRoot, type PacmanRoot } from './pacman-root.js';
 

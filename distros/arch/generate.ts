@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { PingetError } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { sha256Bytes, sha256File } from '../../src/verify/sha256.js';
-import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
+import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { resolveArchMissing } from './archive-evidence.js';
 import type { PacmanPackage } from './desc.js';
 import { listCache, loadPacmanRoot, readLocalDb, readSyncDbs, type PacmanRoot } from './pacman-root.js';

@@ -1,6 +1,6 @@
 /** Arch Linux and its derivatives (ID_LIKE=arch): pacman's local and sync databases, pacman -U. */
-import { idLikeOf, readOsRelease } from '../os-release.js';
-import type { DistroAdapter, DistroInfo } from '../types.js';
+import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import type { DistroAdapter, DistroInfo } from '../../src/distro/types.js';
 import { archBuildDrift, verifyArchFiles } from './deep.js';
 import { generateArch, systemArch } from './generate.js';
 import { installArch } from './install.js';
@@ -31,6 +31,8 @@ export const archAdapter: DistroAdapter = {
   generate: (root, info, opts) => generateArch(root, info, opts),
 
   inspect: inspectArchPath,
+
+  normalization: { volatile: ['var/log/pacman.log', 'var/cache/pacman/pkg/*', 'var/lib/pacman/db.lck'] },
 
   async installed(root: string) {
     const pkgs = await readLocalDb(loadPacmanRoot(root), { missingOk: true });

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { runChecked } from '../../src/exec.js';
 import { basename } from '../../src/lockfile.js';
-import type { DistroInfo, InstallOptions, InstallReport, LocalFile, PackageRef } from '../types.js';
+import type { DistroInfo, InstallOptions, InstallReport, LocalFile, PackageRef } from '../../src/distro/types.js';
 import { loadPacmanRoot, readLocalDb, type PacmanRoot } from './pacman-root.js';
 import { localFilePackageSigLevel } from './pacman-conf.js';
 import { parsePackageFilename } from './paths.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runChecked } from '../../src/exec.js';
 import { formatManual, parseManual } from '../../src/manual-marks.js';
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 import { descValue, parseDesc } from './desc.js';
 import { loadPacmanRoot, type PacmanRoot } from './pacman-root.js';
 

@@ -4,7 +4,7 @@
  * shape serves every lockfile path `<repo>/os/<arch>/<file>` as `<base>/{{.Name}}`; any other shape
  * (a custom repo's own directory) serves its files by name.
  */
-import type { ProviderSpec } from '../types.js';
+import type { ProviderSpec } from '../../src/distro/types.js';
 import { expandServer, type PacmanConf } from './pacman-conf.js';
 
 export function mirrorProviders(conf: PacmanConf, arch: string): ProviderSpec[] {

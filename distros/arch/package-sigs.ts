@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { PingetError } from '../../src/errors.js';
 import type { Logger } from '../../src/ui/log.js';
-import type { LocalFile, PackageRef } from '../types.js';
+import type { LocalFile, PackageRef } from '../../src/distro/types.js';
 import { localFilePackageSigLevel } from './pacman-conf.js';
 import type { PacmanRoot } from './pacman-root.js';
 import { loadPacmanKeyring, verifyDetachedSig } from './signatures.js';

@@ -4,7 +4,7 @@
  * repro-get writes the Arch Linux Archive's `packages/` layout, `<first letter>/<name>/<file>`, plus
  * `<file>.sig` lines. Both are read.
  */
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 
 /** `.pkg.tar` plus the compressions makepkg's PKGEXT allows. */
 const PKG_FILE = /^(.+)-([^-/]+)-([^-/]+)-([^-/]+)\.pkg\.tar(?:\.(?:gz|bz2|xz|zst|lz4|lrz|lzo|lz|Z))?$/;

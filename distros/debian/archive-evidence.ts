@@ -26,7 +26,7 @@ import { encodeSegment } from '../../src/fetch/template.js';
 import type { ProviderContext } from '../../src/fetch/types.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import type { Logger } from '../../src/ui/log.js';
-import type { UnpinnedKind } from '../missing.js';
+import type { UnpinnedKind } from '../../src/distro/missing.js';
 import { checkImport, DatedTrees, describe, type Pending } from './dated-trees.js';
 import type { InstalledDeb } from './dpkg-status.js';
 import type { KeyResolver } from './keys.js';

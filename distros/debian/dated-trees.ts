@@ -15,7 +15,7 @@ import { unsafePathReason, type LockEntry } from '../../src/lockfile.js';
 import type { Logger } from '../../src/ui/log.js';
 import { verifyCleartext, verifyDetached, type PublicKey } from '../../src/verify/openpgp.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
-import type { UnpinnedKind } from '../missing.js';
+import type { UnpinnedKind } from '../../src/distro/missing.js';
 import { parseParagraphs } from './deb822.js';
 import type { InstalledDeb } from './dpkg-status.js';
 import type { KeyResolver } from './keys.js';

@@ -13,7 +13,7 @@ import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 import type { Logger } from '../../src/ui/log.js';
 import { comparePayload, tarFileHashes } from '../../src/verify/tar-hashes.js';
-import type { FileDrift, PinnedInstalled } from '../types.js';
+import type { FileDrift, PinnedInstalled } from '../../src/distro/types.js';
 
 export interface VerifyLine {
   /** dpkg's attribute string (`??5??????`) or `missing`. */

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 import { parseParagraphs } from './deb822.js';
 
 export interface InstalledDeb extends PackageRef {

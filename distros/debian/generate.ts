@@ -9,7 +9,7 @@ import { PingetError } from '../../src/errors.js';
 import { runChecked } from '../../src/exec.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { sha256File } from '../../src/verify/sha256.js';
-import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
+import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { findPackagesLists, scanPackagesFile, type ListFile } from './apt-lists.js';
 import { displayName, readStatus, type InstalledDeb } from './dpkg-status.js';
 import { KeyResolver } from './keys.js';

@@ -2,11 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { run } from '../../src/exec.js';
-import { idLikeOf, readOsRelease } from '../os-release.js';
-import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../types.js';
+import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../src/distro/types.js';
 import { parseDpkgStatus, readStatus } from './dpkg-status.js';
 import { installDebs, readControlAhead } from './install.js';
 import { applyManualMarks } from './manual-marks.js';
+import { inspectDebFile } from './inspect-file.js';
+import { debianNormalization } from './normalization.js';
 import { inspectDebPath } from './pool-path.js';
 import { debMirrors, readSources } from './sources.js';
 
@@ -60,6 +62,10 @@ export const debianAdapter: DistroAdapter = {
   generate: async (root, info, opts) => (await import('./generate.js')).generateDebian(root, info, opts),
 
   inspect: (path) => inspectDebPath(path),
+
+  inspectFile: inspectDebFile,
+
+  normalization: debianNormalization,
 
   async installed(root, _info: DistroInfo): Promise<PackageRef[]> {
     return (await readStatus(root)).map(({ name, version, arch }) => ({ name, version, arch }));

@@ -19,7 +19,7 @@ import pLimit from 'p-limit';
 import { basename, join, resolve } from 'node:path';
 import { PingetError, reasonOf } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
-import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../types.js';
+import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../../src/distro/types.js';
 import { parseDpkgStatus } from './dpkg-status.js';
 import { readDebControlFields } from './deb-control.js';
 import { readFile } from 'node:fs/promises';

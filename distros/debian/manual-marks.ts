@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/fs-atomic.js';
 import { formatManual, markName, parseManual } from '../../src/manual-marks.js';
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 import { parseParagraphs } from './deb822.js';
 
 const STATES = 'var/lib/apt/extended_states';

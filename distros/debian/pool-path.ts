@@ -1,5 +1,5 @@
 /** Debian repository paths: `pool/<component>/<prefix>/<source>/<name>_<version>_<arch>.deb`. Pure. */
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 
 const DEB_FILE = /^([a-z0-9][a-z0-9+.-]*)_([^_/]+)_([a-z0-9-]+)\.(deb|udeb|ddeb)$/;
 

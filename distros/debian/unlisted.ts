@@ -6,9 +6,9 @@
  * (the package came from no configured source).
  */
 import type { LockEntry } from '../../src/lockfile.js';
-import { compareDebianVersions } from '../version-compare.js';
-import { reportUnpinned, type UnpinnedItem } from '../missing.js';
-import type { DistroInfo, GenerateOptions } from '../types.js';
+import { compareDebianVersions } from '../../src/distro/version-compare.js';
+import { reportUnpinned, type UnpinnedItem } from '../../src/distro/missing.js';
+import type { DistroInfo, GenerateOptions } from '../../src/distro/types.js';
 import type { ListFile } from './apt-lists.js';
 import { archiveDistro } from '../../src/fetch/archives/index.js';
 import { pinFromSnapshot, type Unpinned } from './archive-evidence.js';

@@ -11,7 +11,7 @@
 import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 import type { Logger } from '../../src/ui/log.js';
-import type { BuildDrift, FileDrift, PinnedInstalled } from '../types.js';
+import type { BuildDrift, FileDrift, PinnedInstalled } from '../../src/distro/types.js';
 import { findRpmDb, MISSING_RPM_HINT, rpmDbArgs } from './rpmdb.js';
 
 export interface RpmVerifyLine {

@@ -1,7 +1,7 @@
 /** Installed rpms joined with the cached repodata: each package's sha256 and Koji path. */
 import { PingetError } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
-import type { DistroInfo, GenerateOptions, GenerateResult } from '../types.js';
+import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { findCachedRepos, loadCachedRepo, type LoadedRepo } from './dnf-cache.js';
 import { resolveFedoraMissing } from './koji-evidence.js';
 import { evrString, kojiPath, type Nevra } from './nevra.js';

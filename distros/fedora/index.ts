@@ -1,10 +1,11 @@
 /** Fedora and RHEL-likes (CentOS Stream, Rocky, Alma, ... where ID_LIKE says so): rpm database + dnf's cached repodata. */
-import { idLikeOf, readOsRelease } from '../os-release.js';
-import type { DistroAdapter, DistroInfo, ProviderSpec } from '../types.js';
+import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../src/distro/types.js';
 import { generateFedora, baseArchOf } from './generate.js';
 import { rpmBuildDrift, verifyRpmFiles } from './deep.js';
 import { installRpms } from './install.js';
 import { applyDnfMarks } from './manual-marks.js';
+import { fedoraNormalization } from './normalization.js';
 import { inspectKojiPath, refOf } from './nevra.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
@@ -47,6 +48,10 @@ export const fedoraAdapter: DistroAdapter = {
   generate: generateFedora,
 
   inspect: inspectKojiPath,
+
+  inspectFile: async (file) => (await import('./inspect-file.js')).inspectRpmFile(file),
+
+  normalization: fedoraNormalization,
 
   async installed(root: string) {
     return (await queryInstalled(root)).map(refOf);

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { run, runChecked } from '../../src/exec.js';
 import { basename } from '../../src/lockfile.js';
-import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../types.js';
+import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../../src/distro/types.js';
 import { inspectKojiPath, refOf } from './nevra.js';
 import { findRpmDb, MISSING_RPM_HINT, queryInstalled, rpmDbArgs, type RpmDbLocation } from './rpmdb.js';
 

@@ -19,8 +19,8 @@ import { redactUrl } from '../../src/fetch/http-client.js';
 import { encodePath } from '../../src/fetch/template.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
-import { reportUnpinned, type UnpinnedItem } from '../missing.js';
-import type { GenerateOptions } from '../types.js';
+import { reportUnpinned, type UnpinnedItem } from '../../src/distro/missing.js';
+import type { GenerateOptions } from '../../src/distro/types.js';
 import { evrString, kojiPath, type Nevra } from './nevra.js';
 import { findRpmDb, MISSING_RPM_HINT, rpmDbArgs, type InstalledRpm } from './rpmdb.js';
 

@@ -20,7 +20,7 @@ import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { runChecked } from '../../src/exec.js';
 import { formatManual, parseManual } from '../../src/manual-marks.js';
 import type { Logger } from '../../src/ui/log.js';
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 import { findRpmDb, type RpmDbLocation } from './rpmdb.js';
 
 export const HISTORY_DIR = 'var/lib/dnf';

@@ -3,7 +3,7 @@
  * `<srpm name>/<srpm version>/<srpm release>/<arch>/<name>-<version>-<release>.<arch>.rpm`, and the lockfile
  * uses exactly that path, so one path serves the archive and (through repodata lookups) the mirrors.
  */
-import type { PackageRef } from '../types.js';
+import type { PackageRef } from '../../src/distro/types.js';
 
 export interface Nevra {
   name: string;

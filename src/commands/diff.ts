@@ -1,6 +1,6 @@
 /** `pinget diff OLD NEW`: what changed between two lockfiles, per package, for pull-request review. */
 import type { Argv, CommandModule } from 'yargs';
-import { versionComparator } from '../../distros/version-compare.js';
+import { versionComparator } from '../distro/version-compare.js';
 import { PingetError } from '../errors.js';
 import { run } from '../exec.js';
 import { emptyLockfile, parseLockfile, type Lockfile } from '../lockfile.js';
@@ -45,7 +45,7 @@ export const diffCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     if ([args.old, args.new].every((s) => s === '-' || s === '/dev/stdin')) throw new PingetError('USAGE', 'only one side of diff can be - (stdin)');
     const [oldLock, newLock] = [await readSide(args.old), await readSide(args.new)];
-    const { adapterById, adapterForPath } = await import('../../distros/index.js');
+    const { adapterById, adapterForPath } = await import('../distro-registry.js');
     const id = args.distro ?? headerDistroId(newLock.headers) ?? headerDistroId(oldLock.headers);
     const preferred = id ? adapterById(id) : undefined;
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);

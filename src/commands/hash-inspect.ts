@@ -6,11 +6,8 @@
 import { basename } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
-import { run } from '../exec.js';
 import { readHead } from '../fs-safe.js';
 import { sha256File } from '../verify/sha256.js';
-import { guessPoolPath } from '../../distros/debian/pool-path.js';
-import { kojiPath } from '../../distros/fedora/nevra.js';
 import { printJson, withOutputOptions } from './context.js';
 import { loadLockfile } from './plan.js';
 
@@ -28,37 +25,12 @@ interface Inspected {
   arch?: string;
 }
 
-async function fields(cmd: string, args: string[]): Promise<string[] | undefined> {
-  const res = await run(cmd, args).catch(() => undefined);
-  return res?.code === 0 ? res.stdout.split('\n') : undefined;
-}
-
-/** Debian: pool/<component>/<prefix>/<source>/<name>_<version>_<arch>.deb from the control file. */
-async function debPath(file: string): Promise<Omit<Inspected, 'file' | 'sha256'> | undefined> {
-  const f = await fields('dpkg-deb', ['--showformat=${Package}\\n${Version}\\n${Architecture}\\n${Source}\\n${Section}\\n', '--show', file]);
-  if (!f || !f[0]) return undefined;
-  const [name, version, arch, sourceField, section] = f;
-  const source = sourceField.split(/\s+/)[0] || name;
-  const component = section?.includes('/') ? section.split('/')[0] : 'main';
-  return { path: guessPoolPath({ name, version, arch, source, component }), name, version, arch };
-}
-
-/** Fedora/RHEL: Koji's <srcname>/<version>/<release>/<arch>/<file>.rpm from the rpm header. */
-async function rpmPath(file: string): Promise<Omit<Inspected, 'file' | 'sha256'> | undefined> {
-  const f = await fields('rpm', ['-qp', '--nosignature', '--nodigest', '--qf', '%{NAME}\\n%{EPOCH}\\n%{VERSION}\\n%{RELEASE}\\n%{ARCH}\\n%{SOURCERPM}\\n', file]);
-  if (!f || !f[0]) return undefined;
-  const [name, epoch, version, release, arch, sourceRpm] = f;
-  const path = kojiPath({ name, epoch: epoch === '(none)' ? '' : epoch, version, release, arch }, sourceRpm);
-  return path ? { path, name, version: `${version}-${release}`, arch } : undefined;
-}
-
 async function inspectPackage(file: string, head: Buffer): Promise<Inspected> {
   const sha256 = await sha256File(file);
-  let known: Omit<Inspected, 'file' | 'sha256'> | undefined;
-  if (head.subarray(0, 7).toString('latin1') === '!<arch>') known = await debPath(file);
-  else if (head.subarray(0, 4).equals(Buffer.from([0xed, 0xab, 0xee, 0xdb]))) known = await rpmPath(file);
+  const { adapterForFile, adapterForPath } = await import('../distro-registry.js');
+  // The distro's own tool reads the package's metadata where the adapter has one (dpkg-deb, rpm).
+  const known = await adapterForFile(head)?.inspectFile?.(file);
   const path = known?.path ?? basename(file);
-  const { adapterForPath } = await import('../../distros/index.js');
   const ref = known ?? adapterForPath(path)?.inspect(path);
   return { file, sha256, path, name: ref?.name, version: ref?.version, arch: ref?.arch };
 }
@@ -82,7 +54,7 @@ export const hashInspectCommand: CommandModule<object, Args> = {
     ) as unknown as Argv<Args>,
   handler: async (args) => {
     const out: Inspected[] = [];
-    const { adapterForPath } = await import('../../distros/index.js');
+    const { adapterForPath } = await import('../distro-registry.js');
     for (const file of args.files) {
       const head = file === '/dev/stdin' ? Buffer.alloc(0) : await readHead(file, 8);
       if (PACKAGE_MAGIC.some((m) => head.subarray(0, m.length).equals(m))) {

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import { makeLockfile, formatLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import { versionComparator } from '../../distros/version-compare.js';
+import { versionComparator } from '../distro/version-compare.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfile } from './plan.js';
 

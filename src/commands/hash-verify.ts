@@ -1,10 +1,10 @@
 /** `pinget hash verify`: does this system still match the lockfile? */
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
-import type { FileDrift, PackageRef } from '../../distros/types.js';
+import type { FileDrift, PackageRef } from '../distro/types.js';
 import type { LockEntry } from '../lockfile.js';
 import { buildDrift, deepVerify, withCachedFiles } from '../verify/deep.js';
-import { isPinnedVersion } from '../../distros/version-compare.js';
+import { isPinnedVersion } from '../distro/version-compare.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfiles } from './plan.js';
 

@@ -10,7 +10,7 @@ export const infoCommand: CommandModule<object, GlobalArgs> = {
   builder: (y: Argv) => withGlobalOptions(y.example('$0 info --root /mnt/image --json', 'as JSON, for a mounted root')) as unknown as Argv<GlobalArgs>,
   handler: async (args) => {
     const ctx = makeContext(args);
-    const { ADAPTERS } = await import('../../distros/index.js');
+    const { ADAPTERS } = await import('../distro-registry.js');
     const choice = await chooseTarget(ctx, undefined, [], true).catch((e: Error) => ({ error: e.message }));
     const distro = 'error' in choice ? undefined : choice.info;
     const providers = 'error' in choice ? [] : await providerSpecs(ctx, choice, {});

@@ -1,8 +1,8 @@
 /** `pinget install`: fetch, verify, and hand the files to the distro's package manager in one transaction. */
 import type { Argv, CommandModule } from 'yargs';
-import { isPinnedVersion } from '../../distros/version-compare.js';
+import { isPinnedVersion } from '../distro/version-compare.js';
 import type { FetchTarget } from '../fetch/types.js';
-import type { DistroAdapter, DistroInfo, PackageRef } from '../../distros/types.js';
+import type { DistroAdapter, DistroInfo, PackageRef } from '../distro/types.js';
 import type { Logger } from '../ui/log.js';
 import { PingetError } from '../errors.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type CommandContext, type GlobalArgs } from './context.js';
@@ -104,7 +104,7 @@ export const installCommand: CommandModule<object, Args> = {
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];
     await adapter.applyMarks?.(args.root, info, targets.flatMap((t) => (t.ref ? [t.ref] : [])), lock.headers, ctx.log);
     let normalized: Awaited<ReturnType<typeof import('../normalize.js').normalizeRoot>> | undefined;
-    if (args.normalize) normalized = await (await import('../normalize.js')).normalizeRoot(args.root, adapter.id, lock.headers, ctx.log);
+    if (args.normalize) normalized = await (await import('../normalize.js')).normalizeRoot(args.root, adapter.normalization, lock.headers, ctx.log);
 
     const sum = summarize(results);
     if (args.json) printJson({ installed: report.installed, skipped, fetched: sum.fetched, fromCache: sum.fromCache, bytes: sum.bytes, normalized });

@@ -1,14 +1,14 @@
 /** What install, download, providers and cache push share: lockfiles in, distro, provider chain, fetch targets. */
-import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../distros/types.js';
+import type { DistroAdapter, DistroInfo, ProviderSpec } from '../distro/types.js';
 import { PingetError } from '../errors.js';
 import { readLockfile, type LockEntry, type Lockfile } from '../lockfile.js';
 import type { FetchTarget, Provider } from '../fetch/types.js';
 import type { CommandContext } from './context.js';
-import { readOsRelease } from '../../distros/os-release.js';
+import { readOsRelease } from '../distro/os-release.js';
 import { checkLockfileTarget } from './preflight.js';
 
 // The adapters, archives and provider modules load when a command needs them, not for --help.
-const distros = () => import('../../distros/index.js');
+const distros = () => import('../distro-registry.js');
 
 /** Reads one lockfile; '-' is stdin. */
 export function loadLockfile(file: string, opts: { allowEmpty?: boolean } = {}): Promise<Lockfile> {

@@ -1,8 +1,8 @@
 /** Checks that run before anything is fetched or written: lockfile vs target system, writable places. */
 import { access, constants, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { DistroAdapter, DistroInfo } from '../../distros/types.js';
-import { readOsRelease } from '../../distros/os-release.js';
+import type { DistroAdapter, DistroInfo } from '../distro/types.js';
+import { readOsRelease } from '../distro/os-release.js';
 import { PingetError } from '../errors.js';
 
 export interface DistroHeader {

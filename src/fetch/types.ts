@@ -1,6 +1,6 @@
 /** The provider interface every fetch source implements: http(s), file, oci, ipfs, snapshot resolvers. */
 import type { Readable } from 'node:stream';
-import type { PackageRef } from '../../distros/types.js';
+import type { PackageRef } from '../distro/package-ref.js';
 import type { Logger } from '../ui/log.js';
 
 export interface FetchTarget {

@@ -4,7 +4,7 @@
  * it) and build drift (the database's record of which build is installed against the pinned file).
  */
 import type { Cache } from '../cache.js';
-import type { BuildDrift, DistroAdapter, DistroInfo, FileDrift, PackageRef, PinnedInstalled } from '../../distros/types.js';
+import type { BuildDrift, DistroAdapter, DistroInfo, FileDrift, PackageRef, PinnedInstalled } from '../distro/types.js';
 import { PingetError } from '../errors.js';
 import type { LockEntry } from '../lockfile.js';
 import type { Logger } from '../ui/log.js';

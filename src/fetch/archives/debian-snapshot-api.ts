@@ -15,7 +15,7 @@
  * Everything in an answer is untrusted: names are checked before they become URL parts.
  */
 import { unsafePathReason } from '../../lockfile.js';
-import type { PackageRef } from '../../../distros/types.js';
+import type { PackageRef } from '../../distro/types.js';
 
 export interface SnapshotFile {
   sha1: string;

@@ -5,7 +5,7 @@
  *      -> file/<sha1>, then that file's own dated place archive/<archive_name>/<first_seen>/<dir>/<name>.
  * The SHA-1 only locates the file; the chain's sha256 check is still the only trust.
  */
-import type { PackageRef } from '../../../distros/types.js';
+import type { PackageRef } from '../../distro/types.js';
 import { encodePath, encodeSegment } from '../template.js';
 import type { FetchBody, FetchTarget, Provider, ProviderContext } from '../types.js';
 import { debianArchiveForPath, parseBinfiles, pickCandidates, refFromDebPath } from './debian-snapshot-api.js';

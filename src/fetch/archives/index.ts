@@ -3,7 +3,7 @@
  * Every base URL is overridable by name (`--archive-url debian-snapshot=https://internal/snapshot`);
  * the distro id works too and names that distro's first archive (`--archive-url debian=...`).
  */
-import type { ProviderSpec } from '../../../distros/types.js';
+import type { ProviderSpec } from '../../distro/types.js';
 import { PingetError } from '../../errors.js';
 import type { ProviderFactory } from '../types.js';
 import { archArchive } from './arch.js';

@@ -1,10 +1,15 @@
 /**
- * What a distro adapter answers. Adapters know nothing of the CLI; the commands drive them.
+ * What a distro is, as the core sees it: the package reference, the adapter interface every distro folder
+ * implements, and the types they exchange. Adapters (distros/) import this; the core never imports them.
+ * Adapters know nothing of the CLI; the commands drive them.
  * (repro-get's pkg/distro interface is the same idea: Info, GenerateHash, InspectFile, InstallPackages.)
  */
-import type { LockEntry } from '../src/lockfile.js';
-import type { Logger } from '../src/ui/log.js';
-import type { ProviderContext, ProviderFactory } from '../src/fetch/types.js';
+import type { LockEntry } from '../lockfile.js';
+import type { Logger } from '../ui/log.js';
+import type { ProviderContext, ProviderFactory } from '../fetch/types.js';
+import type { PackageRef } from './package-ref.js';
+
+export type { PackageRef };
 
 export interface DistroInfo {
   /** Adapter id: 'debian', 'ubuntu', 'fedora', 'alpine', 'arch'. */
@@ -19,12 +24,6 @@ export interface DistroInfo {
   arch?: string;
 }
 
-export interface PackageRef {
-  name: string;
-  /** The distro's full version string (epoch included where the distro has one). */
-  version: string;
-  arch: string;
-}
 
 /** A provider as a URL template (see src/fetch/template.ts), with a label for messages. */
 export interface ProviderSpec {
@@ -101,8 +100,53 @@ export interface BuildDrift {
   reason: string;
 }
 
+/** A local package file as `hash inspect` reports it: its lockfile path and the package it holds. */
+export interface InspectedFile extends PackageRef {
+  path: string;
+}
+
+/** What `install --normalize` must know of a distro's package manager. */
+export interface Normalization {
+  /** Paths relative to the root that record when or how the package manager ran; a trailing `/*` empties a directory. */
+  volatile: string[];
+  /** Makes deterministic in place what must be kept of those records; returns the volatile paths it kept. */
+  keep?(root: string, epoch: number, headers: Record<string, string>, log: Logger): Promise<string[]>;
+}
+
+/** A request to resolve package names into the files that installing them would add to a base (`pinget lock`). */
+export interface ResolveRequest {
+  /** Package names as the user wrote them (`name`, `name=version`, `name/release`). */
+  names: string[];
+  /** The distro's architecture name to resolve for. */
+  arch: string;
+  /** The installed base: an unpacked root, or undefined for an empty system. */
+  baseRoot?: string;
+  /** Follow weak dependencies (Recommends) as the package manager does by default. */
+  recommends: boolean;
+  /** A default target release (`-t`), where the package manager has one. */
+  targetRelease?: string;
+  allowUnsigned?: boolean;
+  archive: ProviderContext;
+  log: Logger;
+}
+
+export interface ResolveResult {
+  entries: LockEntry[];
+  headers: Record<string, string>;
+  /** The packages the resolver chose, in the order it reported them. */
+  packages: PackageRef[];
+}
+
 export interface DistroAdapter {
   id: string;
+  /** Magic bytes at the start of this distro's package files (for `hash inspect FILE`). */
+  fileMagic?: Uint8Array;
+  /** A local package file -> its lockfile path and package, from the file's own metadata. */
+  inspectFile?(file: string): Promise<InspectedFile | undefined>;
+  /** What `install --normalize` removes and keeps. */
+  normalization?: Normalization;
+  /** Optional: package names -> the files the distro's own resolver would install on the base (`pinget lock`). */
+  resolve?(request: ResolveRequest): Promise<ResolveResult>;
   /** Returns info when <root>/etc/os-release names this distro (or one like it). */
   detect(root: string): Promise<DistroInfo | undefined>;
   /** Installed packages -> lockfile entries (hash and repository-relative path). */

@@ -2,7 +2,7 @@
  * Installed packages that no index (or cache) can pin: an error naming them, or with
  * `hash generate --allow-missing`, a warning naming them and a lockfile without them.
  */
-import { PingetError } from '../src/errors.js';
+import { PingetError } from '../errors.js';
 import type { GenerateOptions } from './types.js';
 
 export function reportUnpinnable(opts: GenerateOptions, message: string, names: string[]): void {
