@@ -53,11 +53,21 @@ const ENTRIES: AdapterEntry[] = [
     load: async () => (await import('./debian/index.js')).debianAdapter },
 ];
 
+const LOADERS = new Map<string, () => Promise<DistroAdapter>>();
+
+/** The real adapter behind a stand-in, loaded now (for the optional hooks a command needs before detect()). */
+export function loadAdapter(adapter: DistroAdapter): Promise<DistroAdapter> {
+  const load = LOADERS.get(adapter.id);
+  if (!load) throw new PingetError('INTERNAL', `no adapter ${adapter.id}`);
+  return load();
+}
+
 /** A stand-in that loads the real adapter on first use; `providerFactories` are those of a loaded adapter. */
 function lazyAdapter(entry: AdapterEntry): DistroAdapter {
   let loaded: DistroAdapter | undefined;
   let loading: Promise<DistroAdapter> | undefined;
   const real = async () => (loaded ??= await (loading ??= entry.load()));
+  LOADERS.set(entry.id, real);
   const adapter: DistroAdapter = {
     id: entry.id,
     inspect: entry.inspect,

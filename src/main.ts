@@ -10,6 +10,7 @@ import { ipfsCommand } from './commands/ipfs.js';
 import { providersCommand } from './commands/providers.js';
 import { dockerfileCommand } from './commands/dockerfile.js';
 import { infoCommand } from './commands/info.js';
+import { lockCommand } from './commands/lock.js';
 import { checkArchiveUrls } from './commands/context.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
 import { closest } from './ui/suggest.js';
@@ -161,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
   const cli: Argv = yargs(args)
     .scriptName('pinget')
     .usage('pinget: pin OS packages by sha256 and reinstall exactly those bytes\n\nUsage: $0 <command> [options]')
+    .command(lockCommand)
     .command(hashCommand)
     .command(installCommand)
     .command(downloadCommand)

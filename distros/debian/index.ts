@@ -1,10 +1,8 @@
 /** The Debian/Ubuntu adapter: dpkg's status database, apt's lists and sources, dpkg for installing. */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { run } from '../../src/exec.js';
 import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../src/distro/types.js';
-import { parseDpkgStatus, readStatus } from './dpkg-status.js';
+import { readStatus } from './dpkg-status.js';
+import { nativeArch } from './native-arch.js';
 import { installDebs, readControlAhead } from './install.js';
 import { applyManualMarks } from './manual-marks.js';
 import { inspectDebFile } from './inspect-file.js';
@@ -13,29 +11,6 @@ import { inspectDebPath } from './pool-path.js';
 import { debMirrors, readSources } from './sources.js';
 
 const FAMILY = ['debian', 'ubuntu'];
-
-/** The native architecture: dpkg itself for '/', else <root>/var/lib/dpkg/arch, else dpkg's own package record. */
-export async function nativeArch(root: string): Promise<string | undefined> {
-  if (resolve(root) === '/') {
-    const res = await run('dpkg', ['--print-architecture']).catch(() => undefined);
-    if (res?.code === 0 && res.stdout.trim()) return res.stdout.trim();
-  }
-  const archFile = await readFile(join(root, 'var/lib/dpkg/arch'), 'utf8').catch(() => '');
-  const first = archFile.split('\n')[0]?.trim();
-  if (first) return first;
-  const text = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
-  let pkgs;
-  try {
-    pkgs = parseDpkgStatus(text);
-  } catch {
-    return undefined;
-  }
-  const dpkg = pkgs.find((p) => p.name === 'dpkg' || p.name === 'base-files');
-  if (dpkg && dpkg.arch !== 'all') return dpkg.arch;
-  const counts = new Map<string, number>();
-  for (const p of pkgs) if (p.arch !== 'all') counts.set(p.arch, (counts.get(p.arch) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-}
 
 export const debianAdapter: DistroAdapter = {
   id: 'debian',
@@ -64,6 +39,10 @@ export const debianAdapter: DistroAdapter = {
   inspect: (path) => inspectDebPath(path),
 
   inspectFile: inspectDebFile,
+
+  nativeArch,
+
+  resolve: async (req) => (await import('./resolve.js')).resolveDebian(req),
 
   normalization: debianNormalization,
 

@@ -56,7 +56,7 @@ export async function readSignedRelease(
   return { text: data.toString('utf8'), file: release };
 }
 
-async function stripClearsign(text: string, file: string): Promise<string> {
+export async function stripClearsign(text: string, file: string): Promise<string> {
   try {
     const openpgp = await openpgpModule();
     return (await openpgp.readCleartextMessage({ cleartextMessage: text })).getText();

@@ -113,25 +113,57 @@ export interface Normalization {
   keep?(root: string, epoch: number, headers: Record<string, string>, log: Logger): Promise<string[]>;
 }
 
-/** A request to resolve package names into the files that installing them would add to a base (`pinget lock`). */
+/**
+ * How a resolver reaches the distro's indexes: through pinget's own fetch chain (the cache, then each base URL
+ * in order), never by the package manager itself. The command layer implements it.
+ */
+export interface IndexFetcher {
+  /** A small document no hash names yet (a signed release file): the first of `urls` that serves it. */
+  document(urls: string[], maxBytes: number): Promise<{ url: string; data: Buffer }>;
+  /**
+   * Files whose sha256 a verified document names: the cache first, then `bases` in order; returns the verified
+   * local files in order. With `plain`, the file is a compressed index and what is returned is its decompressed
+   * form (`compression`: gz, xz, zst ...), verified against `plain.sha256` and cached under it (a later run needs neither download nor decompression).
+   */
+  files(targets: { path: string; sha256: string; bases: string[]; plain?: { sha256: string; compression: string } }[]): Promise<string[]>;
+}
+
+/** An empty base: a distro release with no package installed, and where its packages are. */
+export interface EmptyBase {
+  /** os-release ID: debian, ubuntu. */
+  osId: string;
+  /** Codename or version: bookworm, noble. */
+  release: string;
+  /** Mirror base URIs; empty: the host's configured mirrors of that distro. */
+  mirrors: string[];
+}
+
+/** Package names -> the files that installing them would add to a base (`pinget lock`). */
 export interface ResolveRequest {
   /** Package names as the user wrote them (`name`, `name=version`, `name/release`). */
   names: string[];
   /** The distro's architecture name to resolve for. */
   arch: string;
-  /** The installed base: an unpacked root, or undefined for an empty system. */
-  baseRoot?: string;
+  /** The installed base, an unpacked root that is only read; or an empty system. */
+  base: { root: string } | { empty: EmptyBase };
   /** Follow weak dependencies (Recommends) as the package manager does by default. */
   recommends: boolean;
   /** A default target release (`-t`), where the package manager has one. */
   targetRelease?: string;
+  /** Resolve against the snapshot archive as it was at this moment instead of today's mirrors. */
+  snapshot?: Date;
   allowUnsigned?: boolean;
+  fetcher: IndexFetcher;
   archive: ProviderContext;
+  /** A directory the resolver may fill (the caller removes it). */
+  scratch: string;
   log: Logger;
+  signal?: AbortSignal;
 }
 
 export interface ResolveResult {
   entries: LockEntry[];
+  /** distro, snapshot, manual, and any of the adapter's own. */
   headers: Record<string, string>;
   /** The packages the resolver chose, in the order it reported them. */
   packages: PackageRef[];
@@ -147,6 +179,8 @@ export interface DistroAdapter {
   normalization?: Normalization;
   /** Optional: package names -> the files the distro's own resolver would install on the base (`pinget lock`). */
   resolve?(request: ResolveRequest): Promise<ResolveResult>;
+  /** The native architecture of a root (for `lock --root` without `--arch`). */
+  nativeArch?(root: string): Promise<string | undefined>;
   /** Returns info when <root>/etc/os-release names this distro (or one like it). */
   detect(root: string): Promise<DistroInfo | undefined>;
   /** Installed packages -> lockfile entries (hash and repository-relative path). */

@@ -1,0 +1,159 @@
+/**
+ * `lock`: apt decides. The host's apt-get runs against a scratch configuration (the base's dpkg status, the lists
+ * pinget verified, the requested architecture), with `install --print-uris` and `Acquire::ForceHash=SHA256`,
+ * which prints for each package apt would fetch: `'URI' archive-name size SHA256:hex` (apt-get(8)). apt reads
+ * APT_CONFIG before anything under /etc/apt, so every Dir:: path is set there; it runs without root
+ * (Debug::NoLocking) and never fetches: it only reads. Of the base's own apt configuration only its pinning
+ * (preferences) and the settings that change what is chosen (Install-Recommends, Install-Suggests,
+ * Default-Release, read with apt-config) are taken: a base is untrusted input.
+ */
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PingetError } from '../../src/errors.js';
+import { run } from '../../src/exec.js';
+import { unsafePathReason, type LockEntry } from '../../src/lockfile.js';
+import type { PackageRef } from '../../src/distro/types.js';
+import type { LockSource } from './lock-sources.js';
+
+export interface AptRun {
+  /** apt's state and configuration go here. */
+  scratch: string;
+  /** The verified lists, laid out as apt names them. */
+  listsDir: string;
+  arch: string;
+  sources: LockSource[];
+  /** The base's root, or undefined for an empty system. */
+  baseRoot?: string;
+  /** The base's native architecture, when it differs from `arch` (its status is read as `arch`'s). */
+  baseArch?: string;
+  /** What to request: names as the user wrote them, and apt patterns. */
+  request: string[];
+  recommends?: boolean;
+  targetRelease?: string;
+  /** Dated indexes may carry a Valid-Until long past. */
+  ignoreValidUntil: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AptChoice {
+  entries: LockEntry[];
+  packages: PackageRef[];
+}
+
+const CHOOSING_SETTINGS = ['APT::Install-Recommends', 'APT::Install-Suggests', 'APT::Default-Release'];
+
+const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+
+/** The base's settings that change what apt chooses, read by apt-config from its apt.conf and apt.conf.d. */
+async function baseSettings(root: string, dir: string, signal?: AbortSignal): Promise<string[]> {
+  const conf = join(dir, 'base-apt.conf');
+  await writeFile(conf, `Dir::Etc::main ${quote(join(root, 'etc/apt/apt.conf'))};\nDir::Etc::parts ${quote(join(root, 'etc/apt/apt.conf.d'))};\n`);
+  const res = await run('apt-config', ['dump'], { env: { ...process.env, APT_CONFIG: conf }, signal });
+  if (res.code !== 0) throw new PingetError('BAD_INPUT', `${root}/etc/apt: apt-config cannot read the base's apt configuration: ${res.stderr.trim().split('\n')[0]}`);
+  const out: string[] = [];
+  for (const line of res.stdout.split('\n')) {
+    const m = /^(\S+) "(.*)";$/.exec(line);
+    if (m && CHOOSING_SETTINGS.includes(m[1])) out.push(`${m[1]}=${m[2]}`);
+  }
+  return out;
+}
+
+/** The base's dpkg status, its native architecture renamed to the one resolved for (a base of another arch). */
+async function writeStatus(o: AptRun, file: string): Promise<void> {
+  if (!o.baseRoot) return writeFile(file, '');
+  const status = join(o.baseRoot, 'var/lib/dpkg/status');
+  if (!o.baseArch || o.baseArch === o.arch) return copyFile(status, file);
+  const text = await readFile(status, 'utf8');
+  await writeFile(file, text.replace(new RegExp(`^Architecture: ${o.baseArch}$`, 'gm'), `Architecture: ${o.arch}`));
+}
+
+function aptOptions(o: AptRun, dir: string): string[] {
+  const set: Record<string, string> = {
+    'Dir::State': `${dir}/state/`,
+    'Dir::State::lists': `${o.listsDir}/`,
+    'Dir::State::status': `${dir}/status`,
+    'Dir::State::extended_states': `${dir}/state/extended_states`,
+    'Dir::Cache': `${dir}/cache/`,
+    'Dir::Cache::archives': `${dir}/cache/archives/`,
+    'Dir::Cache::pkgcache': '',
+    'Dir::Cache::srcpkgcache': '',
+    'Dir::Etc::sourcelist': `${dir}/sources.list`,
+    'Dir::Etc::sourceparts': `${dir}/empty/`,
+    'Dir::Etc::trusted': `${dir}/empty/trusted.gpg`,
+    'Dir::Etc::trustedparts': `${dir}/empty/`,
+    'Dir::Etc::preferences': o.baseRoot ? join(o.baseRoot, 'etc/apt/preferences') : `${dir}/empty/preferences`,
+    'Dir::Etc::preferencesparts': o.baseRoot ? join(o.baseRoot, 'etc/apt/preferences.d') : `${dir}/empty/`,
+    'Dir::Log': `${dir}/log/`,
+    'Dir::Bin::dpkg': '/bin/false',
+    'APT::Architecture': o.arch,
+    'APT::Architectures': o.arch,
+    'Debug::NoLocking': 'true',
+    'Acquire::ForceHash': 'SHA256',
+    'Acquire::Languages': 'none',
+    'Acquire::Check-Valid-Until': o.ignoreValidUntil ? 'false' : 'true',
+    'APT::Get::Show-Versions': 'false',
+  };
+  if (o.recommends === false) set['APT::Install-Recommends'] = 'false';
+  if (o.targetRelease) set['APT::Default-Release'] = o.targetRelease;
+  return Object.entries(set).flatMap(([k, v]) => ['-o', `${k}=${v}`]);
+}
+
+/** The base's settings first: the user's flags, written after, win. */
+function commandLine(o: AptRun, dir: string, base: string[]): string[] {
+  return ['install', '--print-uris', '-qq', '-y', ...base.flatMap((s) => ['-o', s]), ...aptOptions(o, dir), '--', ...o.request];
+}
+
+/** apt's reason, in one line naming the package: its `E:` line and the first unmet dependency it lists. */
+export function aptFailure(stdout: string, stderr: string): PingetError {
+  const errors = stderr.split('\n').filter((l) => l.startsWith('E: ')).map((l) => l.slice(3).trim());
+  const unmet = stdout.split('\n').map((l) => l.trim()).filter((l) => /^\S+ : (Pre)?Depends|^\S+ : Conflicts|^\S+ : Breaks|^\S+ : Recommends/.test(l) || /^(Pre)?Depends: |^Conflicts: |^Breaks: /.test(l));
+  const first = errors[0] ?? (stderr.trim().split('\n').pop() || 'apt-get failed');
+  const detail = unmet.length ? `: ${unmet.slice(0, 3).join('; ')}` : '';
+  return new PingetError('BAD_INPUT', `apt cannot install the request: ${first}${detail}`, { details: [...errors.slice(1), ...unmet.slice(3)].slice(0, 20) });
+}
+
+const PRINT_URI = /^'([^']+)' (\S+) (\d+) SHA256:([0-9a-f]{64})$/;
+
+/** `name_version_arch.deb`, the version's epoch colon written %3a. */
+function refFromArchiveName(file: string): PackageRef | undefined {
+  const m = /^([^_]+)_([^_]+)_([^_]+)\.deb$/.exec(file);
+  return m ? { name: m[1], version: decodeURIComponent(m[2]), arch: m[3] } : undefined;
+}
+
+/** `--print-uris` output -> lockfile entries, each URI cut at its source's base URI. */
+export function parsePrintUris(stdout: string, sources: LockSource[]): AptChoice {
+  const bases = [...new Set(sources.map((s) => `${s.uri}/`))].sort((a, b) => b.length - a.length);
+  const entries: LockEntry[] = [];
+  const packages: PackageRef[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.trim()) continue;
+    const m = PRINT_URI.exec(line.trim());
+    if (!m) throw new PingetError('INTERNAL', `apt-get --print-uris printed a line pinget does not understand: ${line.slice(0, 200)}`);
+    const [, uri, file, , sha256] = m;
+    const base = bases.find((b) => uri.startsWith(b));
+    if (!base) throw new PingetError('INTERNAL', `apt-get printed ${uri}, under none of the sources`);
+    const path = decodeURIComponent(uri.slice(base.length));
+    const unsafe = unsafePathReason(path);
+    if (unsafe) throw new PingetError('INTEGRITY', `the index names ${JSON.stringify(path.slice(0, 200))} for ${file}: ${unsafe}`);
+    const ref = refFromArchiveName(file);
+    if (!ref) throw new PingetError('INTEGRITY', `the index names a file apt calls ${file}, which is not name_version_arch.deb`);
+    entries.push({ sha256, path });
+    packages.push(ref);
+  }
+  return { entries, packages };
+}
+
+/** Runs apt-get with its state in `o.scratch` over the lists in `o.listsDir`, and reads its choice. */
+export async function aptChoose(o: AptRun): Promise<AptChoice> {
+  const dir = o.scratch;
+  for (const d of ['state', 'cache/archives/partial', 'log', 'empty']) await mkdir(join(dir, d), { recursive: true });
+  await writeStatus(o, join(dir, 'status'));
+  const lines = o.sources.map((s) => `deb [arch=${o.arch}] ${s.uri} ${s.suite} ${s.components.join(' ')}`);
+  await writeFile(join(dir, 'sources.list'), lines.join('\n') + '\n');
+  await writeFile(join(dir, 'apt.conf'), `Dir::Etc::main "/dev/null";\nDir::Etc::parts ${quote(`${dir}/empty/`)};\n`);
+  const base = o.baseRoot ? await baseSettings(o.baseRoot, dir, o.signal) : [];
+  const env = { ...process.env, APT_CONFIG: join(dir, 'apt.conf'), LC_ALL: 'C.UTF-8' };
+  const res = await run('apt-get', commandLine(o, dir, base), { env, signal: o.signal, missingHint: 'install the apt package (lock asks the host\'s apt to resolve)' });
+  if (res.code !== 0) throw aptFailure(res.stdout, res.stderr);
+  return parsePrintUris(res.stdout, o.sources);
+}

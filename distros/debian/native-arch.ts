@@ -1,0 +1,29 @@
+/** A Debian root's native architecture. */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { run } from '../../src/exec.js';
+import { parseDpkgStatus } from './dpkg-status.js';
+
+/** The native architecture: dpkg itself for '/', else <root>/var/lib/dpkg/arch, else dpkg's own package record. */
+export async function nativeArch(root: string): Promise<string | undefined> {
+  if (resolve(root) === '/') {
+    const res = await run('dpkg', ['--print-architecture']).catch(() => undefined);
+    if (res?.code === 0 && res.stdout.trim()) return res.stdout.trim();
+  }
+  const archFile = await readFile(join(root, 'var/lib/dpkg/arch'), 'utf8').catch(() => '');
+  const first = archFile.split('\n')[0]?.trim();
+  if (first) return first;
+  const text = await readFile(join(root, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
+  let pkgs;
+  try {
+    pkgs = parseDpkgStatus(text);
+  } catch {
+    return undefined;
+  }
+  const dpkg = pkgs.find((p) => p.name === 'dpkg' || p.name === 'base-files');
+  if (dpkg && dpkg.arch !== 'all') return dpkg.arch;
+  const counts = new Map<string, number>();
+  for (const p of pkgs) if (p.arch !== 'all') counts.set(p.arch, (counts.get(p.arch) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
