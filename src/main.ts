@@ -11,7 +11,7 @@ import { providersCommand } from './commands/providers.js';
 import { dockerfileCommand } from './commands/dockerfile.js';
 import { infoCommand } from './commands/info.js';
 import { lockCommand } from './commands/lock.js';
-import { checkArchiveUrls } from './commands/context.js';
+import { checkArchiveUrls, REPEATABLE_OPTIONS } from './commands/context.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
 import { closest } from './ui/suggest.js';
 import { pingetVersion } from './version.js';
@@ -152,6 +152,18 @@ function skipHelpCache(cli: Argv): void {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
+/** An option that takes one value, given twice: yargs collects both into a list, which nothing downstream expects. */
+function refuseRepeats(cli: Argv, argv: Record<string, unknown>): void {
+  const opts = (cli as unknown as { getOptions(): { array: string[]; alias: Record<string, string[]> } }).getOptions();
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || !Array.isArray(value) || opts.array.includes(key) || REPEATABLE_OPTIONS.has(key)) continue;
+    const names = [key, ...(opts.alias[key] ?? []), ...Object.keys(opts.alias).filter((k) => opts.alias[k].includes(key))];
+    if (names.some((n) => opts.array.includes(n) || REPEATABLE_OPTIONS.has(n))) continue;
+    const long = names.sort((x, y) => y.length - x.length)[0];
+    throw new PingetError('USAGE', `--${long} given ${value.length} times; give it once`);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   handleInterrupts();
@@ -174,6 +186,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(ipfsCommand)
     .middleware(async (argv) => {
       ranCommand = true;
+      refuseRepeats(cli, argv);
       await checkArchiveUrls(argv);
     })
     .demandCommand(1, 'name a command (pinget --help lists them)')

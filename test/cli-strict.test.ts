@@ -577,3 +577,14 @@ test('providers FILE shows exactly the chain install FILE uses', async () => {
   assert.ok(used, install.stderr);
   assert.deepEqual([`cache: ${used[1]}`, ...used[2].split(', ')], chain);
 });
+
+test('an option that takes one value, given twice: exit 2 naming it (was an internal error); repeatable ones still collect', async () => {
+  for (const args of [['providers', '--cache', '/tmp/a', '--cache', '/tmp/b'], ['hash', 'generate', '-o', 'a', '--output', 'b'], ['diff', 'a', 'b', '--format', 'text', '--format', 'json']]) {
+    const res = await runCli(args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.match(res.stderr, /^pinget: --(cache|output|format) given 2 times; give it once\n$/);
+  }
+  const res = await runCli(['providers', '--provider', 'http://127.0.0.1:9/a/{{.Name}}', '--provider', 'http://127.0.0.1:9/b/{{.Name}}']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /a\/\{\{\.Name\}\}\n.*b\/\{\{\.Name\}\}/);
+});

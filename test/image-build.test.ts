@@ -15,9 +15,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { minbaseTarball } from './helpers/minbase.js';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
 import { run, type RunResult } from '../src/exec.js';
@@ -44,37 +44,6 @@ async function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv
   const res = await runCli(args, opts);
   assert.equal(res.code, 0, `pinget ${args.join(' ')}:\n${res.stderr}`);
   return res;
-}
-
-/** The machine's apt sources files: the mirrors mmdebstrap uses, never a host name written here. */
-async function aptSources(): Promise<string[]> {
-  const files: string[] = [];
-  if (await stat('/etc/apt/sources.list').catch(() => undefined)) files.push('/etc/apt/sources.list');
-  const d = '/etc/apt/sources.list.d';
-  for (const n of (await readdir(d).catch(() => [] as string[])).sort()) if (/\.(list|sources)$/.test(n)) files.push(join(d, n));
-  return files;
-}
-
-/** A minbase tarball of the machine's release with its apt lists kept, cached in tmp/image-build. */
-async function minbaseTarball(codename: string): Promise<string> {
-  const sources = await aptSources();
-  assert.ok(sources.length > 0, 'no apt sources on this machine');
-  const version = (await must('mmdebstrap', ['--version'])).stdout.trim();
-  const h = createHash('sha256').update(`${codename}\n${version}\n${new Date().toISOString().slice(0, 10)}\n`);
-  for (const f of sources) h.update(`${f}\n${await readFile(f, 'utf8')}\n`);
-  const dir = join(REPO_ROOT, 'tmp', 'image-build');
-  const file = join(dir, `minbase-${codename}-${h.digest('hex').slice(0, 16)}.tar`);
-  if (await stat(file).catch(() => undefined)) return file;
-  await mkdir(dir, { recursive: true });
-  for (const old of await readdir(dir)) if (old.startsWith('minbase-')) await rm(join(dir, old), { force: true });
-  const part = `${file}.part-${process.pid}`;
-  try {
-    await must('mmdebstrap', ['--variant=minbase', '--mode=root', '--format=tar', '--skip=cleanup/apt/lists', codename, part, ...sources]);
-    await rename(part, file);
-  } finally {
-    await rm(part, { force: true });
-  }
-  return file;
 }
 
 const digestOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Digest}}', image])).stdout.trim();

@@ -40,6 +40,8 @@ export interface AptChoice {
   packages: PackageRef[];
 }
 
+const APT_HINT = "install the apt package (lock asks the host's apt to resolve)";
+
 const CHOOSING_SETTINGS = ['APT::Install-Recommends', 'APT::Install-Suggests', 'APT::Default-Release'];
 
 const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
@@ -48,7 +50,7 @@ const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
 async function baseSettings(root: string, dir: string, signal?: AbortSignal): Promise<string[]> {
   const conf = join(dir, 'base-apt.conf');
   await writeFile(conf, `Dir::Etc::main ${quote(join(root, 'etc/apt/apt.conf'))};\nDir::Etc::parts ${quote(join(root, 'etc/apt/apt.conf.d'))};\n`);
-  const res = await run('apt-config', ['dump'], { env: { ...process.env, APT_CONFIG: conf }, signal });
+  const res = await run('apt-config', ['dump'], { env: { ...process.env, APT_CONFIG: conf }, signal, missingHint: APT_HINT });
   if (res.code !== 0) throw new PingetError('BAD_INPUT', `${root}/etc/apt: apt-config cannot read the base's apt configuration: ${res.stderr.trim().split('\n')[0]}`);
   const out: string[] = [];
   for (const line of res.stdout.split('\n')) {
@@ -99,8 +101,8 @@ function aptOptions(o: AptRun, dir: string): string[] {
 }
 
 /** The base's settings first: the user's flags, written after, win. */
-function commandLine(o: AptRun, dir: string, base: string[]): string[] {
-  return ['install', '--print-uris', '-qq', '-y', ...base.flatMap((s) => ['-o', s]), ...aptOptions(o, dir), '--', ...o.request];
+function commandLine(o: AptRun, dir: string, base: string[], quiet = '-qq'): string[] {
+  return ['install', '--print-uris', quiet, '-y', ...base.flatMap((s) => ['-o', s]), ...aptOptions(o, dir), '--', ...o.request];
 }
 
 /** apt's reason, in one line naming the package: its `E:` line and the first unmet dependency it lists. */
@@ -153,7 +155,11 @@ export async function aptChoose(o: AptRun): Promise<AptChoice> {
   await writeFile(join(dir, 'apt.conf'), `Dir::Etc::main "/dev/null";\nDir::Etc::parts ${quote(`${dir}/empty/`)};\n`);
   const base = o.baseRoot ? await baseSettings(o.baseRoot, dir, o.signal) : [];
   const env = { ...process.env, APT_CONFIG: join(dir, 'apt.conf'), LC_ALL: 'C.UTF-8' };
-  const res = await run('apt-get', commandLine(o, dir, base), { env, signal: o.signal, missingHint: 'install the apt package (lock asks the host\'s apt to resolve)' });
-  if (res.code !== 0) throw aptFailure(res.stdout, res.stderr);
+  const res = await run('apt-get', commandLine(o, dir, base), { env, signal: o.signal, missingHint: APT_HINT });
+  if (res.code !== 0) {
+    // apt explains an unsatisfiable request ("unmet dependencies") only when less quiet: ask it again for that.
+    const why = await run('apt-get', commandLine(o, dir, base, '-q'), { env, signal: o.signal, missingHint: APT_HINT });
+    throw aptFailure(why.stdout, res.stderr);
+  }
   return parsePrintUris(res.stdout, o.sources);
 }
