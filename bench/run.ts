@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanScratch, comparePair, figureLine, GNU_TIME, timeProcess, type Cmd, type Figure } from './measure.js';
 import { debFiles, downloadFiles, pythonServer, REPO } from './fixtures.js';
+import { lockFigures } from './lock.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const NODE = process.execPath;
@@ -133,6 +134,7 @@ const FIGURES: [string, () => Promise<Figure | Figure[]>][] = [
   ['generate', generateFigure],
   ['download', downloadFigures],
   ['install', installFigure],
+  ['lock', () => lockFigures({ work, rounds: ROUNDS, pinget, pingetEach })],
 ];
 
 async function main(): Promise<number> {

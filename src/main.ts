@@ -156,10 +156,12 @@ function skipHelpCache(cli: Argv): void {
 function refuseRepeats(cli: Argv, argv: Record<string, unknown>): void {
   const opts = (cli as unknown as { getOptions(): { array: string[]; alias: Record<string, string[]> } }).getOptions();
   for (const [key, value] of Object.entries(argv)) {
-    if (key === '_' || key === '$0' || !Array.isArray(value) || opts.array.includes(key) || REPEATABLE_OPTIONS.has(key)) continue;
-    const names = [key, ...(opts.alias[key] ?? []), ...Object.keys(opts.alias).filter((k) => opts.alias[k].includes(key))];
+    if (key === '_' || key === '$0' || !Array.isArray(value)) continue;
+    // yargs also sets each option under its camelCase name (archiveUrl for archive-url).
+    const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const names = [key, kebab, ...(opts.alias[key] ?? []), ...Object.keys(opts.alias).filter((k) => opts.alias[k].includes(key))];
     if (names.some((n) => opts.array.includes(n) || REPEATABLE_OPTIONS.has(n))) continue;
-    const long = names.sort((x, y) => y.length - x.length)[0];
+    const long = names.filter((n) => !/[A-Z]/.test(n)).sort((x, y) => y.length - x.length)[0];
     throw new PingetError('USAGE', `--${long} given ${value.length} times; give it once`);
   }
 }

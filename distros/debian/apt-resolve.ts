@@ -7,10 +7,12 @@
  * (preferences) and the settings that change what is chosen (Install-Recommends, Install-Suggests,
  * Default-Release, read with apt-config) are taken: a base is untrusted input.
  */
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
+import { writeFileAtomic } from '../../src/fs-atomic.js';
+import { sha256Bytes } from '../../src/verify/sha256.js';
 import { unsafePathReason, type LockEntry } from '../../src/lockfile.js';
 import type { PackageRef } from '../../src/distro/types.js';
 import type { LockSource } from './lock-sources.js';
@@ -18,8 +20,11 @@ import type { LockSource } from './lock-sources.js';
 export interface AptRun {
   /** apt's state and configuration go here. */
   scratch: string;
-  /** The verified lists, laid out as apt names them. */
-  listsDir: string;
+  /**
+   * Kept between runs for the same lists: `lists/` (laid out as apt names them), apt's own caches, and the status
+   * files it was given (each named by its content, so never rewritten).
+   */
+  stateDir: string;
   arch: string;
   sources: LockSource[];
   /** The base's root, or undefined for an empty system. */
@@ -61,24 +66,24 @@ async function baseSettings(root: string, dir: string, signal?: AbortSignal): Pr
 }
 
 /** The base's dpkg status, its native architecture renamed to the one resolved for (a base of another arch). */
-async function writeStatus(o: AptRun, file: string): Promise<void> {
-  if (!o.baseRoot) return writeFile(file, '');
-  const status = join(o.baseRoot, 'var/lib/dpkg/status');
-  if (!o.baseArch || o.baseArch === o.arch) return copyFile(status, file);
-  const text = await readFile(status, 'utf8');
-  await writeFile(file, text.replace(new RegExp(`^Architecture: ${o.baseArch}$`, 'gm'), `Architecture: ${o.arch}`));
+async function writeStatus(o: AptRun): Promise<string> {
+  let text = o.baseRoot ? await readFile(join(o.baseRoot, 'var/lib/dpkg/status'), 'utf8') : '';
+  if (o.baseArch && o.baseArch !== o.arch) text = text.replace(new RegExp(`^Architecture: ${o.baseArch}$`, 'gm'), `Architecture: ${o.arch}`);
+  const file = join(o.stateDir, `status-${sha256Bytes(text).slice(0, 32)}`);
+  if (!(await stat(file).catch(() => undefined))) await writeFileAtomic(file, text);
+  return file;
 }
 
-function aptOptions(o: AptRun, dir: string): string[] {
+function aptOptions(o: AptRun, dir: string, status: string): string[] {
   const set: Record<string, string> = {
     'Dir::State': `${dir}/state/`,
-    'Dir::State::lists': `${o.listsDir}/`,
-    'Dir::State::status': `${dir}/status`,
+    'Dir::State::lists': `${o.stateDir}/lists/`,
+    'Dir::State::status': status,
     'Dir::State::extended_states': `${dir}/state/extended_states`,
     'Dir::Cache': `${dir}/cache/`,
     'Dir::Cache::archives': `${dir}/cache/archives/`,
-    'Dir::Cache::pkgcache': '',
-    'Dir::Cache::srcpkgcache': '',
+    'Dir::Cache::pkgcache': `${o.stateDir}/pkgcache.bin`,
+    'Dir::Cache::srcpkgcache': `${o.stateDir}/srcpkgcache.bin`,
     'Dir::Etc::sourcelist': `${dir}/sources.list`,
     'Dir::Etc::sourceparts': `${dir}/empty/`,
     'Dir::Etc::trusted': `${dir}/empty/trusted.gpg`,
@@ -101,8 +106,8 @@ function aptOptions(o: AptRun, dir: string): string[] {
 }
 
 /** The base's settings first: the user's flags, written after, win. */
-function commandLine(o: AptRun, dir: string, base: string[], quiet = '-qq'): string[] {
-  return ['install', '--print-uris', quiet, '-y', ...base.flatMap((s) => ['-o', s]), ...aptOptions(o, dir), '--', ...o.request];
+function commandLine(o: AptRun, dir: string, status: string, base: string[], quiet = '-qq'): string[] {
+  return ['install', '--print-uris', quiet, '-y', ...base.flatMap((s) => ['-o', s]), ...aptOptions(o, dir, status), '--', ...o.request];
 }
 
 /** apt's reason, in one line naming the package: its `E:` line and the first unmet dependency it lists. */
@@ -145,20 +150,20 @@ export function parsePrintUris(stdout: string, sources: LockSource[]): AptChoice
   return { entries, packages };
 }
 
-/** Runs apt-get with its state in `o.scratch` over the lists in `o.listsDir`, and reads its choice. */
+/** Runs apt-get with its configuration in `o.scratch` over the lists and caches of `o.stateDir`, and reads its choice. */
 export async function aptChoose(o: AptRun): Promise<AptChoice> {
   const dir = o.scratch;
   for (const d of ['state', 'cache/archives/partial', 'log', 'empty']) await mkdir(join(dir, d), { recursive: true });
-  await writeStatus(o, join(dir, 'status'));
+  const status = await writeStatus(o);
   const lines = o.sources.map((s) => `deb [arch=${o.arch}] ${s.uri} ${s.suite} ${s.components.join(' ')}`);
   await writeFile(join(dir, 'sources.list'), lines.join('\n') + '\n');
   await writeFile(join(dir, 'apt.conf'), `Dir::Etc::main "/dev/null";\nDir::Etc::parts ${quote(`${dir}/empty/`)};\n`);
   const base = o.baseRoot ? await baseSettings(o.baseRoot, dir, o.signal) : [];
   const env = { ...process.env, APT_CONFIG: join(dir, 'apt.conf'), LC_ALL: 'C.UTF-8' };
-  const res = await run('apt-get', commandLine(o, dir, base), { env, signal: o.signal, missingHint: APT_HINT });
+  const res = await run('apt-get', commandLine(o, dir, status, base), { env, signal: o.signal, missingHint: APT_HINT });
   if (res.code !== 0) {
     // apt explains an unsatisfiable request ("unmet dependencies") only when less quiet: ask it again for that.
-    const why = await run('apt-get', commandLine(o, dir, base, '-q'), { env, signal: o.signal, missingHint: APT_HINT });
+    const why = await run('apt-get', commandLine(o, dir, status, base, '-q'), { env, signal: o.signal, missingHint: APT_HINT });
     throw aptFailure(why.stdout, res.stderr);
   }
   return parsePrintUris(res.stdout, o.sources);

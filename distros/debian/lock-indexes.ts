@@ -5,9 +5,11 @@
  * text names, through the fetch chain (the cache first). apt only ever reads files pinget verified.
  * Format: https://wiki.debian.org/DebianRepository/Format (Release fields, index paths).
  */
-import { symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
+import { writeFileAtomic } from '../../src/fs-atomic.js';
+import { sha256Bytes } from '../../src/verify/sha256.js';
 import type { IndexFetcher } from '../../src/distro/types.js';
 import type { Logger } from '../../src/ui/log.js';
 import { verifyCleartext, type PublicKey } from '../../src/verify/openpgp.js';
@@ -51,15 +53,42 @@ export interface FetchIndexesOptions {
   arch: string;
   fetcher: IndexFetcher;
   keysFor(source: LockSource): Promise<PublicKey[] | undefined>;
-  listsDir: string;
   log: Logger;
 }
 
+/** One file of apt's lists directory: a release file's text, or a verified index (a file in the cache). */
+export interface ListEntry {
+  name: string;
+  text?: string;
+  file?: string;
+  /** What the entry holds, for keying the package manager's caches. */
+  sha256: string;
+}
+
 /**
- * Fetches, verifies and lays out the indexes of every source into `listsDir` under apt's own file names
- * (`<prefix>_InRelease`, `<prefix>_<component>_binary-<arch>_Packages.xz`).
+ * Lays the lists out in `dir`, changing only what differs: apt keys its own caches (pkgcache.bin) on the lists'
+ * sizes and modification times, so lists that stay put let a later run reuse them.
  */
-export async function fetchIndexes(sources: LockSource[], o: FetchIndexesOptions): Promise<SuiteIndexes[]> {
+export async function layoutLists(dir: string, lists: ListEntry[]): Promise<void> {
+  await mkdir(join(dir, 'partial'), { recursive: true });
+  const wanted = new Set(lists.map((l) => l.name));
+  for (const n of await readdir(dir)) if (n !== 'partial' && !wanted.has(n)) await rm(join(dir, n), { force: true });
+  for (const l of lists) {
+    const path = join(dir, l.name);
+    if (l.text !== undefined) {
+      if ((await readFile(path, 'utf8').catch(() => undefined)) !== l.text) await writeFileAtomic(path, l.text);
+    } else if ((await readlink(path).catch(() => undefined)) !== l.file) {
+      await rm(path, { force: true });
+      await symlink(l.file!, path);
+    }
+  }
+}
+
+/**
+ * Fetches and verifies the indexes of every source, named as apt names them in its lists directory
+ * (`<prefix>_InRelease`, `<prefix>_<component>_binary-<arch>_Packages`).
+ */
+export async function fetchIndexes(sources: LockSource[], o: FetchIndexesOptions): Promise<{ suites: SuiteIndexes[]; lists: ListEntry[] }> {
   const suites = await Promise.all(
     sources.map(async (source) => {
       const url = `${source.uri}/dists/${source.suite}/InRelease`;
@@ -97,11 +126,12 @@ export async function fetchIndexes(sources: LockSource[], o: FetchIndexesOptions
     s.byHash ? `dists/${s.source.suite}/${w.rel.slice(0, w.rel.lastIndexOf('/'))}/by-hash/SHA256/${w.sha256}` : `dists/${s.source.suite}/${w.rel}`;
   const targets = suites.flatMap((s) => s.wanted.map((w) => ({ path: indexPath(s, w), sha256: w.sha256, bases: [s.source.uri], plain: w.plain })));
   const files = await o.fetcher.files(targets);
+  const lists: ListEntry[] = [];
   let i = 0;
   for (const s of suites) {
-    await writeFile(join(o.listsDir, `${s.prefix}_InRelease`), s.text);
-    for (const w of s.wanted) await symlink(files[i++], join(o.listsDir, w.list));
+    lists.push({ name: `${s.prefix}_InRelease`, text: s.text, sha256: sha256Bytes(Buffer.from(s.text)) });
+    for (const w of s.wanted) lists.push({ name: w.list, file: files[i++], sha256: w.plain?.sha256 ?? w.sha256 });
   }
   o.log.verbose(`lock: ${targets.length} index(es) of ${suites.length} suite(s) verified for ${o.arch}`);
-  return suites.map((s) => ({ source: s.source, date: s.date, release: s.release }));
+  return { suites: suites.map((s) => ({ source: s.source, date: s.date, release: s.release })), lists };
 }

@@ -12,7 +12,8 @@ import { formatManual, markName } from '../../src/manual-marks.js';
 import { aptChoose } from './apt-resolve.js';
 import { distroHeader, isoSeconds } from './generate.js';
 import { KeyResolver } from './keys.js';
-import { fetchIndexes } from './lock-indexes.js';
+import { fetchIndexes, layoutLists } from './lock-indexes.js';
+import { aptStateDir } from './apt-state.js';
 import { baseSources, emptyBaseSources, onSnapshot, type LockSource } from './lock-sources.js';
 import { nativeArch } from './native-arch.js';
 
@@ -49,23 +50,22 @@ export async function resolveDebian(req: ResolveRequest): Promise<ResolveResult>
   const osId = root ? ((await readOsRelease(root))?.ID ?? 'debian').toLowerCase() : (req.base as { empty: { osId: string } }).empty.osId;
   if (req.snapshot) sources = onSnapshot(sources, osId, req.snapshot, req.archive.archiveUrls ?? {});
   const keys = new KeyResolver(root ?? '/', req.log);
-  const listsDir = join(req.scratch, 'lists');
-  await mkdir(join(listsDir, 'partial'), { recursive: true });
-  const suites = await fetchIndexes(sources, {
+  const { suites, lists } = await fetchIndexes(sources, {
     arch: req.arch,
     fetcher: req.fetcher,
     keysFor: async (s) => (req.allowUnsigned ? undefined : keys.keysFor(s.signedBy, s.origin)),
-    listsDir,
     log: req.log,
   });
+  const stateDir = await aptStateDir(req.stateRoot, req.arch, lists);
+  await layoutLists(join(stateDir, 'lists'), lists);
   const baseArch = root ? await nativeArch(root) : undefined;
   const common = { arch: req.arch, sources, baseRoot: root, baseArch, recommends: req.recommends ? undefined : false, targetRelease: req.targetRelease, ignoreValidUntil: !!req.snapshot, signal: req.signal };
   const request = root ? req.names : [...MINBASE_REQUEST, ...req.names];
   // An empty base: what the minbase set alone pulls in stays manual, as mmdebstrap leaves it; apt marks only
   // what the user's names pulled in as automatic.
   const [choice, minbase] = await Promise.all([
-    aptChoose({ ...common, scratch: join(req.scratch, 'apt'), listsDir, request }),
-    root || req.names.length === 0 ? undefined : aptChoose({ ...common, scratch: join(req.scratch, 'apt-minbase'), listsDir, request: MINBASE_REQUEST }),
+    aptChoose({ ...common, scratch: join(req.scratch, 'apt'), stateDir, request }),
+    root || req.names.length === 0 ? undefined : aptChoose({ ...common, scratch: join(req.scratch, 'apt-minbase'), stateDir, request: MINBASE_REQUEST }),
   ]);
   const first = suites.find((s) => s.release.codename)?.release;
   const info = await baseInfo(req, sources, first?.codename, first?.version);

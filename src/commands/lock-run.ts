@@ -114,6 +114,7 @@ export async function runLock(args: LockArgs): Promise<void> {
           fetcher,
           archive: ctx.providerContext,
           scratch,
+          stateRoot: join(ctx.cache.dir, 'resolver'),
           log: ctx.log,
           signal,
         });

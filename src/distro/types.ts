@@ -157,6 +157,8 @@ export interface ResolveRequest {
   archive: ProviderContext;
   /** A directory the resolver may fill (the caller removes it). */
   scratch: string;
+  /** A directory kept between runs (in pinget's cache) where the resolver may keep the package manager's own caches. */
+  stateRoot: string;
   log: Logger;
   signal?: AbortSignal;
 }
