@@ -3,11 +3,12 @@
  * oracle: a minbase root of the machine's release (mmdebstrap), `lock hello curl make` with Recommends on and off
  * equals, package for package, what `apt-get install` of the same names adds inside a copy of that root; arm64 from
  * the same amd64 host names the same packages, each hash the arm64 file's (downloaded and checked); the base is not
- * changed; the lockfile installs into a fresh copy of the base to exactly apt's set, and hello runs.
+ * changed; the same base as an OCI image (`--image`) gives the same lockfile; the lockfile installs into a fresh copy of the base to exactly apt's set, and hello runs.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { hostCodename, minbaseTarball } from './helpers/minbase.js';
@@ -70,6 +71,30 @@ async function lockJson(args: string[]): Promise<{ packages: { name: string; ver
 
 const NAMES = ['hello', 'curl', 'make'];
 
+/** An OCI image layout (image-spec) whose one uncompressed layer is `tarball`. */
+async function ociLayoutOf(tarball: string, dir: string): Promise<void> {
+  await mkdir(join(dir, 'blobs/sha256'), { recursive: true });
+  const put = async (b: Buffer) => {
+    const hex = createHash('sha256').update(b).digest('hex');
+    await writeFile(join(dir, 'blobs/sha256', hex), b);
+    return { digest: `sha256:${hex}`, size: b.length };
+  };
+  const layer = await put(await readFile(tarball));
+  const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } })));
+  const manifest = await put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest }] }));
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+}
+
 test('lock equals a real chroot apt-get install of the same names (Recommends on and off); arm64 from this host; the lockfile installs and hello runs', { skip, timeout: 25 * 60_000 }, async () => {
   const tree = async () => (await must('sh', ['-c', `cd '${base}' && find . -printf '%p %s %T@ %m\\n' | sort | sha256sum && sha256sum var/lib/dpkg/status`])).trim();
   const untouched = await tree();
@@ -96,6 +121,13 @@ test('lock equals a real chroot apt-get install of the same names (Recommends on
   const mirrors = debMirrors(await readSources('/')).flatMap((uri) => ['--provider', `${uri}/{{.Name}}`]);
   const dl = await runCli(['download', arm64File, '--distro', 'debian', ...mirrors, '-o', join(work, 'dl-arm64'), '--cache', join(work, 'cache')], { timeoutMs: 10 * 60_000 });
   assert.equal(dl.code, 0, dl.stderr);
+
+  // The same base as an image (an OCI layout whose one layer is the minbase tarball): the same lockfile.
+  const layout = join(work, 'base.oci');
+  await ociLayoutOf(await minbaseTarball(codename), layout);
+  const fromImage = await lockJson([...NAMES, '--image', layout, '-o', join(work, 'SHA256SUMS-image')]);
+  assert.deepEqual(fmt(fromImage.packages), fmt(withRec.packages));
+  assert.equal(await readFile(join(work, 'SHA256SUMS-image'), 'utf8'), await readFile(amd64, 'utf8'));
 
   // The lockfile installs into a fresh copy of the base to exactly the set apt installed, and hello runs.
   const fresh = join(work, 'fresh');
