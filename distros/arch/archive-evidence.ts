@@ -6,7 +6,7 @@
  * version, arch and build date of the local database): then the sha256 is that verified file's.
  */
 import { Readable } from 'node:stream';
-import { createZstdDecompress } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import pLimit from 'p-limit';
 import tar from 'tar-stream';
 import { decompress } from '../../src/decompress.js';
@@ -41,7 +41,7 @@ export function parsePkginfo(text: string): Record<string, string> {
 
 /** The .PKGINFO of a package file (the first members of the archive), without unpacking the rest. */
 async function readPkginfo(data: Buffer, file: string): Promise<Record<string, string> | undefined> {
-  const stream = file.endsWith('.zst') ? Readable.from([data]).pipe(createZstdDecompress()) : Readable.from([await decompress(data, file)]);
+  const stream = file.endsWith('.zst') ? Readable.from([data]).pipe(zlib.createZstdDecompress()) : Readable.from([await decompress(data, file)]);
   const extract = tar.extract();
   stream.on('error', (e) => extract.destroy(e));
   stream.pipe(extract);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createZstdDecompress } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { sniffCompression } from '../decompress.js';
 import { PingetError } from '../errors.js';
 import { readHead } from '../fs-safe.js';
@@ -22,8 +22,8 @@ import { imageLayers, type LayerRef } from './layout.js';
 /** A decompressor for the file's first bytes: gzip, zstd, or none (a plain tar). */
 function decompressorFor(head: Buffer): Transform | undefined {
   const kind = sniffCompression(head);
-  if (kind === 'gzip') return createGunzip();
-  if (kind === 'zstd') return createZstdDecompress();
+  if (kind === 'gzip') return zlib.createGunzip();
+  if (kind === 'zstd') return zlib.createZstdDecompress();
   return undefined;
 }
 
