@@ -8,6 +8,7 @@ import type { LockEntry } from '../lockfile.js';
 import type { Logger } from '../ui/log.js';
 import type { ProviderContext, ProviderFactory } from '../fetch/types.js';
 import type { PackageRef } from './package-ref.js';
+import type { PackageFacts, SbomHooks } from './sbom-types.js';
 
 export type { PackageRef };
 
@@ -220,6 +221,13 @@ export interface DistroAdapter {
    * reading what install() needs of it (Debian: the control fields) while the other files are still hashed.
    */
   readAhead?(file: string, path: string): void;
+  /** Optional: how this distro's packages appear in an SBOM (purls, source packages); loaded on use. */
+  sbomHooks?(): Promise<SbomHooks>;
+  /**
+   * Optional: what the root's package database knows of the pinned packages (epoch, source package, licence),
+   * one element per ref, undefined where the package is not installed at exactly the pinned version.
+   */
+  installedFacts?(root: string, info: DistroInfo, pinned: PackageRef[]): Promise<(PackageFacts | undefined)[]>;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }
