@@ -228,3 +228,20 @@ test('sbom --root adds the epoch and the source package from dpkg, as dpkg-query
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('dockerfile generate --sbom writes the SBOM pinget sbom prints, beside the lockfile', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-sbom-'));
+  try {
+    const lock = join(dir, 'SHA256SUMS-amd64');
+    await writeFile(lock, await readFile(join(REPO_ROOT, 'SHA256SUMS.example')));
+    const res = await runCli(['dockerfile', 'generate', lock, '--allow-tag', '--sbom', 'spdx', '-o', join(dir, 'Dockerfile')]);
+    assert.equal(res.code, 0, res.stderr);
+    const direct = await runCli(['sbom', lock, '--format', 'spdx']);
+    assert.equal(await readFile(`${lock}.spdx.json`, 'utf8'), direct.stdout);
+    const bad = await runCli(['dockerfile', 'generate', lock, '--allow-tag', '--sbom', 'swid', '-o', join(dir, 'Dockerfile2')]);
+    assert.equal(bad.code, 2);
+    await assert.rejects(readFile(join(dir, 'Dockerfile2')));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
