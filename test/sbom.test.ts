@@ -24,6 +24,7 @@ const LOCKFILES = [
   'testdata/diff/alpine-new.SHA256SUMS',
   'testdata/diff/arch-new.SHA256SUMS',
   'testdata/snapshot/SHA256SUMS-ubuntu-amd64',
+  'testdata/sbom/SHA256SUMS-sources-amd64',
 ];
 
 interface CdxComponent {
@@ -131,6 +132,25 @@ test('sbom purls follow the purl spec types and what scanners write', async () =
   // Parsed, the purls are what the spec's examples say: the epoch inside a deb version, a qualifier for rpm.
   const deb = PackageURL.fromString('pkg:deb/debian/attr@1:2.4.47-2%2Bb1?arch=amd64');
   assert.equal(deb.version, '1:2.4.47-2+b1');
+});
+
+test('sbom of a lockfile with source lines: each source package once, with its files and hashes; binaries point at it', async () => {
+  const res = await runCli(['sbom', 'testdata/sbom/SHA256SUMS-sources-amd64']);
+  assert.equal(res.code, 0, res.stderr);
+  const bom = JSON.parse(res.stdout) as { components: CdxComponent[] };
+  const sources = bom.components.filter((c) => c.purl?.includes('arch=source'));
+  assert.deepEqual(sources.map((c) => c.purl).sort(), ['pkg:deb/debian/glibc@2.36-9+deb12u14?arch=source&distro=debian-12', 'pkg:deb/debian/hostname@3.23+nmu1?arch=source&distro=debian-12']);
+  const lock = await readLockfile(join(REPO_ROOT, 'testdata/sbom/SHA256SUMS-sources-amd64'));
+  const glibc = sources.find((c) => c.name === 'glibc')!;
+  assert.deepEqual(
+    glibc.externalReferences!.map((r) => `${r.hashes![0].content}  ${r.url}`).sort(),
+    lock.entries.filter((e) => e.path.startsWith('pool/main/g/glibc/glibc_')).map((e) => `${e.sha256}  ${e.path}`).sort(),
+  );
+  const libc6 = bom.components.find((c) => c.name === 'libc6')!;
+  assert.equal(libc6.pedigree!.ancestors[0].purl, glibc.purl);
+  const spdx = JSON.parse((await runCli(['sbom', 'testdata/sbom/SHA256SUMS-sources-amd64', '--format', 'spdx'])).stdout) as SpdxDoc;
+  const id = (name: string, purpose: string) => spdx.packages.find((p) => p.name === name && p.primaryPackagePurpose === purpose)!.SPDXID;
+  assert.ok(spdx.relationships.some((r) => r.spdxElementId === id('libc6', 'INSTALL') && r.relationshipType === 'GENERATED_FROM' && r.relatedSpdxElement === id('glibc', 'SOURCE')));
 });
 
 test('sbom timestamps come from SOURCE_DATE_EPOCH, else the snapshot header; the serial number from the content', async () => {

@@ -146,7 +146,7 @@ export async function buildModel(input: ModelInput, warn: (line: string) => void
   if (files.length) {
     warn(`${files.length} lockfile line(s) name no ${adapter ? `${adapter.id} ` : ''}package; listed as plain files with their sha256: ${files.slice(0, 5).map((f) => f.path).join(', ')}${files.length > 5 ? ', ...' : ''}`);
   }
-  if (packages.length + sources.size + files.length !== lock.entries.length) throw new PingetError('INTERNAL', 'SBOM model lost a lockfile entry');
+  if (packages.length + [...sources.values()].reduce((n, s) => n + s.files.length, 0) + files.length !== lock.entries.length) throw new PingetError('INTERNAL', 'SBOM model lost a lockfile entry');
   return {
     name: input.name,
     lockSha256: createHash('sha256').update(input.bytes).digest('hex'),
