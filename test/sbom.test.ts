@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,7 @@ interface SpdxPackage {
   checksums?: { algorithm: string; checksumValue: string }[];
   externalRefs?: { referenceType: string; referenceLocator: string }[];
   licenseDeclared: string;
+  licenseComments?: string;
 }
 interface SpdxDoc {
   documentNamespace: string;
@@ -264,4 +265,83 @@ test('dockerfile generate --sbom writes the SBOM pinget sbom prints, beside the 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('sbom --root on Alpine and Arch roots: origin / pkgbase as the source package, the declared licence checked as SPDX', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-sbom-'));
+  const hex = (s: string) => createHash('sha256').update(s).digest('hex');
+  try {
+    const apk = join(dir, 'alpine');
+    await mkdir(join(apk, 'lib/apk/db'), { recursive: true });
+    await mkdir(join(apk, 'etc/apk'), { recursive: true });
+    await writeFile(join(apk, 'etc/os-release'), 'ID=alpine\nVERSION_ID=3.20.3\n');
+    await writeFile(join(apk, 'etc/apk/arch'), 'x86_64\n');
+    await writeFile(join(apk, 'lib/apk/db/installed'), await readFile(join(REPO_ROOT, 'testdata/alpine/installed')));
+    const apkLock = join(dir, 'apk.SHA256SUMS');
+    const apkPaths = ['v3.20/main/x86_64/alpine-baselayout-data-3.6.5-r0.apk', 'v3.20/main/x86_64/musl-1.2.5-r0.apk', 'v3.20/main/x86_64/musl-1.2.4-r0.apk'];
+    await writeFile(apkLock, `# pinget lockfile v1\n# distro: alpine 3.20.3 x86_64\n${apkPaths.map((p) => `${hex(p)}  ${p}`).join('\n')}\n`);
+    const a = await runCli(['sbom', apkLock, '--root', apk]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(await cdxValidator.validate(a.stdout), null);
+    assert.match(a.stderr, /1 pinned package\(s\) are not installed .* at the pinned version/);
+    const comps = (JSON.parse(a.stdout) as { components: (CdxComponent & { licenses?: { expression?: string }[] })[] }).components;
+    const musl = comps.find((c) => c.version === '1.2.5-r0')!;
+    assert.deepEqual(musl.licenses, [{ expression: 'MIT' }]);
+    assert.equal(musl.pedigree!.ancestors[0].purl, 'pkg:apk/alpine/musl@1.2.5-r0?distro=alpine-3.20.3');
+    const old = comps.find((c) => c.version === '1.2.4-r0')!;
+    assert.equal(old.licenses, undefined, 'another version than the installed one gets nothing from the root');
+    const data = comps.find((c) => c.name === 'alpine-baselayout-data')!;
+    assert.deepEqual(data.licenses, [{ expression: 'GPL-2.0-only' }], 'a noarch package, pinned under the system arch');
+    const spdx = JSON.parse((await runCli(['sbom', apkLock, '--root', apk, '--format', 'spdx'])).stdout) as SpdxDoc;
+    await spdxValid(spdx);
+    assert.equal(spdx.packages.find((p) => p.versionInfo === '1.2.5-r0' && p.primaryPackagePurpose === 'INSTALL')!.licenseDeclared, 'MIT');
+
+    const arch = join(dir, 'arch');
+    await mkdir(join(arch, 'var/lib/pacman/local/beta-2:0.5-3'), { recursive: true });
+    await mkdir(join(arch, 'etc'), { recursive: true });
+    await writeFile(join(arch, 'etc/os-release'), 'ID=arch\nBUILD_ID=rolling\n');
+    await writeFile(join(arch, 'var/lib/pacman/local/beta-2:0.5-3/desc'), await readFile(join(REPO_ROOT, 'testdata/arch/local-desc')));
+    const archLock = join(dir, 'arch.SHA256SUMS');
+    const p = 'core/os/x86_64/beta-2:0.5-3-x86_64.pkg.tar.zst';
+    await writeFile(archLock, `# pinget lockfile v1\n# distro: arch rolling x86_64\n${hex(p)}  ${p}\n`);
+    const r = await runCli(['sbom', archLock, '--root', arch]);
+    assert.equal(r.code, 0, r.stderr);
+    const beta = (JSON.parse(r.stdout) as { components: (CdxComponent & { licenses?: { expression?: string }[] })[] }).components[0];
+    assert.equal(beta.purl, 'pkg:alpm/arch/beta@2:0.5-3?arch=x86_64');
+    assert.deepEqual(beta.licenses, [{ expression: 'MIT' }]);
+    assert.equal(beta.pedigree!.ancestors[0].purl, 'pkg:alpm/arch/beta@2:0.5-3');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('licences: a valid SPDX expression is kept as one; other wording is a named licence (CycloneDX) and NOASSERTION with a comment (SPDX)', async () => {
+  const { buildModel } = await import('../src/sbom/model.js');
+  const { toCycloneDx } = await import('../src/sbom/cyclonedx.js');
+  const { toSpdx } = await import('../src/sbom/spdx.js');
+  const { adapterById } = await import('../src/distro-registry.js');
+  const adapter = adapterById('fedora')!;
+  const paths = ['a/1/1.fc40/x86_64/a-1-1.fc40.x86_64.rpm', 'b/1/1.fc40/x86_64/b-1-1.fc40.x86_64.rpm', 'c/1/1.fc40/x86_64/c-1-1.fc40.x86_64.rpm'];
+  const lock = { headers: { distro: 'fedora 40 x86_64' }, entries: paths.map((path) => ({ path, sha256: 'c'.repeat(64) })), cids: new Map() };
+  const warnings: string[] = [];
+  const model = await buildModel(
+    { name: 'L', bytes: Buffer.from('x'), lock, adapter, hooks: await adapter.sbomHooks!(), facts: [{ licence: 'MIT OR Apache-2.0', epoch: '3' }, { licence: 'GPLv2+' }, { licence: 'MIT AND (' }], env: {} },
+    (w) => warnings.push(w),
+  );
+  const cdx = await toCycloneDx(model, '0');
+  assert.equal(await cdxValidator.validate(cdx), null);
+  const comps = (JSON.parse(cdx) as { components: (CdxComponent & { licenses?: unknown[] })[] }).components;
+  assert.deepEqual(comps.find((c) => c.name === 'a')!.licenses, [{ expression: 'MIT OR Apache-2.0' }]);
+  assert.equal(comps.find((c) => c.name === 'a')!.version, '3:1-1.fc40');
+  assert.equal(PackageURL.fromString(comps.find((c) => c.name === 'a')!.purl!).qualifiers?.epoch, '3');
+  assert.deepEqual(comps.find((c) => c.name === 'b')!.licenses, [{ license: { name: 'GPLv2+' } }]);
+  assert.deepEqual(comps.find((c) => c.name === 'c')!.licenses, [{ license: { name: 'MIT AND (' } }]);
+  const doc = JSON.parse(toSpdx(model, '0')) as SpdxDoc;
+  await spdxValid(doc);
+  const b = doc.packages.find((p) => p.name === 'b')!;
+  assert.equal(b.licenseDeclared, 'NOASSERTION');
+  assert.match(b.licenseComments!, /GPLv2\+/);
+  assert.equal(doc.packages.find((p) => p.name === 'a')!.licenseDeclared, 'MIT OR Apache-2.0');
+  assert.equal(doc.creationInfo.created, '1970-01-01T00:00:00Z', 'no SOURCE_DATE_EPOCH nor snapshot: the Unix epoch, never the clock');
+  assert.deepEqual(warnings, []);
 });
