@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAptRepo, hostArch, makeAptRoot, type AptRepo, type AptRoot } from './helpers/apt-repo.js';
 import { runCli } from './helpers/cli.js';
+import { startHostileServer } from './helpers/hostile-server.js';
 import { run } from '../src/exec.js';
 import { readLockfile } from '../src/lockfile.js';
 import { sourceEntries, stanzasByName } from '../distros/debian/source-pins.js';
@@ -74,6 +75,20 @@ test('hash generate --sources: no Sources index is exit 4 naming it; a signed on
   assert.match(none.stderr, /no signed Sources index lists 3 source package\(s\)/);
   assert.match(none.stderr, /main\/source\/Sources: not listed in the signed/);
   await assert.rejects(readFile(out), 'no lockfile without the sources asked for');
+
+  // A hang: a second configured mirror that accepts the request and answers nothing costs --timeout, then exit 4.
+  const hang = await startHostileServer({}, 'hang-before-headers');
+  const hangList = join(root.root, 'etc/apt/sources.list.d/hang.list');
+  try {
+    await writeFile(hangList, `deb ${hang.url}/debian stable main\n`);
+    const hung = await runCli(['hash', 'generate', '--root', root.root, '--sources', '--timeout', '2', '--retries', '0', '-o', out], { timeoutMs: 120_000 });
+    assert.equal(hung.code, 4, hung.stderr);
+    assert.ok(hung.stderr.includes(`${hang.url}/debian/dists/stable/InRelease`), hung.stderr);
+    await assert.rejects(readFile(out));
+  } finally {
+    await rm(hangList, { force: true });
+    await hang.close();
+  }
 
   await buildSource('pinget-app', '3.1-2');
   await buildSource('pinget-lib', '1:2.0-1');
