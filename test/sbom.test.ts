@@ -13,6 +13,7 @@ import { PackageURL } from 'packageurl-js';
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { Ajv } from 'ajv';
 import { runCli, REPO_ROOT } from './helpers/cli.js';
+import { makeLayout } from './helpers/oci-layout.js';
 import { run } from '../src/exec.js';
 import { readLockfile } from '../src/lockfile.js';
 import { adapterForPath } from '../src/distro-registry.js';
@@ -344,4 +345,31 @@ test('licences: a valid SPDX expression is kept as one; other wording is a named
   assert.equal(doc.packages.find((p) => p.name === 'a')!.licenseDeclared, 'MIT OR Apache-2.0');
   assert.equal(doc.creationInfo.created, '1970-01-01T00:00:00Z', 'no SOURCE_DATE_EPOCH nor snapshot: the Unix epoch, never the clock');
   assert.deepEqual(warnings, []);
+});
+
+test('sbom --image reads the image\'s package database as --root reads a tree: the same SBOM', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-sbom-'));
+  try {
+    const tree = join(dir, 'tree');
+    await mkdir(join(tree, 'lib/apk/db'), { recursive: true });
+    await mkdir(join(tree, 'etc/apk'), { recursive: true });
+    await writeFile(join(tree, 'etc/os-release'), 'ID=alpine\nVERSION_ID=3.20.3\n');
+    await writeFile(join(tree, 'etc/apk/arch'), 'x86_64\n');
+    await writeFile(join(tree, 'lib/apk/db/installed'), await readFile(join(REPO_ROOT, 'testdata/alpine/installed')));
+    await run('tar', ['-C', tree, '-cf', join(dir, 'layer.tar'), '.']);
+    const layer = await readFile(join(dir, 'layer.tar'));
+    await makeLayout(join(dir, 'image'), [{ blob: layer, tar: layer, mediaType: 'application/vnd.oci.image.layer.v1.tar' }]);
+    const lock = join(dir, 'SHA256SUMS');
+    const p = 'v3.20/main/x86_64/busybox-1.36.1-r29.apk';
+    await writeFile(lock, `# pinget lockfile v1\n# distro: alpine 3.20.3 x86_64\n${'d'.repeat(64)}  ${p}\n`);
+    const fromImage = await runCli(['sbom', lock, '--image', join(dir, 'image'), '--format', 'spdx']);
+    assert.equal(fromImage.code, 0, fromImage.stderr);
+    const fromRoot = await runCli(['sbom', lock, '--root', tree, '--format', 'spdx']);
+    assert.equal(fromImage.stdout, fromRoot.stdout);
+    assert.equal((JSON.parse(fromImage.stdout) as SpdxDoc).packages.find((x) => x.name === 'busybox')!.licenseDeclared, 'GPL-2.0-only');
+    const both = await runCli(['sbom', lock, '--image', join(dir, 'image'), '--root', tree]);
+    assert.equal(both.code, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
