@@ -8,6 +8,7 @@
 import { PingetError } from '../src/errors.js';
 import type { ProviderFactory } from '../src/fetch/types.js';
 import type { DistroAdapter, DistroInfo, InspectedFile, PackageRef } from '../src/distro/types.js';
+import type { SbomHooks } from '../src/distro/sbom-types.js';
 import { idLikeOf, readOsRelease, type OsRelease } from '../src/distro/os-release.js';
 import { inspectDebPath } from './debian/pool-path.js';
 import { inspectKojiPath } from './fedora/nevra.js';
@@ -22,6 +23,8 @@ interface AdapterEntry {
   /** Package files of this distro start with these bytes; inspectFile reads one (its code loads on use). */
   fileMagic?: Uint8Array;
   inspectFile?(file: string): Promise<InspectedFile | undefined>;
+  /** Its purls and source packages for `pinget sbom` (a small pure module, loaded on use). */
+  sbom(): Promise<SbomHooks>;
   load(): Promise<DistroAdapter>;
 }
 
@@ -33,8 +36,9 @@ const ENTRIES: AdapterEntry[] = [
     inspect: inspectKojiPath,
     fileMagic: Uint8Array.of(0xed, 0xab, 0xee, 0xdb),
     inspectFile: async (file) => (await import('./fedora/inspect-file.js')).inspectRpmFile(file),
+    sbom: async () => (await import('./fedora/sbom.js')).fedoraSbom,
     load: async () => (await import('./fedora/index.js')).fedoraAdapter },
-  { id: 'arch', family: ['arch'], inspect: inspectArchPath, load: async () => (await import('./arch/index.js')).archAdapter },
+  { id: 'arch', family: ['arch'], inspect: inspectArchPath, sbom: async () => (await import('./arch/sbom.js')).archSbom, load: async () => (await import('./arch/index.js')).archAdapter },
   {
     id: 'alpine',
     family: ['alpine'],
@@ -42,6 +46,7 @@ const ENTRIES: AdapterEntry[] = [
       const ref = inspectApkPath(path);
       return ref && { name: ref.name, version: ref.version, arch: ref.arch };
     },
+    sbom: async () => (await import('./alpine/sbom.js')).alpineSbom,
     load: async () => (await import('./alpine/index.js')).alpineAdapter,
   },
   {
@@ -50,6 +55,7 @@ const ENTRIES: AdapterEntry[] = [
     inspect: inspectDebPath,
     fileMagic: new TextEncoder().encode('!<arch>'),
     inspectFile: async (file) => (await import('./debian/inspect-file.js')).inspectDebFile(file),
+    sbom: async () => (await import('./debian/sbom.js')).debianSbom,
     load: async () => (await import('./debian/index.js')).debianAdapter },
 ];
 
@@ -73,6 +79,7 @@ function lazyAdapter(entry: AdapterEntry): DistroAdapter {
     inspect: entry.inspect,
     fileMagic: entry.fileMagic,
     inspectFile: entry.inspectFile,
+    sbomHooks: entry.sbom,
     // Every command that builds providers has chosen (so loaded) its adapter first: chooseDistro calls detect().
     get providerFactories(): ProviderFactory[] | undefined {
       return loaded?.providerFactories;

@@ -45,8 +45,14 @@ const options = (define) => ({
   outfile,
   legalComments: 'none',
   define: { PINGET_VERSION: JSON.stringify(version), ...define },
-  banner: { js: "import { createRequire as __pingetCreateRequire } from 'node:module'; const require = __pingetCreateRequire(import.meta.url);" },
+  // CommonJS modules inside expect require() and __dirname (@cyclonedx/cyclonedx-library names its schema folder by it).
+  banner: {
+    js: "import { createRequire as __pingetCreateRequire } from 'node:module'; const require = __pingetCreateRequire(import.meta.url); const __dirname = import.meta.dirname;",
+  },
   logLevel: 'warning',
+  // @cyclonedx/cyclonedx-library's optional plug-ins (XML, schema validation) are require()d only when used,
+  // which pinget never does: they stay out of the bundle.
+  external: ['xmlbuilder2', 'libxmljs2', 'ajv', 'ajv-formats', 'ajv-formats-draft2019'],
   plugins: [deferStringWidth],
 });
 

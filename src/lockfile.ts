@@ -240,6 +240,11 @@ async function readRegularFile(file: string): Promise<Buffer> {
 }
 
 export async function readLockfile(file: string, opts: ReadOptions = {}): Promise<Lockfile> {
+  return (await readLockfileBytes(file, opts)).lock;
+}
+
+/** The lockfile and the bytes it was parsed from (an SBOM names the lockfile by their digest). */
+export async function readLockfileBytes(file: string, opts: ReadOptions = {}): Promise<{ lock: Lockfile; bytes: Buffer }> {
   let bytes: Buffer;
   if (opts.source) {
     const chunks: Buffer[] = [];
@@ -248,7 +253,7 @@ export async function readLockfile(file: string, opts: ReadOptions = {}): Promis
   } else {
     bytes = await readRegularFile(file);
   }
-  return parseLockfile(decodeLockfile(bytes, file), file, opts);
+  return { lock: parseLockfile(decodeLockfile(bytes, file), file, opts), bytes };
 }
 
 export function byEntryPath(a: LockEntry, b: LockEntry): number {

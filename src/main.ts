@@ -11,6 +11,7 @@ import { providersCommand } from './commands/providers.js';
 import { dockerfileCommand } from './commands/dockerfile.js';
 import { infoCommand } from './commands/info.js';
 import { lockCommand } from './commands/lock.js';
+import { sbomCommand } from './commands/sbom.js';
 import { checkArchiveUrls, REPEATABLE_OPTIONS } from './commands/context.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
 import { closest } from './ui/suggest.js';
@@ -185,6 +186,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(providersCommand)
     .command(dockerfileCommand)
     .command(infoCommand)
+    .command(sbomCommand)
     .command(ipfsCommand)
     .middleware(async (argv) => {
       ranCommand = true;
@@ -221,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const COMMAND_WORDS = new Set(['hash', 'install', 'download', 'diff', 'cache', 'providers', 'dockerfile', 'info', 'ipfs']);
+const COMMAND_WORDS = new Set(['hash', 'install', 'download', 'diff', 'cache', 'providers', 'dockerfile', 'info', 'ipfs', 'sbom']);
 const GROUP_WORDS = new Set(['hash', 'cache', 'dockerfile', 'ipfs']);
 const SUBCOMMAND_WORDS = new Set(['generate', 'verify', 'update', 'inspect', 'ls', 'clean', 'export', 'import', 'push']);
 

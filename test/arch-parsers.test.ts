@@ -22,7 +22,7 @@ const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'testdata', 'arch
 test('desc: local db record with multi-value keys', () => {
   const rec = parseDesc(fixture('local-desc').toString('utf8'));
   assert.deepEqual(rec.DEPENDS, ['glibc', 'zlib>=1.3']);
-  assert.deepEqual(packageOf(rec), { name: 'beta', version: '2:0.5-3', arch: 'x86_64', filename: undefined, sha256: undefined, pgpsig: undefined, builddate: 1700100000 });
+  assert.deepEqual(packageOf(rec), { name: 'beta', version: '2:0.5-3', arch: 'x86_64', filename: undefined, sha256: undefined, pgpsig: undefined, builddate: 1700100000, licences: ['MIT'], base: 'beta' });
 });
 
 test('desc: CRLF, no final newline, uppercase hash is lowered', () => {

@@ -6,7 +6,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { buildAptRepo, makeAptRoot, type AptRepo, type AptRoot } from './helpers/apt-repo.js';
+import { makeLayout } from './helpers/oci-layout.js';
 import { runCli } from './helpers/cli.js';
 import { run } from '../src/exec.js';
 import { PingetError } from '../src/errors.js';
@@ -92,28 +92,6 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   pack.finalize();
   await done;
   return Buffer.concat(chunks);
-}
-
-const digest = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-/** An OCI image layout with these (already compressed or plain) layers, written by hand as image-spec describes. */
-async function makeLayout(dir: string, layers: Array<{ blob: Buffer; tar: Buffer; mediaType: string }>): Promise<void> {
-  await mkdir(join(dir, 'blobs/sha256'), { recursive: true });
-  const put = async (b: Buffer) => {
-    await writeFile(join(dir, 'blobs/sha256', digest(b).slice(7)), b);
-    return { digest: digest(b), size: b.length };
-  };
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => digest(l.tar)) } }));
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...(await put(config)) },
-      layers: await Promise.all(layers.map(async (l) => ({ mediaType: l.mediaType, ...(await put(l.blob)) }))),
-    }),
-  );
-  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...(await put(manifest)) }] }));
-  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
 }
 
 const gz = (t: Buffer) => ({ blob: gzipSync(t), tar: t, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' });

@@ -11,6 +11,10 @@ export interface ApkRecord {
   identity?: string;
   /** Build time (`t:`), seconds since the epoch. */
   buildTime?: number;
+  /** The licence as the package declares it (`L:`). */
+  licence?: string;
+  /** The origin: the APKBUILD (source package) it was built from (`o:`). */
+  origin?: string;
   /** Line number where the record starts (1-based), for messages. */
   line: number;
 }
@@ -60,6 +64,12 @@ export function parseApkDb(text: string, file: string, keep?: (name: string) => 
         break;
       case 't':
         cur.buildTime = Number(value);
+        break;
+      case 'L':
+        cur.licence = value;
+        break;
+      case 'o':
+        cur.origin = value;
         break;
     }
   }

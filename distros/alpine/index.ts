@@ -50,6 +50,8 @@ export const alpineAdapter: DistroAdapter = {
 
   installed: installedRefs,
 
+  installedFacts: async (root, info, pinned) => (await import('./sbom-facts.js')).apkInstalledFacts(root, info, pinned),
+
   async acceptMismatch(path, file, headers) {
     const identity = identityFor(parseIdentityHeader(headers[IDENTITY_HEADER]), path);
     if (!identity) return undefined;

@@ -41,6 +41,10 @@ export interface PacmanPackage {
   /** Base64 detached signature from the sync database, when the repository carries one. */
   pgpsig?: string;
   builddate?: number;
+  /** %LICENSE%: one licence per line. */
+  licences?: string[];
+  /** %BASE%: the pkgbase (the PKGBUILD, source package) it was built from. */
+  base?: string;
 }
 
 /** The fields pinget uses; undefined when NAME or VERSION is missing (not a package record). */
@@ -57,5 +61,7 @@ export function packageOf(rec: DescRecord): PacmanPackage | undefined {
     sha256: descValue(rec, 'SHA256SUM')?.toLowerCase(),
     pgpsig: rec.PGPSIG?.join(''),
     builddate: Number.isFinite(builddate) && builddate > 0 ? builddate : undefined,
+    licences: rec.LICENSE,
+    base: descValue(rec, 'BASE'),
   };
 }

@@ -34,6 +34,8 @@ export const archAdapter: DistroAdapter = {
 
   normalization: { volatile: ['var/log/pacman.log', 'var/cache/pacman/pkg/*', 'var/lib/pacman/db.lck'] },
 
+  installedFacts: async (root, _info, pinned) => (await import('./sbom-facts.js')).archInstalledFacts(root, pinned),
+
   async installed(root: string) {
     const pkgs = await readLocalDb(loadPacmanRoot(root), { missingOk: true });
     return pkgs.map((p) => ({ name: p.name, version: p.version, arch: p.arch }));

@@ -59,6 +59,10 @@ export const debianAdapter: DistroAdapter = {
 
   readAhead: (file, path) => readControlAhead(file, path),
 
+  pinSources: async (request) => (await import('./source-pins.js')).pinDebianSources(request),
+
+  installedFacts: async (root, _info, pinned) => (await import('./sbom-facts.js')).debianInstalledFacts(root, pinned),
+
   install: (files, root, _info, opts) => installDebs(files, root, opts),
 
   // A fresh root's architecture is known only once dpkg has installed something into it.

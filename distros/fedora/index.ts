@@ -53,6 +53,8 @@ export const fedoraAdapter: DistroAdapter = {
 
   normalization: fedoraNormalization,
 
+  installedFacts: async (root, _info, pinned) => (await import('./sbom-facts.js')).rpmInstalledFacts(root, pinned),
+
   async installed(root: string) {
     return (await queryInstalled(root)).map(refOf);
   },

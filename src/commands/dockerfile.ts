@@ -25,6 +25,7 @@ interface Args {
   'network-none': boolean;
   'fetch-provider'?: string[];
   output?: string;
+  sbom?: string;
   quiet?: boolean;
 }
 
@@ -49,7 +50,8 @@ const generate: CommandModule<object, Args> = {
       .option('cache-mount', { type: 'boolean', default: true, describe: "keep the fetch stage's pinget cache in a build cache mount between builds" })
       .option('network-none', { type: 'boolean', default: true, describe: 'RUN --network=none on the install step (podman < 4.4 rejects it: --no-network-none)' })
       .option('fetch-provider', { type: 'string', array: true, describe: 'provider template for the fetch stage (default: the chain pinget picks there); repeatable' })
-      .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout' }) as unknown as Argv<Args>,
+      .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout' })
+      .option('sbom', { type: 'string', describe: 'also write an SBOM of the lockfile next to it: LOCKFILE.cdx.json, or LOCKFILE.spdx.json with --sbom spdx' }) as unknown as Argv<Args>,
   handler: async (args) => {
     const log = createLogger({ quiet: args.quiet });
     let lockfile = args.lockfile ?? 'SHA256SUMS';
@@ -94,12 +96,24 @@ const generate: CommandModule<object, Args> = {
       await writeFileAtomic(hashFile, generateHashDockerfile({ base: base!, nodeImage, bundle: args.bundle, packages: args.packages, lockName: lockfile }));
       log.info(`wrote ${hashFile}: \`docker buildx build --output ${dir} -f ${hashFile} ${dir}\` makes ${lockPath}`);
     }
+    if (args.sbom !== undefined) await writeSbomBeside(lockPath, haveLock, args.sbom, log);
     if (output) {
       await writeFileAtomic(output, text);
       if (dir) log.info(`wrote ${output}`);
     } else process.stdout.write(text);
   },
 };
+
+/** `--sbom [cyclonedx|spdx]`: the SBOM of the lockfile, beside it (see `pinget sbom`). */
+async function writeSbomBeside(lockPath: string, haveLock: boolean, value: string, log: ReturnType<typeof createLogger>): Promise<void> {
+  const { makeSbom, SBOM_FORMATS } = await import('./sbom-run.js');
+  const format = (value || 'cyclonedx') as (typeof SBOM_FORMATS)[number];
+  if (!SBOM_FORMATS.includes(format)) throw new PingetError('USAGE', `--sbom: unknown format "${value}"; give ${SBOM_FORMATS.join(' or ')}`);
+  if (!haveLock) throw new PingetError('USAGE', `--sbom: ${lockPath} does not exist yet; make it first, then generate again`);
+  const file = `${lockPath}.${format === 'spdx' ? 'spdx' : 'cdx'}.json`;
+  await writeFileAtomic(file, (await makeSbom({ file: lockPath, format, log })).text);
+  log.info(`wrote ${file}`);
+}
 
 export const dockerfileCommand: CommandModule = {
   command: 'dockerfile <command>',

@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { fetchTargets, summarize } from './fetch-run.js';
-import { chooseTarget, loadLockfiles, targetsFor } from './plan.js';
+import { chooseTarget, loadLockfiles, splitSources, targetsFor } from './plan.js';
 import { checkOutputDir } from './preflight.js';
 import { formatBytes } from '../ui/units.js';
 import { OutputDir } from '../output-dir.js';
@@ -14,6 +14,7 @@ interface Args extends GlobalArgs {
   output: string;
   copy: boolean;
   'allow-empty': boolean;
+  sources: boolean;
 }
 
 export const downloadCommand: CommandModule<object, Args> = {
@@ -27,6 +28,7 @@ export const downloadCommand: CommandModule<object, Args> = {
         .example('$0 download SHA256SUMS-arm64 --distro debian -o pkgs', 'for another architecture than this system')
         .option('output', { alias: 'o', type: 'string', requiresArg: true, default: '.', describe: 'directory to lay the files out in' })
         .option('copy', { type: 'boolean', default: false, describe: 'copy files out of the cache instead of hard-linking them' })
+        .option('sources', { type: 'boolean', default: false, describe: 'also fetch the source packages the lockfile pins (hash generate --sources)' })
         .option('allow-empty', { type: 'boolean', default: false, describe: 'accept a lockfile without package lines' }),
     ) as unknown as Argv<Args>,
   handler: async (args) => {
@@ -40,7 +42,10 @@ export const downloadCommand: CommandModule<object, Args> = {
     const out = resolve(args.output);
     await checkOutputDir(out);
     const dir = await OutputDir.open(out, { copy: args.copy });
-    const results = await fetchTargets(ctx, choice, targetsFor(lock.entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
+    const { binaries, sources } = await splitSources(lock.entries, choice?.adapter);
+    if (sources.length && !args.sources) ctx.log.info(`leaving out ${sources.length} source package file(s); --sources fetches them too`);
+    const entries = args.sources ? lock.entries : binaries;
+    const results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
     const sum = summarize(results);
     if (args.json) printJson({ dir: out, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, source: r.source, bytes: r.bytes })) });
     else ctx.log.info(`${results.length} files verified in ${args.output} (${sum.fetched} fetched, ${formatBytes(sum.bytes)}; ${sum.fromCache} from the cache)`);

@@ -9,7 +9,7 @@ import { makeContext, printJson, warnUnsigned, withGlobalOptions, type CommandCo
 import { buildDrift, withCachedFiles } from '../verify/deep.js';
 import { fetchTargets, summarize } from './fetch-run.js';
 import type { FetchResult } from '../fetch/chain.js';
-import { chooseTarget, loadLockfiles, targetsFor, type DistroChoice } from './plan.js';
+import { chooseTarget, loadLockfiles, splitSources, targetsFor, type DistroChoice } from './plan.js';
 import { checkPackageDbWritable } from './preflight.js';
 import { interruptSignal } from '../interrupt.js';
 import { warmHashPool } from '../verify/hash-pool.js';
@@ -71,7 +71,10 @@ export const installCommand: CommandModule<object, Args> = {
 
     const installedRefs = await installedOrNone(adapter, args.root, info, ctx.log);
     const installed = new Map(installedRefs.map((r) => [`${r.name}:${r.arch}`, r.version]));
-    const targets = targetsFor(lock.entries, lock, adapter);
+    // Source packages (`--sources` lines) are for download, never for the package manager.
+    const { binaries, sources } = await splitSources(lock.entries, adapter);
+    if (sources.length) ctx.log.verbose(`${sources.length} source package file(s) in the lockfile are not installed`);
+    const targets = targetsFor(binaries, lock, adapter);
     const unknown = targets.filter((t) => !t.ref);
     const isInstalled = (t: FetchTarget) => {
       if (!t.ref) return false;

@@ -134,6 +134,14 @@ export function targetsFor(entries: LockEntry[], lock: Lockfile, adapter?: Distr
   }));
 }
 
+/** Lockfile entries split into binaries and source-package files (`--sources` lines), as the adapter tells them. */
+export async function splitSources(entries: LockEntry[], adapter?: DistroAdapter): Promise<{ binaries: LockEntry[]; sources: LockEntry[] }> {
+  const hooks = await adapter?.sbomHooks?.();
+  if (!hooks?.sourceFile) return { binaries: entries, sources: [] };
+  const sources = entries.filter((e) => hooks.sourceFile!(e.path));
+  return { binaries: sources.length ? entries.filter((e) => !hooks.sourceFile!(e.path)) : entries, sources };
+}
+
 export async function closeProviders(providers: Provider[]): Promise<void> {
   await Promise.allSettled(providers.map((p) => p.close?.()));
 }

@@ -8,6 +8,7 @@ import type { LockEntry } from '../lockfile.js';
 import type { Logger } from '../ui/log.js';
 import type { ProviderContext, ProviderFactory } from '../fetch/types.js';
 import type { PackageRef } from './package-ref.js';
+import type { PackageFacts, SbomHooks, SourcePackage } from './sbom-types.js';
 
 export type { PackageRef };
 
@@ -171,6 +172,19 @@ export interface ResolveResult {
   packages: PackageRef[];
 }
 
+/** A request for the source packages of pinned binaries (`hash generate --sources`, `lock --sources`). */
+export interface SourcesRequest {
+  /** The root whose configuration (mirrors, keys) and package database are used. */
+  root?: string;
+  info: DistroInfo;
+  /** The pinned binary package files. */
+  binaries: LockEntry[];
+  /** Each binary's source package where the caller knows it (lock's resolver); else the adapter reads the root. */
+  sources?: (SourcePackage | undefined)[];
+  archive: ProviderContext;
+  log: Logger;
+}
+
 export interface DistroAdapter {
   id: string;
   /** Magic bytes at the start of this distro's package files (for `hash inspect FILE`). */
@@ -222,6 +236,15 @@ export interface DistroAdapter {
    * reading what install() needs of it (Debian: the control fields) while the other files are still hashed.
    */
   readAhead?(file: string, path: string): void;
+  /** Optional: how this distro's packages appear in an SBOM (purls, source packages); loaded on use. */
+  sbomHooks?(): Promise<SbomHooks>;
+  /**
+   * Optional: what the root's package database knows of the pinned packages (epoch, source package, licence),
+   * one element per ref, undefined where the package is not installed at exactly the pinned version.
+   */
+  installedFacts?(root: string, info: DistroInfo, pinned: PackageRef[]): Promise<(PackageFacts | undefined)[]>;
+  /** Optional: the lockfile entries of the source packages the binaries were built from (`--sources`). */
+  pinSources?(request: SourcesRequest): Promise<LockEntry[]>;
   /** Hands verified files to the distro's package manager, in one transaction. */
   install(files: LocalFile[], root: string, info: DistroInfo, opts: InstallOptions): Promise<InstallReport>;
 }
