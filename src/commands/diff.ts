@@ -50,9 +50,13 @@ export const diffCommand: CommandModule<object, Args> = {
     const preferred = id ? adapterById(id) : undefined;
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);
     const [{ diffLockfiles, isEmptyDiff }, { formatJson, formatMarkdown, formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);
+    const first = newLock.entries[0] ?? oldLock.entries[0];
+    const adapterId = preferred?.id ?? (first ? adapterForPath(first.path)?.id : undefined);
     const d = diffLockfiles(oldLock, newLock, {
       inspect: (path) => (preferred?.inspect(path) ?? adapterForPath(path)?.inspect(path)),
-      compare: versionComparator(preferred?.id ?? (newLock.entries[0] ? adapterForPath(newLock.entries[0].path)?.id : undefined) ?? 'debian'),
+      compare: versionComparator(adapterId ?? 'debian'),
+      // the id as named (ubuntu), not only its adapter's (debian): links and the security archive differ
+      distro: (preferred ? id?.toLowerCase() : undefined) ?? adapterId,
     });
     const format = (args as { json?: boolean }).json ? 'json' : args.format;
     const text = format === 'json' ? formatJson(d) : format === 'markdown' ? formatMarkdown(d, { title: args.title }) : formatText(d);
