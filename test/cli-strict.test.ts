@@ -518,9 +518,9 @@ test('diff --format markdown: --title heads the comment; a huge diff stays under
   };
   const md = formatMarkdown(big, { title: 'SHA256SUMS-arm64' });
   assert.ok(md.length <= GITHUB_COMMENT_LIMIT, `${md.length} characters`);
-  assert.match(md, /^### SHA256SUMS-arm64\n/);
-  assert.match(md, /\*\*Not shown: \d+ alerts, \d+ changes\*\*/);
-  assert.match(md, /<details><summary>6000 changes<\/summary>/);
+  assert.match(md, /^<!-- pinget diff: SHA256SUMS-arm64 -->\n### SHA256SUMS-arm64\n/);
+  assert.match(md, /\*\*Not shown: \d+ alerts, \d+ package changes\*\*/);
+  assert.match(md, /<details><summary>Other changes: \d+ of 6000 packages \(cut at the size limit\)<\/summary>/);
   const small = formatMarkdown({ ...big, changes: big.changes.slice(0, 3), alerts: [] });
   assert.doesNotMatch(small, /Not shown/);
 

@@ -7,7 +7,7 @@
 import type { Alert, HeaderChange, LockfileDiff, PackageChange } from '../diff.js';
 import { changeNote, groupRows, headerDelta, mainArch, NEUTRAL_ARCH, summaryLine, type Row, type RowGroup } from './diff-groups.js';
 import { packageLinks } from './diff-links.js';
-import { code, hiddenMarker, link, text } from './markdown.js';
+import { code, hiddenMarker, link, tableRow, text } from './markdown.js';
 
 /** GitHub refuses comment bodies longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65536;
@@ -96,7 +96,7 @@ function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined): Tabl
   for (const item of order) {
     if (!Array.isArray(item)) {
       if ('file' in item) {
-        out.push({ line: `| ${item.kind} | ${code(item.file)} | — | — | not a package |`, packages: 1 });
+        out.push({ line: tableRow([item.kind, code(item.file), '—', '—', 'not a package']), packages: 1 });
         continue;
       }
     }
@@ -106,7 +106,7 @@ function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined): Tabl
     const links = packageLinks(d.distro, c).map((l) => link(l.label, l.url));
     const note = changeNote(c, (h) => code(h), (p) => code(p)).replace(/ -> /g, ' → ');
     const details = [note, ...links].filter(Boolean).join(' · ');
-    out.push({ line: `| ${c.kind} | ${names} | ${ver(c.oldVersion)} | ${ver(c.newVersion)} | ${details} |`, packages: cs.length });
+    out.push({ line: tableRow([c.kind, names, ver(c.oldVersion), ver(c.newVersion), details]), packages: cs.length });
   }
   return out;
 }

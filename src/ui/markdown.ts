@@ -2,15 +2,14 @@
 
 /**
  * A code span: nothing inside is read as Markdown (Debian's `~` would otherwise pair into strikethrough).
- * A fence longer than any backtick run inside, padded when the text starts or ends with a backtick;
- * `|` escaped, which GFM's table parser unescapes first even inside code.
+ * A fence longer than any backtick run inside, padded when the text starts or ends with a backtick or space.
  */
 export function code(text: string): string {
   const flat = text.replace(/[\r\n]+/g, ' ');
   const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ') && flat.trim()) ? ' ' : '';
-  return `${fence}${pad}${flat.replace(/\|/g, '\\|')}${pad}${fence}`;
+  return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
 /** Plain text: the characters that open emphasis, strikethrough, links, HTML, code or entities backslash-escaped (CommonMark reads `\~` as `~`). */
@@ -26,4 +25,12 @@ export function link(label: string, url: string): string {
 /** An HTML comment GitHub does not show, holding `text` safely (no `--`, no `>`). */
 export function hiddenMarker(s: string): string {
   return `<!-- ${s.replace(/-{2,}/g, '-').replace(/[<>\r\n]/g, '_')} -->`;
+}
+
+/**
+ * A table row. GFM's table parser takes every `|` after a backslash as part of the cell and drops that one
+ * backslash, before any inline parsing and inside code spans too; so each `|` of a cell gets one.
+ */
+export function tableRow(cells: string[]): string {
+  return `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
 }
