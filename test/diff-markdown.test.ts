@@ -52,7 +52,7 @@ test('markdown renders on GitHub as written: every version, path and hash in cod
   assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), String(order));
   assert.match(html, /<li><code>manual<\/code>: \+<code>hello<\/code> \+<code>jq<\/code> −<code>zip<\/code><\/li>/);
   assert.match(html, /<strong>1 removed, 1 upgraded, 5 downgraded, 1 moved, 1 security update, 5 alerts<\/strong>/);
-  assert.match(html, /<a href="https:\/\/security-tracker\.debian\.org\/tracker\/source-package\/openssl">security<\/a>/);
+  assert.match(html, /<a href="https:\/\/[^"/]+\/tracker\/source-package\/openssl">security<\/a>/);
   // openssl's three binaries in one row
   assert.match(html, /<code>libssl-dev<\/code> <code>libssl3<\/code> <code>openssl<\/code> \(<code>openssl<\/code> ×3\)/);
 });
