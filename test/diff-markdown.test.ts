@@ -99,6 +99,12 @@ test('risk first under the cap: risky rows are never collapsed or cut, the cut c
     assert.equal(codes(html).filter((c) => c.startsWith('a-routine')).length, Number(m[1]));
     assert.match(html, new RegExp(`Not shown: ${3000 - Number(m[1])} package changes`));
   }
+  // only when the risky rows alone exceed the limit are they cut, and their label says so
+  const downgrades = routine.map((c) => ({ ...c, kind: 'downgraded' as const }));
+  const huge = formatMarkdown(diffOf([...downgrades, ...security]), { limit: 20000 });
+  assert.ok(huge.length <= 20000);
+  assert.match(huge, /#### Needs a look: \d+ of 3000 packages \(cut at the size limit\)/);
+  assert.match(huge, /<summary>Security updates: 0 of 20 packages \(cut at the size limit\)<\/summary>/);
   const small = formatMarkdown(diffOf(routine.slice(0, 3)));
   assert.doesNotMatch(small, /Not shown|cut at/);
   assert.match(small, /<summary>Other changes: 3 of 3 packages<\/summary>/);
