@@ -17,7 +17,7 @@ test('foldCommand breaks only between words, never inside quotes, and joins back
   }
 });
 
-for (const argv of [['--help'], ['install', '--help'], ['hash', 'generate', '--help'], ['diff', '--help'], ['download', '--help']]) {
+for (const argv of [['--help'], ['install', '--help'], ['hash', 'generate', '--help'], ['diff', '--help'], ['download', '--help'], ['lock', '--help']]) {
   test(`pinget ${argv.join(' ')}: examples fit 50 and 80 columns and every command can be copied`, async () => {
     for (const width of [50, 80]) {
       const res = await runCli(argv, { env: { NODE_OPTIONS: `--import=${columns(width)}`, PINGET_NO_FAST_HELP: '1' } });
