@@ -50,15 +50,15 @@ test('a message written while a display owns the line goes through it; after rel
   assert.deepEqual(written, ['other:elsewhere\n', 'after\n']);
 });
 
+/** tmux on a socket of the test's own (in its temp directory, removed with it): no other tmux is touched. */
 async function tmux(sock: string, ...args: string[]) {
-  const res = await run('tmux', ['-L', sock, ...args], { missingHint: 'run .ci/setup-test (Debian package tmux)' });
-  return res;
+  return run('tmux', ['-S', sock, ...args], { missingHint: 'run .ci/setup-test (Debian package tmux)' });
 }
 
 for (const columns of [120, 80, 50]) {
   test(`in a ${columns}-column terminal a warning during the bar stays on screen, on its own lines`, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'pinget-pty-'));
-    const sock = `pinget-test-${process.pid}-${columns}`;
+    const sock = join(dir, 'tmux.sock');
     t.after(async () => {
       await tmux(sock, 'kill-server').catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
