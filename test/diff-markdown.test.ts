@@ -48,7 +48,7 @@ test('markdown renders on GitHub as written: every version, path and hash in cod
   assert.ok(inCode.has('pool/main/l/less/') && inCode.has('pool/updates/main/l/less/'), 'a move names both directories');
   assert.match(html, /^<!-- pinget diff: SHA256SUMS-amd64 -->\n<h3>SHA256SUMS-amd64<\/h3>/);
   // risk first: the alerts, then the risky table, then security updates
-  const order = ['Downgrade:', 'Needs a look: 7 of 7 packages', 'Security updates: 1 of 1 package'].map((s) => html.indexOf(s));
+  const order = ['Downgrade:', 'Needs a look: 7 of 7 packages', 'Headers changed:', 'Security updates: 1 of 1 package'].map((s) => html.indexOf(s));
   assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), String(order));
   assert.match(html, /<li><code>manual<\/code>: \+<code>hello<\/code> \+<code>jq<\/code> −<code>zip<\/code><\/li>/);
   assert.match(html, /<strong>1 removed, 1 upgraded, 5 downgraded, 1 moved, 1 security update, 5 alerts<\/strong>/);

@@ -1,6 +1,6 @@
 /**
  * A lockfile diff as a pull-request comment, risk first: the alerts, the risky rows (never collapsed and
- * cut only when they alone exceed the limit), security updates, then the rest, collapsed. Every version,
+ * cut only when they alone exceed the limit), the header changes, security updates, then the rest, collapsed. Every version,
  * path and hash is a code span, so GitHub renders it as written. Never longer than `limit` characters:
  * rows are cut from the last group shown, and each group's label says how many of its packages it shows.
  */
@@ -136,8 +136,13 @@ export function formatMarkdown(d: LockfileDiff, opts: MarkdownOptions = {}): str
   const render = (keptAlerts: number, keptHeaders: number, kept: number[]) => {
     const out = [...head];
     if (keptAlerts) out.push('> [!CAUTION]', ...alerts.slice(0, keptAlerts), '');
-    if (keptHeaders) out.push('Headers changed:', '', ...headers.slice(0, keptHeaders), '');
-    groups.forEach((g, i) => out.push(...groupLines(g.group, g.rows, kept[i])));
+    // the headers after the risky rows, before the routine ones
+    const headerLines = keptHeaders ? ['Headers changed:', '', ...headers.slice(0, keptHeaders), ''] : [];
+    if (groups[0]?.group.id !== 'risky') out.push(...headerLines);
+    groups.forEach((g, i) => {
+      out.push(...groupLines(g.group, g.rows, kept[i]));
+      if (g.group.id === 'risky') out.push(...headerLines);
+    });
     const rowsCut = groups.reduce((n, g, i) => n + g.rows.slice(kept[i]).reduce((m, r) => m + r.packages, 0), 0);
     const cut = [
       [alerts.length - keptAlerts, 'alerts'],
