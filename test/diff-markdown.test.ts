@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { runCli, REPO_ROOT } from './helpers/cli.js';
 import { run } from '../src/exec.js';
 import { classifyVersions, fromSecurityArchive, sourceOf } from '../src/diff-origin.js';
@@ -162,4 +164,32 @@ test('versions are classified; the path tells the source package and the securit
   assert.equal(fromSecurityArchive('pool/main/o/openssl/x.deb', 'debian'), false);
   assert.equal(fromSecurityArchive('pool/updates/main/o/openssl/x.deb', 'ubuntu'), false);
   assert.equal(fromSecurityArchive('pool/updatesx/main/o/openssl/x.deb', 'debian'), false);
+});
+
+test('links go to the page of the source package, per distro; Ubuntu pool paths are never flagged as security', async (t) => {
+  const { packageLinks } = await import('../src/ui/diff-links.js');
+  const at = (distro: string, c: Partial<PackageChange>) => packageLinks(distro, change(c)).map((l) => `${l.label} ${new URL(l.url).pathname}${new URL(l.url).search}`);
+  assert.deepEqual(at('debian', { name: 'libssl3', source: 'openssl', security: true }), ['tracker /pkg/openssl', 'security /tracker/source-package/openssl']);
+  assert.deepEqual(at('ubuntu', { name: 'libssl3', source: 'openssl' }), ['changelog /ubuntu/+source/openssl/+changelog']);
+  assert.deepEqual(at('fedora', { name: 'bash', source: 'bash' }), ['package /rpms/bash', 'updates /updates/?packages=bash']);
+  assert.deepEqual(at('alpine', { name: 'musl', newPath: 'v3.20/main/x86_64/musl-1.2.5-r0.apk' }), ['package /package/v3.20/main/x86_64/musl']);
+  assert.deepEqual(at('arch', { name: 'bash', newPath: 'core/os/x86_64/bash-5.2.026-2-x86_64.pkg.tar.zst' }), ['package /packages/core/x86_64/bash/']);
+  assert.deepEqual(at('debian', { name: 'x' }), [], 'no source, no link');
+  assert.deepEqual(at('alpine', { name: 'a/../b', newPath: 'v3.20/main/x86_64/b.apk' }), ['package /package/v3.20/main/x86_64/a%2F..%2Fb'], 'a name stays one path segment');
+
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-diff-ubuntu-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const side = async (name: string, lines: string[]) => {
+    await writeFile(join(dir, name), ['# pinget lockfile v1', '# distro: ubuntu 24.04 (noble) amd64', ...lines].join('\n') + '\n');
+    return join(dir, name);
+  };
+  const sha = (c: string) => c.repeat(64);
+  const oldF = await side('old', [`${sha('a')}  pool/main/o/openssl/libssl3t64_3.0.13-0ubuntu3.4_amd64.deb`]);
+  const newF = await side('new', [`${sha('b')}  pool/main/o/openssl/libssl3t64_3.0.13-0ubuntu3.5_amd64.deb`]);
+  const json = JSON.parse((await runCli(['diff', oldF, newF, '--json'])).stdout);
+  assert.equal(json.distro, 'ubuntu');
+  assert.equal(json.summary.security, 0);
+  assert.equal(json.changes[0].versionChange, 'revision');
+  const md = (await runCli(['diff', oldF, newF, '--format', 'markdown'])).stdout;
+  assert.match(md, /\[changelog\]\(https:\/\/[^)]+\/ubuntu\/\+source\/openssl\/\+changelog\)/);
 });
