@@ -11,6 +11,7 @@ import { runCli, REPO_ROOT } from './helpers/cli.js';
 import { run } from '../src/exec.js';
 import { classifyVersions, fromSecurityArchive, sourceOf } from '../src/diff-origin.js';
 import { formatMarkdown, formatText } from '../src/ui/diff-format.js';
+import { markDifference } from '../src/ui/diff-markdown.js';
 import type { LockfileDiff, PackageChange } from '../src/diff.js';
 
 const DATA = join(REPO_ROOT, 'testdata', 'diff');
@@ -26,7 +27,8 @@ async function gfm(markdown: string): Promise<string> {
 }
 
 const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-const codes = (html: string) => [...html.matchAll(/<code>(.*?)<\/code>/gs)].map((m) => decode(m[1]));
+/** The text of every code span; a version split for its bold difference (`a`**`b`**) is one. */
+const codes = (html: string) => [...html.replace(/<\/code><strong><code>(.*?)<\/code><\/strong>/gs, '$1</code>').replace(/<strong>(<code>.*?<\/code>)<\/strong>/gs, '$1').matchAll(/<code>(.*?)<\/code>/gs)].map((m) => decode(m[1]));
 
 /** Every table: each body row has as many cells as the head. */
 function assertTablesIntact(html: string, columns: number) {
@@ -192,4 +194,15 @@ test('links go to the page of the source package, per distro; Ubuntu pool paths 
   assert.equal(json.changes[0].versionChange, 'revision');
   const md = (await runCli(['diff', oldF, newF, '--format', 'markdown'])).stdout;
   assert.match(md, /\[changelog\]\(https:\/\/[^)]+\/ubuntu\/\+source\/openssl\/\+changelog\)/);
+});
+
+test('the part where two versions differ is bold, from the start of the number or word that differs', async () => {
+  assert.deepEqual(markDifference('590-2.1~deb12u2', '590-2.1~deb12u1'), ['`590-2.1~deb12u`**`2`**', '`590-2.1~deb12u`**`1`**']);
+  assert.deepEqual(markDifference('3.0.20-1~deb12u2', '3.0.22-1~deb12u2'), ['`3.0.`**`20-1~deb12u2`**', '`3.0.`**`22-1~deb12u2`**']);
+  assert.deepEqual(markDifference('1.0-1', '1.0-1+b1'), ['`1.0-1`', '`1.0-1`**`+b1`**']);
+  assert.deepEqual(markDifference('1.0', '2.0'), ['**`1.0`**', '**`2.0`**']);
+  assert.deepEqual(markDifference('1.0', '1.0'), ['`1.0`', '`1.0`']);
+  const html = await gfm(`| a | b |\n|---|---|\n| ${markDifference('1:2.3~rc1-1', '1:2.3~rc2-1').join(' | ')} |\n`);
+  assert.match(html, /<td><code>1:2\.3~rc<\/code><strong><code>1-1<\/code><\/strong><\/td>/);
+  assert.doesNotMatch(html, /<del>/);
 });

@@ -106,9 +106,25 @@ function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined): Tabl
     const links = packageLinks(d.distro, c).map((l) => link(l.label, l.url));
     const note = changeNote(c, (h) => code(h), (p) => code(p)).replace(/ -> /g, ' → ');
     const details = [note, ...links].filter(Boolean).join(' · ');
-    out.push({ line: tableRow([c.kind, names, ver(c.oldVersion), ver(c.newVersion), details]), packages: cs.length });
+    const [o, n] = c.oldVersion !== undefined && c.newVersion !== undefined ? markDifference(c.oldVersion, c.newVersion) : [ver(c.oldVersion), ver(c.newVersion)];
+    out.push({ line: tableRow([c.kind, names, o, n, details]), packages: cs.length });
   }
   return out;
+}
+
+/**
+ * Two versions as code, the part where they differ in bold (`590-2.1~deb12u`**`2`**): the split falls at the
+ * start of the number or word where they first differ, so 3.0.20 -> 3.0.22 marks 20 and 22.
+ */
+export function markDifference(a: string, b: string): [string, string] {
+  if (a === b) return [code(a), code(b)];
+  let p = 0;
+  while (p < a.length && p < b.length && a[p] === b[p]) p++;
+  const kind = (ch: string | undefined) => (ch === undefined ? '' : /\d/.test(ch) ? 'digit' : /[A-Za-z]/.test(ch) ? 'letter' : '');
+  const at = kind(a[p]) || kind(b[p]);
+  while (p > 0 && at && kind(a[p - 1]) === at) p--;
+  const mark = (v: string) => (p > 0 ? code(v.slice(0, p)) : '') + (p < v.length ? `**${code(v.slice(p))}**` : '');
+  return [mark(a), mark(b)];
 }
 
 const TABLE_HEAD = ['| Change | Package | Old | New | Details |', '|---|---|---|---|---|'];
