@@ -72,7 +72,8 @@ interface TableRow {
   packages: number;
 }
 
-function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined): TableRow[] {
+/** `compact`: without links, for routine rows that would not all fit otherwise. */
+function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined, compact = false): TableRow[] {
   const out: TableRow[] = [];
   const bySig = new Map<string, PackageChange[]>();
   const order: (PackageChange[] | Row)[] = [];
@@ -103,7 +104,7 @@ function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined): Tabl
     const cs = Array.isArray(item) ? item : [(item as { change: PackageChange }).change];
     const c = cs[0];
     const names = cs.map(name).join(' ') + (cs.length > 1 && c.source ? ` (${code(c.source)} ×${cs.length})` : '');
-    const links = packageLinks(d.distro, c).map((l) => link(l.label, l.url));
+    const links = compact ? [] : packageLinks(d.distro, c).map((l) => link(l.label, l.url));
     const note = changeNote(c, (h) => code(h), (p) => code(p)).replace(/ -> /g, ' → ');
     const details = [note, ...links].filter(Boolean).join(' · ');
     const [o, n] = c.oldVersion !== undefined && c.newVersion !== undefined ? markDifference(c.oldVersion, c.newVersion) : [ver(c.oldVersion), ver(c.newVersion)];
@@ -148,6 +149,9 @@ export function formatMarkdown(d: LockfileDiff, opts: MarkdownOptions = {}): str
   const headers = d.headers.map(headerLine);
   const tail = d.cidsAdded || d.cidsRemoved ? [`IPFS: ${d.cidsAdded} CIDs added, ${d.cidsRemoved} removed.`, ''] : [];
   const groups = groupRows(d).map((g) => ({ group: g, rows: tableRows(g.rows, d, arch) }));
+  // when everything would not fit, the routine rows go without links: twice as many of them are shown
+  const other = groups.find((g) => g.group.id === 'other');
+  if (other && groups.reduce((n, g) => n + g.rows.reduce((m, r) => m + r.line.length + 1, 0), 0) > limit) other.rows = tableRows(other.group.rows, d, arch, true);
 
   const render = (keptAlerts: number, keptHeaders: number, kept: number[]) => {
     const out = [...head];
@@ -176,7 +180,8 @@ export function formatMarkdown(d: LockfileDiff, opts: MarkdownOptions = {}): str
   };
 
   // What is left once the frame is drawn (labels at their longest), then alerts, headers and rows in reading order.
-  let room = limit - render(0, 0, groups.map(() => 0)).length - 40 * groups.length - 60;
+  // per group: its table's head and a blank line once it has rows, and its label's counts at their longest
+  let room = limit - render(0, 0, groups.map(() => 0)).length - groups.length * (TABLE_HEAD.join('\n').length + 2 + 40) - 60;
   const take = (lines: string[], cap: number) => {
     let n = 0;
     let used = 0;
@@ -197,7 +202,7 @@ export function formatMarkdown(d: LockfileDiff, opts: MarkdownOptions = {}): str
     if (kept[i] < lines.length) break;
   }
   let out = render(keptAlerts, keptHeaders, kept);
-  // The estimate above leaves a margin; should it ever be short, rows go from the end until the comment fits.
+  // The room above is counted with a margin; should it ever be short, rows go from the end until the comment fits.
   for (let i = groups.length - 1; out.length > limit && i >= 0; ) {
     if (kept[i] === 0) i--;
     else out = render(keptAlerts, keptHeaders, ((kept[i] -= 1), kept));

@@ -5,6 +5,8 @@
  * A fence longer than any backtick run inside, padded when the text starts or ends with a backtick or space.
  */
 export function code(text: string): string {
+  // the usual case (a version, a path, a name): nothing to pad or fence around
+  if (!/[`\r\n]|^ | $|^$/.test(text)) return `\`${text}\``;
   const flat = text.replace(/[\r\n]+/g, ' ');
   const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
