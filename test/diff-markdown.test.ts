@@ -109,6 +109,12 @@ test('risk first under the cap: risky rows are never collapsed or cut, the cut c
   assert.ok(huge.length <= 20000);
   assert.match(huge, /#### Needs a look: \d+ of 3000 packages \(cut at the size limit\)/);
   assert.match(huge, /<summary>Security updates: 0 of 20 packages \(cut at the size limit\)<\/summary>/);
+  // past the limit the routine rows go without links, the risky ones keep theirs
+  const linked = formatMarkdown(diffOf([...routine, ...risky].map((c) => ({ ...c, source: c.name })), { distro: 'debian' }), { limit: 20000 });
+  const [riskyPart, rest] = linked.split('<details>');
+  assert.match(riskyPart, /\| downgraded \| `zz-less` .*\[tracker\]/);
+  assert.doesNotMatch(rest, /\[tracker\]/);
+  assert.match(formatMarkdown(diffOf(routine.slice(0, 3).map((c) => ({ ...c, source: c.name })), { distro: 'debian' })), /\[tracker\]/);
   const small = formatMarkdown(diffOf(routine.slice(0, 3)));
   assert.doesNotMatch(small, /Not shown|cut at/);
   assert.match(small, /<summary>Other changes: 3 of 3 packages<\/summary>/);
