@@ -66,7 +66,7 @@ function headerLine(h: HeaderChange): string {
   return `- ${code(h.key)}: ${body}`;
 }
 
-/** Packages of one source with the same change, in one row ("openssl ×3"). */
+/** A table row: one package, or the packages of one source with the same change ("openssl ×3"). */
 interface TableRow {
   line: string;
   packages: number;
@@ -95,13 +95,11 @@ function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined, compa
   const name = (c: PackageChange) => code(c.arch === arch || NEUTRAL_ARCH.has(c.arch) ? c.name : `${c.name}:${c.arch}`);
   const ver = (v: string | undefined) => (v === undefined ? '—' : code(v));
   for (const item of order) {
-    if (!Array.isArray(item)) {
-      if ('file' in item) {
-        out.push({ line: tableRow([item.kind, code(item.file), '—', '—', 'not a package']), packages: 1 });
-        continue;
-      }
+    if (!Array.isArray(item) && 'file' in item) {
+      out.push({ line: tableRow([item.kind, code(item.file), '—', '—', 'not a package']), packages: 1 });
+      continue;
     }
-    const cs = Array.isArray(item) ? item : [(item as { change: PackageChange }).change];
+    const cs = Array.isArray(item) ? item : [item.change];
     const c = cs[0];
     const names = cs.map(name).join(' ') + (cs.length > 1 && c.source ? ` (${code(c.source)} ×${cs.length})` : '');
     const links = compact ? [] : packageLinks(d.distro, c).map((l) => link(l.label, l.url));
