@@ -1,6 +1,11 @@
 /** What changed between two lockfiles, per package. Pure: inspectors and comparators are passed in. */
 import type { Lockfile } from './lockfile.js';
 import type { PackageRef } from './distro/types.js';
+import { DEDUPE_BASE_HEADER } from './dedupe-base.js';
+import { MANUAL_HEADER } from './manual-marks.js';
+import { classifyVersions, fromSecurityArchive, sourceOf, type VersionChange } from './diff-origin.js';
+
+export type { VersionChange } from './diff-origin.js';
 
 export type ChangeKind = 'added' | 'removed' | 'upgraded' | 'downgraded' | 'rebuilt' | 'moved';
 
@@ -12,21 +17,51 @@ export interface PackageChange {
   newVersion?: string;
   oldPath?: string;
   newPath?: string;
+  oldSha256?: string;
+  newSha256?: string;
+  /** The source package, when the path names it (Debian and Ubuntu pools, Koji). */
+  source?: string;
+  /** The new file comes from the distro's security archive (Debian's pool/updates/). */
+  security?: boolean;
+  /** upgraded, downgraded and rebuilt: what kind of version change. */
+  versionChange?: VersionChange;
 }
 
 export interface Alert {
   kind: 'same-path-different-bytes' | 'downgrade' | 'same-version-different-bytes';
   message: string;
   path?: string;
+  name?: string;
+  arch?: string;
+  oldVersion?: string;
+  newVersion?: string;
+  oldSha256?: string;
+  newSha256?: string;
 }
 
 export interface HeaderChange {
   key: string;
   old?: string;
   new?: string;
+  /** For headers that list names (manual, dedupe-base, apk-identity): the names added and removed. */
+  added?: string[];
+  removed?: string[];
+}
+
+/** Headers whose value is a space-separated set; their changes are shown as deltas. apk-identity is the Alpine adapter's. */
+const LIST_HEADERS = new Set([MANUAL_HEADER, DEDUPE_BASE_HEADER, 'apk-identity']);
+
+function headerChange(key: string, old: string | undefined, now: string | undefined): HeaderChange {
+  if (!LIST_HEADERS.has(key)) return { key, old, new: now };
+  // '-' is the manual header's "none"
+  const set = (v: string | undefined) => new Set((v ?? '').split(/\s+/).filter((t) => t && t !== '-'));
+  const [a, b] = [set(old), set(now)];
+  return { key, old, new: now, added: [...b].filter((t) => !a.has(t)).sort(), removed: [...a].filter((t) => !b.has(t)).sort() };
 }
 
 export interface LockfileDiff {
+  /** The distro the paths were read as (header, else path shape), for links; undefined when unknown. */
+  distro?: string;
   changes: PackageChange[];
   alerts: Alert[];
   headers: HeaderChange[];
@@ -41,6 +76,8 @@ export interface LockfileDiff {
 export interface DiffTools {
   inspect(path: string): PackageRef | undefined;
   compare(a: string, b: string): number;
+  /** The distro id (as in the lockfile's `distro:` header), for what only it tells: Ubuntu's pool paths look like Debian's. */
+  distro?: string;
 }
 
 const keyOf = (r: PackageRef) => `${r.name}\u0000${r.arch}`;
@@ -54,7 +91,7 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
   for (const [path, sha] of newByPath) {
     const before = oldByPath.get(path);
     if (before && before !== sha) {
-      alerts.push({ kind: 'same-path-different-bytes', path, message: `same file name, different bytes: ${path} (${before.slice(0, 12)}… -> ${sha.slice(0, 12)}…)` });
+      alerts.push({ kind: 'same-path-different-bytes', path, oldSha256: before, newSha256: sha, message: `same file name, different bytes: ${path} (${before.slice(0, 12)}… -> ${sha.slice(0, 12)}…)` });
     }
   }
 
@@ -75,17 +112,22 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
   const before = index(oldLock);
   const after = index(newLock);
 
+  const origin = (oldPath: string | undefined, newPath: string | undefined) => {
+    const source = sourceOf(newPath) ?? sourceOf(oldPath);
+    return { ...(source ? { source } : {}), ...(fromSecurityArchive(newPath, tools.distro) ? { security: true } : {}) };
+  };
+
   const keys = new Set([...before.pkgs.keys(), ...after.pkgs.keys()]);
   for (const k of keys) {
     const olds = before.pkgs.get(k) ?? [];
     const news = after.pkgs.get(k) ?? [];
     const [name, arch] = k.split('\u0000');
     if (olds.length === 0) {
-      for (const n of news) changes.push({ kind: 'added', name, arch, newVersion: n.ref.version, newPath: n.path });
+      for (const n of news) changes.push({ kind: 'added', name, arch, newVersion: n.ref.version, newPath: n.path, newSha256: n.sha256, ...origin(undefined, n.path) });
       continue;
     }
     if (news.length === 0) {
-      for (const o of olds) changes.push({ kind: 'removed', name, arch, oldVersion: o.ref.version, oldPath: o.path });
+      for (const o of olds) changes.push({ kind: 'removed', name, arch, oldVersion: o.ref.version, oldPath: o.path, oldSha256: o.sha256, ...origin(o.path, undefined) });
       continue;
     }
     // Usually one version on each side; with several, pair the newest with the newest.
@@ -93,15 +135,17 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
     const o = newest(olds);
     const n = newest(news);
     const cmp = tools.compare(o.ref.version, n.ref.version);
-    const base = { name, arch, oldVersion: o.ref.version, newVersion: n.ref.version, oldPath: o.path, newPath: n.path };
-    if (cmp < 0) changes.push({ kind: 'upgraded', ...base });
+    const versions = { oldVersion: o.ref.version, newVersion: n.ref.version };
+    const base = { name, arch, ...versions, oldPath: o.path, newPath: n.path, oldSha256: o.sha256, newSha256: n.sha256, ...origin(o.path, n.path) };
+    const versionChange = classifyVersions(o.ref.version, n.ref.version);
+    if (cmp < 0) changes.push({ kind: 'upgraded', ...base, versionChange });
     else if (cmp > 0) {
-      changes.push({ kind: 'downgraded', ...base });
-      alerts.push({ kind: 'downgrade', path: n.path, message: `downgrade: ${name} (${arch}) ${o.ref.version} -> ${n.ref.version}` });
+      changes.push({ kind: 'downgraded', ...base, versionChange });
+      alerts.push({ kind: 'downgrade', path: n.path, name, arch, ...versions, message: `downgrade: ${name} (${arch}) ${o.ref.version} -> ${n.ref.version}` });
     } else if (o.sha256 !== n.sha256) {
-      changes.push({ kind: 'rebuilt', ...base });
+      changes.push({ kind: 'rebuilt', ...base, versionChange: 'rebuild' });
       if (o.path !== n.path) {
-        alerts.push({ kind: 'same-version-different-bytes', path: n.path, message: `same version, different bytes: ${name} (${arch}) ${n.ref.version}` });
+        alerts.push({ kind: 'same-version-different-bytes', path: n.path, name, arch, ...versions, oldSha256: o.sha256, newSha256: n.sha256, message: `same version, different bytes: ${name} (${arch}) ${n.ref.version}` });
       }
     } else if (o.path !== n.path) changes.push({ kind: 'moved', ...base });
   }
@@ -109,11 +153,12 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
 
   const headers: HeaderChange[] = [];
   for (const key of [...new Set([...Object.keys(oldLock.headers), ...Object.keys(newLock.headers)])].sort()) {
-    if (oldLock.headers[key] !== newLock.headers[key]) headers.push({ key, old: oldLock.headers[key], new: newLock.headers[key] });
+    if (oldLock.headers[key] !== newLock.headers[key]) headers.push(headerChange(key, oldLock.headers[key], newLock.headers[key]));
   }
   const oldCids = new Set([...oldLock.cids.values()]);
   const newCids = new Set([...newLock.cids.values()]);
   return {
+    ...(tools.distro ? { distro: tools.distro } : {}),
     changes,
     alerts,
     headers,
@@ -126,6 +171,11 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
 
 export function isEmptyDiff(d: LockfileDiff): boolean {
   return d.changes.length === 0 && d.alerts.length === 0 && d.headers.length === 0 && d.otherAdded.length === 0 && d.otherRemoved.length === 0 && d.cidsAdded === 0 && d.cidsRemoved === 0;
+}
+
+/** Security updates: packages added or upgraded from the distro's security archive. */
+export function securityCount(d: LockfileDiff): number {
+  return d.changes.filter((c) => c.security && (c.kind === 'upgraded' || c.kind === 'added')).length;
 }
 
 export function summaryCounts(d: LockfileDiff): Record<ChangeKind, number> {

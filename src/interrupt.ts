@@ -3,6 +3,7 @@
  * `finally` blocks) and the CLI exits 130 or 143; a second one, or one while nothing listens, exits at once.
  */
 import { PingetError } from './errors.js';
+import { writeMessage } from './ui/stderr-line.js';
 
 const CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 let controller: AbortController | undefined;
@@ -11,7 +12,7 @@ let received: NodeJS.Signals | undefined;
 
 function onSignal(signal: NodeJS.Signals): void {
   if (received || !listened) {
-    process.stderr.write('pinget: interrupted\n');
+    writeMessage(process.stderr, 'pinget: interrupted\n');
     process.exit(CODES[received ?? signal]);
   }
   received = signal;

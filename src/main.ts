@@ -13,6 +13,7 @@ import { infoCommand } from './commands/info.js';
 import { lockCommand } from './commands/lock.js';
 import { sbomCommand } from './commands/sbom.js';
 import { checkArchiveUrls, REPEATABLE_OPTIONS } from './commands/context.js';
+import { example, helpWidth } from './commands/help-examples.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
 import { closest } from './ui/suggest.js';
 import { pingetVersion } from './version.js';
@@ -193,11 +194,14 @@ export async function main(argv: string[]): Promise<number> {
       refuseRepeats(cli, argv);
       await checkArchiveUrls(argv);
     })
+    .example(example('$0 hash generate -o SHA256SUMS-amd64', 'pin the packages installed on this system'))
+    .example(example('$0 install SHA256SUMS-amd64', 'later, install exactly those bytes again'))
+    .example(example('$0 diff git:origin/main:SHA256SUMS-amd64 SHA256SUMS-amd64 --format markdown', 'review what a pull request changes in a lockfile'))
     .demandCommand(1, 'name a command (pinget --help lists them)')
     .recommendCommands()
     .strict()
     .epilogue(EXIT_TABLE)
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(helpWidth())
     .help()
     .alias('h', 'help')
     .version(pingetVersion())

@@ -518,9 +518,9 @@ test('diff --format markdown: --title heads the comment; a huge diff stays under
   };
   const md = formatMarkdown(big, { title: 'SHA256SUMS-arm64' });
   assert.ok(md.length <= GITHUB_COMMENT_LIMIT, `${md.length} characters`);
-  assert.match(md, /^### SHA256SUMS-arm64\n/);
-  assert.match(md, /\*\*Not shown: \d+ alerts, \d+ changes\*\*/);
-  assert.match(md, /<details><summary>6000 changes<\/summary>/);
+  assert.match(md, /^<!-- pinget diff: SHA256SUMS-arm64 -->\n### SHA256SUMS-arm64\n/);
+  assert.match(md, /\*\*Not shown: \d+ alerts, \d+ package changes\*\*/);
+  assert.match(md, /<details><summary>Other changes: \d+ of 6000 packages \(cut at the size limit\)<\/summary>/);
   const small = formatMarkdown({ ...big, changes: big.changes.slice(0, 3), alerts: [] });
   assert.doesNotMatch(small, /Not shown/);
 
@@ -549,10 +549,13 @@ test("ipfs push FILE (repro-get's spelling) is cache push ipfs FILE: /ipfs/ line
   assert.equal(text.split('\n').filter((l) => / {2}\/ipfs\//.test(l)).length, paths.length);
 });
 
-test('progress: an ETA from the pace so far, and binary units', () => {
-  assert.equal(estimateLeft(0.5, 1, 0, 10), undefined, 'too early to say');
-  assert.equal(estimateLeft(10, 2, 0, 10), 40);
-  assert.equal(estimateLeft(10, 0, 4, 10), 40, 'files in flight count half');
+test('progress: an ETA from the bytes so far, and binary units', () => {
+  assert.equal(estimateLeft({ elapsedSeconds: 0.5, received: 100, inFlightLeft: 0, unsized: 9, meanSize: 10 }), undefined, 'too early to say');
+  // 1000 bytes in 10 s; 500 announced bytes still to come and 3 files of the mean size 200
+  assert.equal(estimateLeft({ elapsedSeconds: 10, received: 1000, inFlightLeft: 500, unsized: 3, meanSize: 200 }), 11);
+  assert.equal(estimateLeft({ elapsedSeconds: 10, received: 1000, inFlightLeft: 0, unsized: 3 }), undefined, 'no size to go by yet');
+  // the issue's case: one big file left is not "0s" because it is the last of many small ones
+  assert.equal(estimateLeft({ elapsedSeconds: 20, received: 2000, inFlightLeft: 400, unsized: 0, meanSize: 10 }), 4);
   assert.equal(formatDuration(3725), '1h02m');
   assert.equal(formatDuration(245), '4m05s');
   assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MiB');

@@ -6,6 +6,7 @@ import { run } from '../exec.js';
 import { emptyLockfile, parseLockfile, type Lockfile } from '../lockfile.js';
 import { headerDistroId, loadLockfile } from './plan.js';
 import { withOutputOptions } from './context.js';
+import { example } from './help-examples.js';
 
 interface Args {
   old: string;
@@ -35,8 +36,8 @@ export const diffCommand: CommandModule<object, Args> = {
       y
         .positional('old', { type: 'string', describe: 'the lockfile before: FILE, - (stdin) or git:REV:PATH' })
         .positional('new', { type: 'string', describe: 'the lockfile after: FILE, - (stdin) or git:REV:PATH' })
-        .example('$0 diff git:origin/main:SHA256SUMS-amd64 SHA256SUMS-amd64', 'what a branch changes')
-        .example('$0 diff old new --format markdown --title "SHA256SUMS-arm64" > comment.md', 'a pull-request comment (at most 65,536 characters)')
+        .example(example('$0 diff git:origin/main:SHA256SUMS-amd64 SHA256SUMS-amd64', 'what a branch changes'))
+        .example(example('$0 diff old new --format markdown --title "SHA256SUMS-arm64" > comment.md', 'a pull-request comment (at most 65,536 characters)'))
         .option('format', { choices: ['text', 'markdown', 'json'] as const, default: 'text' as const, requiresArg: true, describe: 'text, markdown (for pull requests) or json (default: text)' })
         .option('title', { type: 'string', requiresArg: true, describe: 'markdown heading, to tell comments apart (default: "Lockfile changes")' })
         .option('exit-code', { type: 'boolean', default: false, describe: 'exit 1 when the lockfiles differ' })
@@ -50,9 +51,13 @@ export const diffCommand: CommandModule<object, Args> = {
     const preferred = id ? adapterById(id) : undefined;
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);
     const [{ diffLockfiles, isEmptyDiff }, { formatJson, formatMarkdown, formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);
+    const first = newLock.entries[0] ?? oldLock.entries[0];
+    const adapterId = preferred?.id ?? (first ? adapterForPath(first.path)?.id : undefined);
     const d = diffLockfiles(oldLock, newLock, {
       inspect: (path) => (preferred?.inspect(path) ?? adapterForPath(path)?.inspect(path)),
-      compare: versionComparator(preferred?.id ?? (newLock.entries[0] ? adapterForPath(newLock.entries[0].path)?.id : undefined) ?? 'debian'),
+      compare: versionComparator(adapterId ?? 'debian'),
+      // the id as named (ubuntu), not only its adapter's (debian): links and the security archive differ
+      distro: (preferred ? id?.toLowerCase() : undefined) ?? adapterId,
     });
     const format = (args as { json?: boolean }).json ? 'json' : args.format;
     const text = format === 'json' ? formatJson(d) : format === 'markdown' ? formatMarkdown(d, { title: args.title }) : formatText(d);

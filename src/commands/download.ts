@@ -8,6 +8,7 @@ import { chooseTarget, loadLockfiles, splitSources, targetsFor } from './plan.js
 import { checkOutputDir } from './preflight.js';
 import { formatBytes } from '../ui/units.js';
 import { OutputDir } from '../output-dir.js';
+import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -24,8 +25,8 @@ export const downloadCommand: CommandModule<object, Args> = {
     withGlobalOptions(
       y
         .positional('files', { type: 'string', describe: 'lockfiles; - reads stdin' })
-        .example('$0 download SHA256SUMS-amd64 -o pkgs && (cd pkgs && sha256sum -c ../SHA256SUMS-amd64)', 'fetch and check, without installing')
-        .example('$0 download SHA256SUMS-arm64 --distro debian -o pkgs', 'for another architecture than this system')
+        .example(example('$0 download SHA256SUMS-amd64 -o pkgs && (cd pkgs && sha256sum -c ../SHA256SUMS-amd64)', 'fetch and check, without installing'))
+        .example(example('$0 download SHA256SUMS-arm64 --distro debian -o pkgs', 'for another architecture than this system'))
         .option('output', { alias: 'o', type: 'string', requiresArg: true, default: '.', describe: 'directory to lay the files out in' })
         .option('copy', { type: 'boolean', default: false, describe: 'copy files out of the cache instead of hard-linking them' })
         .option('sources', { type: 'boolean', default: false, describe: 'also fetch the source packages the lockfile pins (hash generate --sources)' })

@@ -8,6 +8,7 @@ import { PingetError } from '../errors.js';
 import { makeContext, printJson, repeatable, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { checkOutputFile, checkRootIs } from './preflight.js';
 import { chooseDistro, loadLockfile } from './plan.js';
+import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
   names?: string[];
@@ -26,9 +27,9 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
     withGlobalOptions(
       y
         .positional('names', { type: 'string', describe: 'package names (default: all installed)' })
-        .example('$0 hash generate > SHA256SUMS-amd64', 'pin every installed package')
-        .example('$0 hash generate gcc make --dedupe base.SHA256SUMS -o SHA256SUMS-amd64', 'only these, minus what the base image pins')
-        .example('$0 hash generate --image app.oci -o SHA256SUMS-amd64', 'pin an image without running it (an OCI layout or a docker/podman save archive)')
+        .example(example('$0 hash generate > SHA256SUMS-amd64', 'pin every installed package'))
+        .example(example('$0 hash generate gcc make --dedupe base.SHA256SUMS -o SHA256SUMS-amd64', 'only these, minus what the base image pins'))
+        .example(example('$0 hash generate --image app.oci -o SHA256SUMS-amd64', 'pin an image without running it (an OCI layout or a docker/podman save archive)'))
         .option('dedupe', repeatable("drop entries already pinned in FILE (a base image's lockfile); repeatable"))
         .option('allow-missing', { type: 'boolean', default: false, describe: 'leave out, with a warning naming them, installed packages no index or cache can pin' })
         .option('offline', { type: 'boolean', default: false, describe: 'never ask a snapshot archive for versions the indexes no longer list' })

@@ -10,6 +10,7 @@ import { readHead } from '../fs-safe.js';
 import { sha256File } from '../verify/sha256.js';
 import { printJson, withOutputOptions } from './context.js';
 import { loadLockfile } from './plan.js';
+import { example } from './help-examples.js';
 
 interface Args {
   files: string[];
@@ -50,7 +51,7 @@ export const hashInspectCommand: CommandModule<object, Args> = {
     withOutputOptions(
       y
         .positional('files', { type: 'string', describe: 'package files (.deb, .rpm, .apk, .pkg.tar.zst) or lockfiles' })
-        .example('$0 hash inspect hello_2.10-3_amd64.deb >> SHA256SUMS-amd64', 'pin a package file you have'),
+        .example(example('$0 hash inspect hello_2.10-3_amd64.deb >> SHA256SUMS-amd64', 'pin a package file you have')),
     ) as unknown as Argv<Args>,
   handler: async (args) => {
     const out: Inspected[] = [];

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import { versionComparator } from '../distro/version-compare.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfile } from './plan.js';
+import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
   file: string;
@@ -19,7 +20,7 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
     withGlobalOptions(
       y
         .positional('file', { type: 'string', describe: 'the lockfile to rewrite' })
-        .example('$0 hash update SHA256SUMS-amd64 --dry-run', 'show what re-pinning would change')
+        .example(example('$0 hash update SHA256SUMS-amd64 --dry-run', 'show what re-pinning would change'))
         .option('dry-run', { type: 'boolean', default: false, describe: 'print the diff, do not rewrite FILE' }),
     ) as unknown as Argv<Args>,
   handler: async (args) => {

@@ -7,6 +7,7 @@ import { buildDrift, deepVerify, withCachedFiles } from '../verify/deep.js';
 import { isPinnedVersion } from '../distro/version-compare.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfiles } from './plan.js';
+import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -49,8 +50,8 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
     withGlobalOptions(
       y
         .positional('files', { type: 'string', describe: 'lockfiles; - reads stdin' })
-        .example('$0 hash verify SHA256SUMS-amd64 --root rootfs', 'exit 1 when the unpacked image drifted from its lockfile')
-        .example('$0 hash verify SHA256SUMS-amd64 --deep', 'also check the installed files by content')
+        .example(example('$0 hash verify SHA256SUMS-amd64 --root rootfs', 'exit 1 when the unpacked image drifted from its lockfile'))
+        .example(example('$0 hash verify SHA256SUMS-amd64 --deep', 'also check the installed files by content'))
         .option('only-pinned', { type: 'boolean', default: false, describe: 'ignore installed packages the lockfile does not pin' })
         .option('deep', {
           type: 'boolean',

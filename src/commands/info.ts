@@ -3,11 +3,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { pingetVersion } from '../version.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, providerSpecs } from './plan.js';
+import { example } from './help-examples.js';
 
 export const infoCommand: CommandModule<object, GlobalArgs> = {
   command: 'info',
   describe: 'show the version, the distro of --root, the cache and the provider chain',
-  builder: (y: Argv) => withGlobalOptions(y.example('$0 info --root /mnt/image --json', 'as JSON, for a mounted root')) as unknown as Argv<GlobalArgs>,
+  builder: (y: Argv) => withGlobalOptions(y.example(example('$0 info --root /mnt/image --json', 'as JSON, for a mounted root'))) as unknown as Argv<GlobalArgs>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const { ADAPTERS } = await import('../distro-registry.js');

@@ -14,6 +14,7 @@ import { checkPackageDbWritable } from './preflight.js';
 import { interruptSignal } from '../interrupt.js';
 import { warmHashPool } from '../verify/hash-pool.js';
 import { formatBytes } from '../ui/units.js';
+import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
   files: string[];
@@ -49,8 +50,8 @@ export const installCommand: CommandModule<object, Args> = {
     withGlobalOptions(
       y
         .positional('files', { type: 'string', describe: 'lockfiles (SHA256SUMS-<arch>); - reads stdin' })
-        .example('$0 install SHA256SUMS-amd64', 'install what the lockfile pins into this system')
-        .example('$0 install SHA256SUMS-amd64 --root /mnt/image --provider-append oci://registry.local/mirror', 'into a mounted root, with one more provider')
+        .example(example('$0 install SHA256SUMS-amd64', 'install what the lockfile pins into this system'))
+        .example(example('$0 install SHA256SUMS-amd64 --root /mnt/image --provider-append oci://registry.local/mirror', 'into a mounted root, with one more provider'))
         .option('allow-empty', { type: 'boolean', default: false, describe: 'accept a lockfile without package lines' })
         .option('reinstall', { type: 'boolean', default: false, describe: 'install packages already present at the pinned version too' })
       .option('normalize', {

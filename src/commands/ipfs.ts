@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { push } from './cache.js';
 import { withGlobalOptions } from './context.js';
+import { example } from './help-examples.js';
 
 type PushArgs = Parameters<NonNullable<typeof push.handler>>[0];
 
@@ -12,7 +13,7 @@ const ipfsPush: CommandModule<object, PushArgs> = {
     withGlobalOptions(
       y
         .positional('lockfile', { type: 'string', describe: 'the lockfile whose files are added; its /ipfs/ lines are written back into it' })
-        .example('$0 ipfs push SHA256SUMS-amd64 --ipfs-api 127.0.0.1:5001', "repro-get's spelling"),
+        .example(example('$0 ipfs push SHA256SUMS-amd64 --ipfs-api 127.0.0.1:5001', "repro-get's spelling")),
     ) as unknown as Argv<PushArgs>,
   handler: (args) => push.handler({ ...args, url: 'ipfs' }),
 };

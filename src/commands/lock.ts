@@ -1,6 +1,7 @@
 /** `pinget lock NAME...`: a lockfile from package names, resolved by the distro's own package manager. */
 import type { Argv, CommandModule } from 'yargs';
 import { repeatable, withGlobalOptions } from './context.js';
+import { example } from './help-examples.js';
 import type { LockArgs } from './lock-inputs.js';
 
 
@@ -11,10 +12,10 @@ export const lockCommand: CommandModule<object, LockArgs> = {
     withGlobalOptions(
       y
         .positional('names', { type: 'string', describe: 'package names: name, name=version, name/release' })
-        .example('$0 lock hello curl --root base-rootfs -o SHA256SUMS-amd64', 'what apt-get install would add to this root')
-        .example("$0 lock hello --image base.oci --arch amd64,arm64 -o 'SHA256SUMS-{arch}'", 'one lockfile per architecture')
-        .example('$0 lock -f packages.txt --distro debian:bookworm --snapshot 2026-11-20 -o SHA256SUMS-amd64', 'from an empty system, as the archive was that day')
-        .example('$0 lock --update SHA256SUMS-amd64 --root base-rootfs', 're-resolve the same names today (exit 1 when it changed)')
+        .example(example('$0 lock hello curl --root base-rootfs -o SHA256SUMS-amd64', 'what apt-get install would add to this root'))
+        .example(example("$0 lock hello --image base.oci --arch amd64,arm64 -o 'SHA256SUMS-{arch}'", 'one lockfile per architecture'))
+        .example(example('$0 lock -f packages.txt --distro debian:bookworm --snapshot 2026-11-20 -o SHA256SUMS-amd64', 'from an empty system, as the archive was that day'))
+        .example(example('$0 lock --update SHA256SUMS-amd64 --root base-rootfs', 're-resolve the same names today (exit 1 when it changed)'))
         .option('file', { alias: 'f', type: 'string', requiresArg: true, describe: 'read package names from FILE (one per line, # comments)' })
         .option('image', { type: 'string', requiresArg: true, describe: 'the base is this image: an OCI image layout DIR or a docker/podman save FILE' })
         .option('arch', { type: 'string', requiresArg: true, describe: 'architectures to resolve for, comma-separated (default: the base\'s)' })

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { PingetError } from '../errors.js';
 import { chooseTarget, loadLockfiles, makeProviders, providerSpecs, closeProviders } from './plan.js';
+import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
   file?: string;
@@ -15,7 +16,7 @@ export const providersCommand: CommandModule<object, Args> = {
     withGlobalOptions(
       y
         .positional('file', { type: 'string', describe: 'a lockfile: shows the chain `pinget install FILE` would use (its headers choose snapshot providers)' })
-        .example('$0 providers SHA256SUMS-amd64', 'where install would look, in order'),
+        .example(example('$0 providers SHA256SUMS-amd64', 'where install would look, in order')),
     ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);

@@ -1,4 +1,6 @@
 /** Messages for people go to stderr; stdout is kept for results (lockfiles, --json). */
+import { writeMessage } from './stderr-line.js';
+
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
@@ -9,13 +11,13 @@ export function createLogger(opts: { quiet?: boolean; verbose?: boolean; stream?
   const out = opts.stream ?? process.stderr;
   return {
     info: (msg) => {
-      if (!opts.quiet) out.write(`${msg}\n`);
+      if (!opts.quiet) writeMessage(out, `${msg}\n`);
     },
     warn: (msg) => {
-      out.write(`pinget: warning: ${msg}\n`);
+      writeMessage(out, `pinget: warning: ${msg}\n`);
     },
     verbose: (msg) => {
-      if (opts.verbose) out.write(`${msg}\n`);
+      if (opts.verbose) writeMessage(out, `${msg}\n`);
     },
   };
 }
