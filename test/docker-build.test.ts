@@ -59,6 +59,8 @@ test(
   { skip: missing && !inCI ? `${missing}; under CI=true this fails` : false, timeout: 10 * 60_000 },
   async (t) => {
     assert.equal(missing, undefined, missing);
+    const t0 = Date.now();
+    const lap = (what: string) => t.diagnostic(`${what}: ${Math.round((Date.now() - t0) / 1000)} s`);
     const codename = await hostCodename();
     await mkdir(join(REPO_ROOT, 'tmp'), { recursive: true });
     const work = await mkdtemp(join(REPO_ROOT, 'tmp', 'docker-build-run-'));
@@ -80,6 +82,7 @@ test(
       const mirror = join(work, 'mirror');
       await cli(['download', lockfile, '-o', mirror, '--cache', join(work, 'host-cache'), '--provider', `file://${app}/var/cache/apt/archives/{{.Basename}}`]);
       server = await serveDirectory(mirror);
+      lap('lockfiles and mirror');
 
       // The base and node images, pushed to the registry and named by the digests it gives.
       const push = async (local: string, name: string) => {
@@ -93,6 +96,7 @@ test(
       await writeFile(join(work, 'node/Dockerfile'), `FROM ${baseRef}\nCOPY node /usr/local/bin/node\n`);
       await podman(['build', '--tls-verify=false', '--timestamp', epoch, '-t', 'localhost/pinget-node:1', join(work, 'node')]);
       const nodeRef = await push('localhost/pinget-node:1', 'pinget-node');
+      lap('base and node images in the registry');
 
       await bundleInto(ctx);
       const gen = ['dockerfile', 'generate', lockName, '--base', baseRef, '--node-image', nodeRef, '--fetch-provider', `${server.url}/{{.Name}}`];
@@ -117,6 +121,7 @@ test(
           ids.push((await d.docker(['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim());
         }
         results[d.store] = ids;
+        lap(`${d.store} store: two builds`);
         const save = async (out: string) => assert.equal((await d.docker(['save', '-o', out, 'pinget-test-app:1'])).code, 0, `${d.store}: docker save`);
         const layer = await lastLayerWhiteouts(save, join(work, `save-${d.store}`));
         t.diagnostic(`${d.store} store: ${ids.join(' ')}; install layer: ${layer.entries} entries, whiteouts: ${layer.whiteouts.join(', ') || 'none'}`);
@@ -132,6 +137,7 @@ test(
         await podman([...asRun(podmanCmd, image, ['--no-cache', '--network=host', '--tls-verify=false', '-f', 'Dockerfile.podman'])], { cwd: ctx });
         ids.push((await podman(['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim());
       }
+      lap('podman: two builds');
       t.diagnostic(`podman: ${ids.join(' ')}`);
       assert.equal(ids[0], ids[1], 'podman: two builds, one image id');
       assert.ok(server.requests.length >= lock.entries.length, 'the fetch stages fetched the pinned files from the server');
