@@ -77,8 +77,9 @@ export async function startDockerd(store: 'containerd' | 'classic'): Promise<Tes
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null || child.signalCode !== null) break;
     const info = await docker(['info', '--format', '{{.Driver}}']).catch(() => undefined);
-    if (info?.code === 0) {
-      const driver = info.stdout.trim();
+    const driver = info?.code === 0 ? info.stdout.trim() : '';
+    // under load the API can answer before the image store is up (no driver named yet)
+    if (driver) {
       // the containerd store reports its snapshotter (overlayfs), the classic one its graph driver (overlay2)
       if ((store === 'containerd') !== (driver === 'overlayfs')) {
         await close();
