@@ -136,6 +136,8 @@ test('--normalize on an overlay (an image build step): the install\'s own logs g
     for (const d of ['var/log/apt', 'var/lib/dpkg', 'var/cache/apt/archives/partial']) await mkdir(join(lower, d), { recursive: true });
     await writeFile(join(lower, 'var/log/dpkg.log'), 'base install lines\n');
     await writeFile(join(lower, 'var/log/apt/history.log'), 'base history\n');
+    await mkdir(join(lower, 'var/log/apt/old'));
+    await writeFile(join(lower, 'var/log/apt/old/term.log'), 'old\n');
     await writeFile(join(lower, 'var/lib/dpkg/status-old'), 'Package: base\n');
     await writeFile(join(lower, 'var/cache/apt/pkgcache.bin'), 'cache of the base');
     await writeFile(join(lower, 'var/cache/apt/archives/base_1_all.deb'), 'a deb the base kept');
@@ -150,11 +152,14 @@ test('--normalize on an overlay (an image build step): the install\'s own logs g
       await writeFile(join(merged, 'var/log/apt/term.log'), 'new log\n');
       await mkdir(join(merged, 'var/log/apt/sub'));
       await writeFile(join(merged, 'var/log/apt/sub/x'), 'x');
+      // in a directory the base had: one file appended to, one new
+      await appendFile(join(merged, 'var/log/apt/old/term.log'), 'more\n');
+      await writeFile(join(merged, 'var/log/apt/old/new.log'), 'new\n');
       await writeFile(join(merged, 'var/cache/apt/archives/new_1_all.deb'), 'fetched by the install');
       const n = await normalizeRoot(merged, distro, headers, log, before);
       if (withSnapshot) {
-        assert.deepEqual(n.removed, ['var/log/apt/sub', 'var/log/apt/term.log', 'var/cache/apt/archives/new_1_all.deb']);
-        assert.deepEqual(n.emptied, ['var/log/dpkg.log', 'var/cache/apt/pkgcache.bin']);
+        assert.deepEqual(n.removed, ['var/log/apt/old/new.log', 'var/log/apt/sub', 'var/log/apt/term.log', 'var/cache/apt/archives/new_1_all.deb']);
+        assert.deepEqual(n.emptied, ['var/log/dpkg.log', 'var/log/apt/old/term.log', 'var/cache/apt/pkgcache.bin']);
       }
       results[String(withSnapshot)] = { whiteouts: (await listTree(upper)).whiteouts, merged: (await listTree(merged)).lines };
     } finally {
@@ -167,7 +172,8 @@ test('--normalize on an overlay (an image build step): the install\'s own logs g
   assert.match(m, new RegExp(`^var/log/apt/history\\.log 13:\\d+$`, 'm'), "the base's untouched log is left as it was");
   assert.match(m, new RegExp(`^var/lib/dpkg/status-old 14:${EPOCH - 10}$`, 'm'), 'an untouched backup keeps its bytes and mtime');
   assert.match(m, /^var\/cache\/apt\/archives\/base_1_all\.deb 19:/m);
-  assert.doesNotMatch(m, /new_1_all|term\.log|var\/log\/apt\/sub/, "the install's own files are gone");
+  assert.match(m, /^var\/log\/apt\/old\/term\.log 0:/m, 'a file of a base directory, appended to: emptied in place');
+  assert.doesNotMatch(m, /new_1_all|^var\/log\/apt\/term\.log|var\/log\/apt\/sub|new\.log/m, "the install's own files are gone");
   // What the old rule (remove every volatile path) did, and why it is gone: whiteouts for the base's files.
   assert.ok(results.false.whiteouts.includes('var/log/dpkg.log'), `without a snapshot: ${results.false.whiteouts.join(', ')}`);
 });
