@@ -5,7 +5,7 @@
  *    directory; the final stage installs from that directory alone (`file://` provider) with `RUN --network=none`;
  *  - pinget, Node and the files are bind-mounted for the one install RUN, its cache is a tmpfs: nothing stays;
  *  - SOURCE_DATE_EPOCH from the lockfile's snapshot header is the ARG default, and the header comment gives
- *    the exact build commands for BuildKit (rewrite-timestamp) and podman/buildah (--timestamp).
+ *    the exact build command per builder (buildCommands).
  * No `# syntax=` line: a floating docker/dockerfile:1 would be one more unpinned input, the frontend built
  * into BuildKit knows RUN --mount and --network, and podman ignores the line. Pure: same inputs, same bytes.
  */
@@ -92,6 +92,23 @@ function shq(s: string): string {
 const DIR = '/pinget';
 const FILES = `${DIR}/files`;
 
+/**
+ * The header's build commands, one per builder, as measured (test/docker-build.test.ts): the install step
+ * clamps every mtime and leaves no whiteout, so its layer is the same bytes by itself and no timestamp
+ * rewriting is needed. Not `--output type=image,rewrite-timestamp=true`: Docker's containerd image store
+ * refuses it (it conflicts with unpacking, moby/buildkit#4230). `--provenance=false`: the provenance
+ * attestation buildx adds by default records when the build ran, and the containerd store keeps it in the image.
+ */
+export function buildCommands(sde: string): string[] {
+  const docker = `docker buildx build --provenance=false --build-arg SOURCE_DATE_EPOCH=${sde} --load -t IMAGE .`;
+  return [
+    '# Built twice, each of these gives one image id:',
+    `#   Docker (BuildKit), containerd or classic image store:  ${docker}`,
+    '#   docker buildx with a docker-container builder:        the same with --builder NAME',
+    `#   podman/buildah:  podman build --timestamp ${sde} -t IMAGE .   (or: buildah build --timestamp ${sde} -t IMAGE .)`,
+  ];
+}
+
 export interface GeneratedDockerfile {
   text: string;
   /** Images given by tag alone (accepted with allowTag): the caller warns about each. */
@@ -124,10 +141,9 @@ export function generateDockerfile(o: DockerfileOptions): GeneratedDockerfile {
     '# Every FROM is pinned by digest; pinget-fetch downloads the pinned packages (network on), the last stage',
     '# installs them from that stage alone with no network; nothing of pinget or Node stays in the image.',
     epoch === undefined
-      ? '# The lockfile has no snapshot header: pass SOURCE_DATE_EPOCH yourself. Build reproducibly with:'
-      : `# SOURCE_DATE_EPOCH=${epoch} is the lockfile's snapshot (${o.headers.snapshot}). Build reproducibly with:`,
-    `#   BuildKit:       docker buildx build --build-arg SOURCE_DATE_EPOCH=${sde} --output type=image,name=IMAGE,rewrite-timestamp=true .`,
-    `#   podman/buildah: podman build --timestamp ${sde} -t IMAGE .   (or: buildah build --timestamp ${sde} -t IMAGE .)`,
+      ? '# The lockfile has no snapshot header: pass SOURCE_DATE_EPOCH yourself.'
+      : `# SOURCE_DATE_EPOCH=${epoch} is the lockfile's snapshot (${o.headers.snapshot}).`,
+    ...buildCommands(sde),
     ...(o.networkNone === false ? ['# (Generated with --no-network-none: the install step is offline by its file:// provider alone.)'] : []),
     epoch === undefined ? 'ARG SOURCE_DATE_EPOCH' : `ARG SOURCE_DATE_EPOCH=${epoch}`,
     '',

@@ -1,19 +1,21 @@
 /**
  * `install --normalize`: make two installs of one lockfile into fresh roots give identical trees.
- * Removes what package managers leave that records when or how they ran (logs, caches, backup
- * copies of their databases), then clamps every mtime newer than SOURCE_DATE_EPOCH down to it —
- * the practice of reproducible image builds (BuildKit's rewrite-timestamp, Debian's SOURCE_DATE_EPOCH).
+ * Removes what the install left that records when or how the package manager ran (logs, caches, backup
+ * copies of its databases) and empties such files the base had (normalize-volatile.ts: never a whiteout in
+ * an image layer), then clamps every mtime newer than SOURCE_DATE_EPOCH down to it — the practice of
+ * reproducible image builds (BuildKit's rewrite-timestamp, Debian's SOURCE_DATE_EPOCH).
  *
  * It never touches what is not the root's own: mount points below the root (BuildKit and podman bind
  * /etc/hosts, /etc/resolv.conf and the RUN --mount sources read-only into every build step) are skipped
  * with everything under them, and so is a path the kernel refuses to change (EROFS, EPERM: a read-only
  * or immutable file). Those are counted in the summary. Running it twice changes nothing the second time.
  */
-import { lstat, lutimes, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { lstat, lutimes, readdir, readFile, realpath } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PingetError } from './errors.js';
 import type { Normalization } from './distro/types.js';
 import type { Logger } from './ui/log.js';
+import { emptyFile, removePath, settleVolatile, snapshotVolatile, volatileEntries, type Settled, type VolatileSnapshot } from './normalize-volatile.js';
 
 /** Paths relative to the root that every distro's tools may leave; the adapter adds its package manager's own. */
 const COMMON_VOLATILE = ['var/cache/ldconfig/aux-cache', 'var/log/alternatives.log'];
@@ -76,33 +78,28 @@ function mountOf(w: Walk, p: string): string | undefined {
   return undefined;
 }
 
-async function removeVolatile(w: Walk, volatile: string[], keep: string[]): Promise<string[]> {
-  const removed: string[] = [];
-  const remove = async (rel: string) => {
+/** Removes what the install created under the volatile patterns and empties the base files it changed. */
+async function settle(w: Walk, volatile: string[], before: VolatileSnapshot | undefined): Promise<Settled> {
+  const guarded = async (rel: string, op: (p: string) => Promise<unknown>) => {
     const p = join(w.root, rel);
-    const mount = mountOf(w, p);
-    if (mount) return leave(w, mount);
     try {
-      await rm(p, { recursive: true, force: true });
-      removed.push(rel);
+      await op(p);
+      return true;
     } catch (e) {
       if (!handsOff(e)) throw e;
       leave(w, p);
+      return false;
     }
   };
-  for (const rel of [...COMMON_VOLATILE, ...volatile].filter((r) => !keep.includes(r))) {
-    if (rel.endsWith('/*')) {
-      const dir = rel.slice(0, -2);
-      const names = (await readdir(join(w.root, dir)).catch(() => [] as string[])).sort();
-      for (const n of names) {
-        if (n === 'partial' || n === 'lock') continue; // apt recreates these empty; keep the directory shape
-        await remove(`${dir}/${n}`);
-      }
-    } else if (await lstat(join(w.root, rel)).catch(() => undefined)) {
-      await remove(rel);
-    }
-  }
-  return removed;
+  return settleVolatile(w.root, await volatileEntries(w.root, volatile), before, {
+    remove: (rel) => guarded(rel, removePath),
+    empty: (rel) => guarded(rel, emptyFile),
+    mounted: (rel) => {
+      const mount = mountOf(w, join(w.root, rel));
+      if (mount) leave(w, mount);
+      return !!mount;
+    },
+  });
 }
 
 /** Sets p's mtime (and atime) to epoch when newer, without following symlinks; true when it did. */
@@ -146,26 +143,49 @@ async function clampTree(w: Walk, dir: string, epoch: number): Promise<number> {
 
 export interface NormalizeResult {
   epoch: number;
+  /** Volatile paths the install created, removed. */
   removed: string[];
+  /** Files the base had and the install changed, emptied in place (removing them would be a whiteout in a layer). */
+  emptied: string[];
   clamped: number;
   /** Relative paths left as they were: mount points below the root, read-only or immutable files. */
   untouched: string[];
 }
 
-export async function normalizeRoot(rootIn: string, distro: Normalization | undefined, headers: Record<string, string>, log: Logger): Promise<NormalizeResult> {
+/** The volatile paths of a distro, for snapshotVolatile before the install and normalizeRoot after it. */
+export function volatilePaths(distro: Normalization | undefined): string[] {
+  return [...COMMON_VOLATILE, ...(distro?.volatile ?? [])];
+}
+
+/** Takes the snapshot normalizeRoot compares with: call it before the package manager runs. */
+export async function snapshotBeforeInstall(root: string, distro: Normalization | undefined): Promise<VolatileSnapshot> {
+  return snapshotVolatile(await realpath(root), volatilePaths(distro));
+}
+
+/**
+ * Normalizes the root after an install. `before` is snapshotBeforeInstall's: with it, only what the install
+ * created is removed; without it, every volatile path found is.
+ */
+export async function normalizeRoot(
+  rootIn: string,
+  distro: Normalization | undefined,
+  headers: Record<string, string>,
+  log: Logger,
+  before?: VolatileSnapshot,
+): Promise<NormalizeResult> {
   const epoch = epochFrom(headers);
   const root = await realpath(rootIn);
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const w: Walk = { root, dev: (await lstat(root)).dev, mounts: mountPointsBelow(mountinfo, root), untouched: [] };
   const kept = (await distro?.keep?.(root, epoch, headers, log)) ?? [];
-  const removed = await removeVolatile(w, distro?.volatile ?? [], kept);
+  const { removed, emptied } = await settle(w, volatilePaths(distro).filter((r) => !kept.includes(r)), before);
   let clamped = await clampTree(w, root, epoch);
   if (await clampOne(w, root, (await lstat(root)).mtimeMs, epoch)) clamped++;
   const untouched = [...new Set(w.untouched)].sort();
   log.info(
-    `normalized ${rootIn}: removed ${removed.length} logs and caches, clamped ${clamped} mtimes to ${new Date(epoch * 1000).toISOString()}` +
+    `normalized ${rootIn}: removed ${removed.length} logs and caches the install wrote, emptied ${emptied.length} the base had, clamped ${clamped} mtimes to ${new Date(epoch * 1000).toISOString()}` +
       (untouched.length ? `; left ${untouched.length} mounted or read-only paths alone` : ''),
   );
   if (untouched.length) log.verbose(`left alone: ${untouched.join(', ')}`);
-  return { epoch, removed, clamped, untouched };
+  return { epoch, removed, emptied, clamped, untouched };
 }

@@ -29,8 +29,10 @@ test('dockerfile generate: pinned FROMs, fetch stage then an offline install, SO
   const text = a.stdout;
   // 2026-11-20T00:00:00Z
   assert.match(text, /^ARG SOURCE_DATE_EPOCH=1795132800$/m);
-  assert.match(text, /^# +BuildKit: +docker buildx build --build-arg SOURCE_DATE_EPOCH=1795132800 --output type=image,name=IMAGE,rewrite-timestamp=true \.$/m);
+  assert.match(text, /^# +Docker \(BuildKit\), containerd or classic image store: +docker buildx build --provenance=false --build-arg SOURCE_DATE_EPOCH=1795132800 --load -t IMAGE \.$/m);
   assert.match(text, /^# +podman\/buildah: +podman build --timestamp 1795132800 -t IMAGE \./m);
+  // BuildKit refuses rewrite-timestamp with the containerd store's unpacking (moby/buildkit#4230): never printed.
+  assert.doesNotMatch(text, /rewrite-timestamp/);
   assert.deepEqual(text.match(/^FROM .*$/gm), [`FROM ${NODE} AS pinget-fetch`, `FROM ${BASE}`]);
   assert.doesNotMatch(text, /^# syntax=/m, 'no floating frontend image');
   const [fetch, install] = text.split(/^FROM .*$/m).slice(1);

@@ -15,14 +15,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { minbaseTarball } from './helpers/minbase.js';
-import { REPO_ROOT, runCli } from './helpers/cli.js';
+import { REPO_ROOT } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
-import { run, type RunResult } from '../src/exec.js';
-import { parseLockfile } from '../src/lockfile.js';
-import { ociArch } from '../src/commands/dockerfile.js';
+import { bundleInto, cli, helloLockfiles, must } from './helpers/image-fixtures.js';
+import { hostCodename, minbaseTarball } from './helpers/minbase.js';
+import { run } from '../src/exec.js';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const havePodman = (await run('podman', ['--version']).catch(() => undefined))?.code === 0;
@@ -34,17 +33,7 @@ const TAG = `pinget-test-${process.pid}`;
 const BUILDAH_CACHE = '/var/tmp/buildah-cache/var/cache/pinget';
 const allImageIds = async () => new Set((await podman(['images', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean));
 
-async function must(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  const res = await run(cmd, args, opts);
-  assert.equal(res.code, 0, `${cmd} ${args.join(' ')} failed (${res.code}):\n${res.stderr.slice(-3000)}`);
-  return res;
-}
 const podman = (args: string[], opts: { cwd?: string } = {}) => must('podman', [...PODMAN, ...args], opts);
-async function cli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const res = await runCli(args, opts);
-  assert.equal(res.code, 0, `pinget ${args.join(' ')}:\n${res.stderr}`);
-  return res;
-}
 
 const digestOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Digest}}', image])).stdout.trim();
 const idOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
@@ -53,8 +42,7 @@ test(
   'the generated Dockerfile builds twice (cold and warm pinget cache) into one image id; hello runs offline; nothing of pinget is left',
   { skip: !havePodman && !inCI ? 'podman is not installed (.ci/apt-packages/image.txt; under CI=true this fails)' : false, timeout: 12 * 60_000 },
   async (t) => {
-    const codename = /^VERSION_CODENAME=(.*)$/m.exec(await readFile('/etc/os-release', 'utf8'))?.[1]?.replace(/"/g, '');
-    assert.ok(codename, 'this machine names no release codename in /etc/os-release');
+    const codename = await hostCodename();
     const work = await mkdtemp(join(REPO_ROOT, 'tmp', 'image-build-run-'));
     const images: string[] = [];
     const before = havePodman ? await allImageIds() : new Set<string>();
@@ -67,19 +55,7 @@ test(
       await must('tar', ['-C', rootfs, '-xf', await minbaseTarball(codename)]);
 
       // The lockfiles, as a user makes them.
-      const baseLock = join(ctx, 'base.SHA256SUMS');
-      await cli(['hash', 'generate', '--root', rootfs, '-o', baseLock]);
-      await must('cp', ['-a', rootfs, app]);
-      await copyFile('/etc/resolv.conf', join(app, 'etc/resolv.conf'));
-      await must('chroot', [app, 'apt-get', 'install', '-y', '-q', '--no-install-recommends', 'hello'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-      const lockName = `SHA256SUMS-${ociArch()}`;
-      const lockfile = join(ctx, lockName);
-      await cli(['hash', 'generate', '--root', app, '--dedupe', baseLock, '-o', lockfile]);
-      const lock = parseLockfile(await readFile(lockfile, 'utf8'));
-      assert.ok(lock.entries.some((e) => /\/hello_[^/]+\.deb$/.test(e.path)), 'hello is pinned');
-      assert.equal(lock.headers.manual, 'hello');
-      assert.ok(lock.headers.snapshot, 'the lockfile has a snapshot header');
-      const epoch = String(Math.floor(Date.parse(lock.headers.snapshot) / 1000));
+      const { lockName, lockfile, lock, epoch } = await helloLockfiles(rootfs, ctx, app);
 
       // The packages, on 127.0.0.1, laid out by their lockfile paths.
       const mirror = join(work, 'mirror');
@@ -99,8 +75,7 @@ test(
       const nodeRef = `localhost/${TAG}-node@${await digestOf(node)}`;
 
       // The Dockerfile, and the bundle beside it in the build context.
-      await must('npm', ['run', '--silent', 'bundle'], { cwd: REPO_ROOT });
-      await copyFile(join(REPO_ROOT, 'dist/pinget.mjs'), join(ctx, 'pinget.mjs'));
+      await bundleInto(ctx);
       const gen = ['dockerfile', 'generate', lockName, '--base', baseRef, '--node-image', nodeRef, '--base-lockfile', 'base.SHA256SUMS', '--fetch-provider', `${server.url}/{{.Name}}`];
       const dflt = (await cli(gen, { cwd: ctx })).stdout;
       const podmanFile = (await cli([...gen, '--no-network-none'], { cwd: ctx })).stdout;

@@ -1,82 +1,15 @@
 #!/usr/bin/env bash
 # Installs the `oras` CLI for the OCI tests. Bookworm does not package it; trixie does (1.2.x, needs only
-# libc6 >= 2.34, which bookworm has). We fetch that one .deb through a TEMPORARY apt configuration derived
-# from this machine's own Debian sources with the suite renamed to trixie, so no mirror host is written
-# into the repository and the system's sources are never touched. Idempotent: does nothing when oras runs.
+# libc6 >= 2.34, which bookworm has): .ci/trixie-download.sh fetches that one .deb from this machine's own
+# Debian mirror. Idempotent: does nothing when oras runs.
 set -euo pipefail
 if command -v oras >/dev/null 2>&1; then
   exit 0
 fi
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-SUITE="${ORAS_SUITE:-trixie}"
-codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
-work="$(mktemp -d)"
-chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/lists/partial" "$work/archives/partial" "$work/deb"
-# apt downloads as the _apt user when it exists
-chown _apt "$work/deb" "$work/archives/partial" 2>/dev/null || true
-
-# Debian base-archive URIs from deb822 .sources files and one-line sources.list entries whose suite is the
-# machine's own codename (not -updates/-security, which live elsewhere or under other names).
-uris=()
-for f in /etc/apt/sources.list.d/*.sources; do
-  [ -e "$f" ] || continue
-  # deb822 stanzas are separated by blank lines; keep URIs of stanzas listing "$codename" as a suite.
-  while IFS= read -r u; do uris+=("$u"); done < <(awk -v cn="$codename" '
-    BEGIN { RS=""; FS="\n" }
-    {
-      uris=""; suites=""; types=""; enabled="yes"
-      for (i = 1; i <= NF; i++) {
-        line = $i
-        if (line ~ /^[ \t]*#/) continue
-        if (line ~ /^URIs:/) { sub(/^URIs:[ \t]*/, "", line); uris = line }
-        else if (line ~ /^Suites:/) { sub(/^Suites:[ \t]*/, "", line); suites = " " line " " }
-        else if (line ~ /^Types:/) { sub(/^Types:[ \t]*/, "", line); types = " " line " " }
-        else if (line ~ /^Enabled:/) { sub(/^Enabled:[ \t]*/, "", line); enabled = line }
-      }
-      if (enabled != "no" && types ~ / deb / && suites ~ (" " cn " ")) {
-        n = split(uris, u, /[ \t]+/)
-        for (j = 1; j <= n; j++) if (u[j] != "") print u[j]
-      }
-    }' "$f")
-done
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-  [ -e "$f" ] || continue
-  while read -r type rest; do
-    [ "$type" = deb ] || continue
-    # drop an optional [options] block, then take URI and suite
-    rest="$(sed -E 's/^\[[^]]*\][[:space:]]*//' <<<"$rest")"
-    read -r uri suite _ <<<"$rest"
-    [ "$suite" = "$codename" ] && uris+=("$uri")
-  done < "$f"
-done
-if [ "${#uris[@]}" -eq 0 ]; then
-  echo "20-oras.sh: no Debian source for suite '$codename' found in /etc/apt; install oras by hand (Debian trixie's package 'oras')" >&2
-  exit 1
-fi
-
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-: > "$work/sources.list"
-for u in $(printf '%s\n' "${uris[@]}" | sort -u); do
-  if [ -r "$keyring" ]; then
-    echo "deb [signed-by=$keyring] $u $SUITE main" >> "$work/sources.list"
-  else
-    echo "deb $u $SUITE main" >> "$work/sources.list"
-  fi
-done
-
-apt_opts=(
-  -o "Dir::Etc::sourcelist=$work/sources.list"
-  -o "Dir::Etc::sourceparts=-"
-  -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache::Archives=$work/archives"
-  -o "Dir::Cache::pkgcache="
-  -o "Dir::Cache::srcpkgcache="
-  -o "APT::Get::List-Cleanup=0"
-)
-$SUDO apt-get "${apt_opts[@]}" update -qq
-(cd "$work/deb" && $SUDO apt-get "${apt_opts[@]}" download oras)
-$SUDO dpkg -i "$work"/deb/oras_*.deb
+deb="$(mktemp -d)"
+trap 'rm -rf "$deb"' EXIT
+SUITE="${ORAS_SUITE:-trixie}" bash "$(dirname "$0")/../trixie-download.sh" "$deb" oras
+$SUDO dpkg -i "$deb"/oras_*.deb
 oras version

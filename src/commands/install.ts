@@ -69,6 +69,9 @@ export const installCommand: CommandModule<object, Args> = {
     const { adapter, info } = choice;
     await checkPackageDbWritable(adapter.id, args.root);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, 'package signatures before installing');
+    // What of the package manager's logs and caches the root had before: --normalize keeps those (no whiteouts).
+    const normalize = args.normalize ? await import('../normalize.js') : undefined;
+    const before = await normalize?.snapshotBeforeInstall(args.root, adapter.normalization);
 
     const installedRefs = await installedOrNone(adapter, args.root, info, ctx.log);
     const installed = new Map(installedRefs.map((r) => [`${r.name}:${r.arch}`, r.version]));
@@ -107,8 +110,7 @@ export const installCommand: CommandModule<object, Args> = {
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];
     await adapter.applyMarks?.(args.root, info, targets.flatMap((t) => (t.ref ? [t.ref] : [])), lock.headers, ctx.log);
-    let normalized: Awaited<ReturnType<typeof import('../normalize.js').normalizeRoot>> | undefined;
-    if (args.normalize) normalized = await (await import('../normalize.js')).normalizeRoot(args.root, adapter.normalization, lock.headers, ctx.log);
+    const normalized = await normalize?.normalizeRoot(args.root, adapter.normalization, lock.headers, ctx.log, before);
 
     const sum = summarize(results);
     if (args.json) printJson({ installed: report.installed, skipped, fetched: sum.fetched, fromCache: sum.fromCache, bytes: sum.bytes, normalized });
