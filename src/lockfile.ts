@@ -5,6 +5,7 @@
  */
 import { PingetError, reasonOf } from './errors.js';
 import { openRegular } from './fs-safe.js';
+import { decodeUtf8 } from './text-decode.js';
 
 export const LOCKFILE_MAGIC = '# pinget lockfile v1';
 const FORMAT_VERSION = 1;
@@ -197,23 +198,9 @@ export function parseLockfile(text: string, file = 'SHA256SUMS', opts: ParseOpti
 
 /** Decodes strict UTF-8: invalid bytes are an error naming their line, never a silent U+FFFD. */
 export function decodeLockfile(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    let line = 1;
-    for (let start = 0; start <= bytes.length; line++) {
-      let end = bytes.indexOf(0x0a, start);
-      if (end < 0) end = bytes.length;
-      try {
-        decoder.decode(bytes.subarray(start, end));
-      } catch {
-        break;
-      }
-      start = end + 1;
-    }
-    fail(file, line, 'the line is not valid UTF-8');
-  }
+  const r = decodeUtf8(bytes);
+  if ('text' in r) return r.text;
+  fail(file, r.badLine, 'the line is not valid UTF-8');
 }
 
 export interface ReadOptions extends ParseOptions {
