@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { PingetError, reasonOf } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
+import { resolveInRoot } from '../../src/root-path.js';
+import { decodeDatabase } from '../../src/text-decode.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { parseApk, sha256Hex } from './apk-file.js';
-import { parseApkDb, type ApkRecord } from './apk-db.js';
+import { checkInstalledDb, parseApkDb, type ApkRecord } from './apk-db.js';
 import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import { download as defaultDownload, type Downloader } from './download.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
@@ -34,12 +36,16 @@ async function readOptional(file: string): Promise<Buffer | undefined> {
   }
 }
 
+/** The installed packages of a root, checked whole (strict UTF-8, records ended, fields well-formed: see checkInstalledDb). */
 export async function readInstalled(root: string): Promise<ApkRecord[]> {
-  const file = join(root, INSTALLED_DB);
-  const text = await readOptional(file);
-  if (!text) throw new PingetError('BAD_INPUT', `${file}: no apk database; is ${root} an Alpine root? (pass --root DIR)`);
+  const file = resolveInRoot(root, INSTALLED_DB);
+  const bytes = await readOptional(file);
+  if (!bytes) throw new PingetError('BAD_INPUT', `${file}: no apk database; is ${root} an Alpine root? (pass --root DIR)`);
+  const text = decodeDatabase(bytes, file);
   try {
-    return parseApkDb(text.toString('utf8'), file);
+    const records = parseApkDb(text, file);
+    checkInstalledDb(text, records, file);
+    return records;
   } catch (e) {
     throw new PingetError('BAD_INPUT', reasonOf(e), { cause: e });
   }
@@ -47,7 +53,7 @@ export async function readInstalled(root: string): Promise<ApkRecord[]> {
 
 /** The system's apk architecture: <root>/etc/apk/arch, else what the packages say. */
 export async function readApkArch(root: string, records: ApkRecord[] = [], fallback?: string): Promise<string | undefined> {
-  const text = (await readOptional(join(root, 'etc/apk/arch')))?.toString('utf8').trim();
+  const text = (await readOptional(resolveInRoot(root, 'etc/apk/arch')))?.toString('utf8').trim();
   return text || records.find((r) => r.arch && r.arch !== 'noarch')?.arch || fallback;
 }
 
