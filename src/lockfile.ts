@@ -122,6 +122,8 @@ function checkNoFileIsADirectory(byPath: Map<string, { line: number }>, file: st
 export interface ParseOptions {
   /** Accept a lockfile without package lines (otherwise exit 2: most likely a truncated or wrong file). */
   allowEmpty?: boolean;
+  /** Where the command has a way to accept one (`--allow-empty`), the hint naming it; other commands name none. */
+  emptyHint?: string;
 }
 
 export function parseLockfile(text: string, file = 'SHA256SUMS', opts: ParseOptions = { allowEmpty: true }): Lockfile {
@@ -191,7 +193,7 @@ export function parseLockfile(text: string, file = 'SHA256SUMS', opts: ParseOpti
   }
   lock.entries = [...byPath.entries()].map(([path, v]) => ({ sha256: v.sha256, path })).sort(byEntryPath);
   if (lock.entries.length === 0 && !opts.allowEmpty) {
-    fail(file, Math.max(1, lines.length), 'no package lines (an empty or comment-only lockfile); pass --allow-empty if that is meant');
+    fail(file, Math.max(1, lines.length), `no package lines (an empty or comment-only lockfile)${opts.emptyHint ? `; ${opts.emptyHint}` : ''}`);
   }
   return lock;
 }

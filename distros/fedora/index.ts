@@ -1,5 +1,6 @@
 /** Fedora and RHEL-likes (CentOS Stream, Rocky, Alma, ... where ID_LIKE says so): rpm database + dnf's cached repodata. */
-import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
+import { FAMILY } from './family.js';
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../src/distro/types.js';
 import { generateFedora, baseArchOf } from './generate.js';
 import { rpmBuildDrift, verifyRpmFiles } from './deep.js';
@@ -13,8 +14,6 @@ import { queryInstalled } from './rpmdb.js';
 import { RPM_MD_SCHEME, rpmMdProviderFactory } from './mirror-provider.js';
 import { resolveRepoMirrors } from './mirrors.js';
 import { silentLogger, type Logger } from '../../src/ui/log.js';
-
-const FAMILY = ['fedora', 'rhel', 'centos'];
 
 /**
  * Each enabled repo's baseurls, then up to 3 mirrors from its metalink/mirrorlist when that answers
@@ -41,7 +40,7 @@ export const fedoraAdapter: DistroAdapter = {
     if (!os) return undefined;
     const osId = (os.ID ?? '').toLowerCase();
     const idLike = idLikeOf(os);
-    if (!FAMILY.includes(osId) && !idLike.some((l) => FAMILY.includes(l))) return undefined;
+    if (!inFamily(os, FAMILY)) return undefined;
     return { id: 'fedora', osId, idLike, versionId: os.VERSION_ID, prettyName: os.PRETTY_NAME };
   },
 

@@ -42,3 +42,13 @@ export async function readOsRelease(root: string): Promise<OsRelease | undefined
 export function idLikeOf(os: OsRelease): string[] {
   return (os.ID_LIKE ?? '').split(/\s+/).filter(Boolean);
 }
+
+/** os-release ID and ID_LIKE, lowercased, ID first. */
+export function osIds(os: OsRelease): string[] {
+  return [os.ID ?? '', ...idLikeOf(os)].map((s) => s.toLowerCase()).filter(Boolean);
+}
+
+/** Whether os-release's ID or one of its ID_LIKE is in `family`. */
+export function inFamily(os: OsRelease, family: readonly string[]): boolean {
+  return osIds(os).some((i) => family.includes(i));
+}
