@@ -31,6 +31,9 @@ const ALPINE = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.16.2\nPRETTY_NAME="
 const CENTOS_8 = 'NAME="CentOS Linux"\nVERSION="8"\nID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="8"\n';
 const ARCH = 'NAME="Arch Linux"\nPRETTY_NAME="Arch Linux"\nID=arch\nBUILD_ID=rolling\n';
 
+/** The PROVENANCE.md beside the data is ours, not the database's. */
+const notProvenance = (src: string) => !src.endsWith('/PROVENANCE.md');
+
 async function put(root: string, rel: string, data: string | Buffer): Promise<void> {
   await mkdir(dirname(join(root, rel)), { recursive: true });
   await writeFile(join(root, rel), data);
@@ -61,7 +64,7 @@ export async function makeRoot(kind: RootKind, root: string): Promise<void> {
       break;
     case 'distroless':
       await osRelease(DEBIAN_12);
-      await cp(join(REAL, 'dpkg/syft-distroless'), join(root, 'var/lib/dpkg/status.d'), { recursive: true });
+      await cp(join(REAL, 'dpkg/syft-distroless'), join(root, 'var/lib/dpkg/status.d'), { recursive: true, filter: notProvenance });
       break;
     case 'apk':
     case 'wolfi':
@@ -82,7 +85,7 @@ export async function makeRoot(kind: RootKind, root: string): Promise<void> {
       break;
     case 'pacman':
       await osRelease(ARCH);
-      await cp(join(REAL, 'pacman/syft-local'), join(root, 'var/lib/pacman/local'), { recursive: true });
+      await cp(join(REAL, 'pacman/syft-local'), join(root, 'var/lib/pacman/local'), { recursive: true, filter: notProvenance });
       break;
   }
 }
