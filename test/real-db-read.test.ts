@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectDistro } from '../distros/index.js';
 import { queryInstalled } from '../distros/fedora/rpmdb.js';
+import { formatEpochs, kojiPath } from '../distros/fedora/nevra.js';
+import { formatLockfile, makeLockfile } from '../src/lockfile.js';
 import { runCli } from './helpers/cli.js';
 import { DB_FILE, makeRoot, treeFingerprint, type RootKind } from './helpers/real-db.js';
 
@@ -173,4 +175,34 @@ test('reading a root changes nothing in it (no sqlite -shm/-wal), also when the 
       assert.deepEqual(await treeFingerprint(src), before, `${kind}${ro ? ' (read-only)' : ''}: the root is unchanged`);
     }
   }
+});
+
+test('rpm epochs (CBL-Mariner, 3 packages with Epoch: 1): hash verify compares E:V-R under the epochs header, shows it, and sees an epoch-only change', async () => {
+  const r = await root('rpm-sqlite');
+  const installed = await queryInstalled(r);
+  const entries = installed.map((p) => ({ sha256: 'd'.repeat(64), path: kojiPath(p, p.sourceRpm)! }));
+  const epochs = formatEpochs(installed);
+  assert.equal(epochs.split(' ').length, 3);
+  const verify = async (headers: Record<string, string>) => {
+    const lock = join(tmp, `epochs-${n++}.lock`);
+    await writeFile(lock, formatLockfile(makeLockfile(entries, { distro: 'mariner 2.0 x86_64', ...headers })));
+    return runCli(['hash', 'verify', lock, '--root', r, '--json']);
+  };
+  const same = await verify({ epochs });
+  assert.equal(same.code, 0, same.stderr);
+  // the same V-R at another epoch: drift, shown as rpm shows versions
+  const [first] = epochs.split(' ');
+  const [nameArch, e] = first.split('=');
+  const other = await verify({ epochs: epochs.replace(first, `${nameArch}=${Number(e) + 1}`) });
+  assert.equal(other.code, 1, other.stderr);
+  const drift = JSON.parse(other.stdout).drift as { kind: string; name: string; pinned: string; installed: string }[];
+  assert.equal(drift.length, 1);
+  const p = installed.find((i) => `${i.name}.${i.arch}` === nameArch)!;
+  assert.deepEqual(drift[0], { kind: 'changed', name: p.name, arch: p.arch, pinned: `${Number(e) + 1}:${p.version}-${p.release}`, installed: `${e}:${p.version}-${p.release}` });
+  // a lockfile that records no epochs: the three are pinned at epoch 0, installed at 1
+  const none = await verify({ epochs: 'none' });
+  assert.equal(none.code, 1);
+  assert.equal(JSON.parse(none.stdout).drift.length, 3);
+  // a lockfile from before the header: epochs unknown, matched whatever they are
+  assert.equal((await verify({})).code, 0);
 });

@@ -4,7 +4,7 @@ import type { LockEntry } from '../../src/lockfile.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { findCachedRepos, loadCachedRepo, type LoadedRepo } from './dnf-cache.js';
 import { resolveFedoraMissing } from './koji-evidence.js';
-import { evrString, kojiPath, type Nevra } from './nevra.js';
+import { EPOCHS_HEADER, evrString, formatEpochs, kojiPath, type Nevra } from './nevra.js';
 import type { PrimaryPackage } from './repodata.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
@@ -84,6 +84,8 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
   }
   entries.push(...(await resolveFedoraMissing(root, missing, opts, repos.length > 0)));
   const headers: Record<string, string> = { distro: [info.osId, info.versionId, basearch].filter(Boolean).join(' ') };
+  // Koji paths have no epoch: the header keeps them, so that verify and install compare E:V-R (hash update regenerates it whole)
+  headers[EPOCHS_HEADER] = formatEpochs(installed);
   const snapshot = snapshotHeader(repos);
   if (snapshot) headers.snapshot = snapshot;
   Object.assign(headers, await dnfManualHeader(root, installed.map((p) => p.name), opts.log));

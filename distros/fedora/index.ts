@@ -7,7 +7,7 @@ import { rpmBuildDrift, verifyRpmFiles } from './deep.js';
 import { installRpms } from './install.js';
 import { applyDnfMarks } from './manual-marks.js';
 import { fedoraNormalization } from './normalization.js';
-import { inspectKojiPath, refOf } from './nevra.js';
+import { inspectKojiPath, installedRefOf, pinnedEvr } from './nevra.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
 import { queryInstalled } from './rpmdb.js';
@@ -55,8 +55,10 @@ export const fedoraAdapter: DistroAdapter = {
   installedFacts: async (root, _info, pinned) => (await import('./sbom-facts.js')).rpmInstalledFacts(root, pinned),
 
   async installed(root: string) {
-    return (await queryInstalled(root)).map(refOf);
+    return (await queryInstalled(root)).map(installedRefOf);
   },
+
+  pinnedVersion: pinnedEvr,
 
   /** rpm-md providers, one per mirror of each enabled repo; it finds each file by its sha256 in the repo's own metadata. */
   providerFactories: [rpmMdProviderFactory],

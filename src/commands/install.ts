@@ -83,7 +83,7 @@ export const installCommand: CommandModule<object, Args> = {
     const isInstalled = (t: FetchTarget) => {
       if (!t.ref) return false;
       const have = installed.get(`${t.ref.name}:${t.ref.arch}`);
-      return have !== undefined && isPinnedVersion(t.ref.version, have);
+      return have !== undefined && isPinnedVersion(adapter.pinnedVersion?.(t.ref, lock.headers) ?? t.ref.version, have);
     };
     let already = args.reinstall ? [] : targets.filter(isInstalled);
     const wanted = args.reinstall ? targets : targets.filter((t) => !isInstalled(t));
