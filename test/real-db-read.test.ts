@@ -206,3 +206,19 @@ test('rpm epochs (CBL-Mariner, 3 packages with Epoch: 1): hash verify compares E
   // a lockfile from before the header: epochs unknown, matched whatever they are
   assert.equal((await verify({})).code, 0);
 });
+
+test("dpkg's journal (updates/, an interrupted dpkg) is applied over status, as dpkg-query applies it", async () => {
+  const r = await root('dpkg');
+  const updates = join(r, 'var/lib/dpkg/updates');
+  // bash removed (config files left), and a package installed that status does not know yet
+  await writeFile(join(updates, '0000'), 'Package: bash\nStatus: deinstall ok config-files\nPriority: required\nSection: shells\nArchitecture: amd64\nVersion: 4.4.18-2ubuntu1\n\n');
+  await writeFile(
+    join(updates, '0001'),
+    'Package: hello\nStatus: install ok installed\nPriority: optional\nSection: devel\nMaintainer: Someone <someone@localhost>\nArchitecture: amd64\nVersion: 2.10-1build1\nDescription: example package\n\n',
+  );
+  await writeFile(join(updates, 'tmp.i'), 'not a journal entry: dpkg ignores it\n');
+  const { adapter, info } = await detectDistro(r);
+  const ours = refs(await adapter.installed(r, info));
+  assert.ok(ours.includes('hello 2.10-1build1 amd64') && !ours.some((l) => l.startsWith('bash ')));
+  assert.deepEqual(ours, dpkgQuery(join(r, 'var/lib/dpkg')));
+});

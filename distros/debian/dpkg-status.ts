@@ -44,13 +44,23 @@ function bad(file: string, line: number, what: string): Error {
  * Every record is checked (Status vocabulary, name, version and architecture syntax), installed or not.
  */
 export function parseDpkgStatus(text: string, file = 'var/lib/dpkg/status', opts: { implicitStatus?: boolean } = {}): InstalledDeb[] {
+  return parseRecords(text, file, opts).flatMap((r) => (r.installed ? [r.installed] : []));
+}
+
+interface DebRecord {
+  /** `name:arch` as dpkg keys its records (an update record replaces the status record of the same key). */
+  key: string;
+  installed?: InstalledDeb;
+}
+
+function parseRecords(text: string, file: string, opts: { implicitStatus?: boolean }): DebRecord[] {
   let paragraphs: Paragraph[];
   try {
     paragraphs = parseParagraphs(text);
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message}`);
   }
-  const out: InstalledDeb[] = [];
+  const out: DebRecord[] = [];
   for (const p of paragraphs) {
     const f = p.fields;
     const name = f.get('package');
@@ -65,20 +75,27 @@ export function parseDpkgStatus(text: string, file = 'var/lib/dpkg/status', opts
     const arch = f.get('architecture');
     if (version !== undefined && !VERSION_RE.test(version)) throw bad(file, p.line, `${name}: bad Version: ${JSON.stringify(version.slice(0, 60))}`);
     if (arch !== undefined && !ARCH_RE.test(arch)) throw bad(file, p.line, `${name}: bad Architecture: ${JSON.stringify(arch.slice(0, 60))}`);
-    if (status[1] !== 'ok' || !INSTALLED.has(status[2])) continue;
+    const key = `${name}:${arch ?? ''}`;
+    if (status[1] !== 'ok' || !INSTALLED.has(status[2])) {
+      out.push({ key });
+      continue;
+    }
     if (!version || !arch) {
       throw bad(file, p.line, `installed package record without ${!version ? 'Version' : 'Architecture'}`);
     }
     const src = /^(\S+)(?:\s*\(([^)]+)\))?/.exec(f.get('source') ?? '');
     const section = f.get('section') ?? '';
     out.push({
-      name,
-      version,
-      arch,
-      source: src?.[1] ?? name,
-      sourceVersion: src?.[2]?.trim() ?? version,
-      component: section.includes('/') ? section.slice(0, section.indexOf('/')) : 'main',
-      multiArch: f.get('multi-arch'),
+      key,
+      installed: {
+        name,
+        version,
+        arch,
+        source: src?.[1] ?? name,
+        sourceVersion: src?.[2]?.trim() ?? version,
+        component: section.includes('/') ? section.slice(0, section.indexOf('/')) : 'main',
+        multiArch: f.get('multi-arch'),
+      },
     });
   }
   return out;
@@ -143,13 +160,21 @@ export async function readStatus(root: string): Promise<InstalledDeb[]> {
     }
     const text = await readText(file, "dpkg's database", root);
     checkWhole(text, file);
-    const paragraphs = parseDpkgStatus(text, file);
-    const known = new Set(Array.from(text.matchAll(/^Package:[ \t]*(\S+)/gim), (m) => m[1]));
+    const records = new Map(parseRecords(text, file, {}).map((r) => [r.key, r]));
+    // dpkg's journal: records written since status was last rewritten (an interrupted dpkg), which dpkg-query applies
+    const updates = resolveInRoot(root, 'var/lib/dpkg/updates');
+    for (const n of (await readdir(updates).catch(() => [] as string[])).filter((u) => /^\d+$/.test(u)).sort()) {
+      const u = join(updates, n);
+      const utext = await readText(u, "a dpkg journal entry", root);
+      checkWhole(utext, u);
+      for (const r of parseRecords(utext, u, {})) records.set(r.key, r);
+    }
+    const known = new Set([...records.keys()].map((k) => k.slice(0, k.indexOf(':'))));
     const lost = (await listedInInfo(root)).filter((n) => !known.has(n));
     if (lost.length > 0) {
       throw new Error(`${file}: no record for ${lost.slice(0, 3).join(', ')}${lost.length > 3 ? ` and ${lost.length - 3} more` : ''}, which dpkg has file lists for in var/lib/dpkg/info (a truncated or replaced status file?)`);
     }
-    return paragraphs;
+    return [...records.values()].flatMap((r) => (r.installed ? [r.installed] : []));
   } catch (e) {
     throw e instanceof PingetError ? e : new PingetError('BAD_INPUT', (e as Error).message, { cause: e });
   }
