@@ -110,7 +110,7 @@ test('apk installed db (syft, Alpine): pinget reads what the db says field by fi
 test('rpmdb sqlite (go-rpmdb, CBL-Mariner 2.0) and Berkeley DB (CentOS 8): pinget lists what rpm lists, epochs kept', async () => {
   for (const [kind, backend, count] of [['rpm-sqlite', 'sqlite', 129], ['rpm-bdb', 'bdb_ro', 1]] as const) {
     const r = await root(kind);
-    const { adapter, info } = await detectDistro(r);
+    const { adapter } = await detectDistro(r);
     assert.equal(adapter.id, 'fedora', kind);
     const ours = (await queryInstalled(r)).map((p) => `${p.name} ${p.epoch || '0'} ${p.version} ${p.release} ${p.arch}`).sort();
     const theirs = await rpmQuery(join(r, DB_FILE[kind]), backend);

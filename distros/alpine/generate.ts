@@ -58,7 +58,7 @@ export async function readApkArch(root: string, records: ApkRecord[] = [], fallb
 }
 
 export async function readRepositories(root: string): Promise<ApkRepository[]> {
-  const file = join(root, 'etc/apk/repositories');
+  const file = resolveInRoot(root, 'etc/apk/repositories');
   const text = await readOptional(file);
   if (!text) return [];
   try {
@@ -182,7 +182,7 @@ export async function generateAlpine(
   const arch = await readApkArch(root, records, info.arch);
   if (!arch) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/arch')}: cannot tell the architecture; is ${root} an Alpine root?`);
   const repos = await readRepositories(root);
-  const keys = opts.allowUnsigned ? undefined : await loadApkKeys(join(root, 'etc/apk/keys'));
+  const keys = opts.allowUnsigned ? undefined : await loadApkKeys(root);
 
   // Of each index, only the records of installed names are kept.
   const installedNames = new Set(records.map((r) => r.name));
