@@ -222,3 +222,16 @@ test("dpkg's journal (updates/, an interrupted dpkg) is applied over status, as 
   assert.ok(ours.includes('hello 2.10-1build1 amd64') && !ours.some((l) => l.startsWith('bash ')));
   assert.deepEqual(ours, dpkgQuery(join(r, 'var/lib/dpkg')));
 });
+
+test('hash verify --deep on an sqlite rpmdb root: rpm -V checks the root\'s files against a copy of the database; the root is unchanged', async () => {
+  const r = await root('rpm-sqlite');
+  const lock = join(tmp, 'deep.lock');
+  await writeFile(lock, `${'e'.repeat(64)}  zlib/1.2.11/5.cm2/x86_64/zlib-1.2.11-5.cm2.x86_64.rpm\n# epochs: none\n`);
+  const before = await treeFingerprint(r);
+  const res = await runCli(['hash', 'verify', lock, '--root', r, '--deep', '--only-pinned', '--json']);
+  assert.equal(res.code, 1, res.stderr);
+  const files = JSON.parse(res.stdout).files as { path: string; reason: string }[];
+  // the image's files are not in this root (only its database is): rpm -V, run on the root, says so
+  assert.ok(files.some((f) => f.path === '/usr/lib/libz.so.1.2.11' && /missing/.test(f.reason)), JSON.stringify(files));
+  assert.deepEqual(await treeFingerprint(r), before);
+});

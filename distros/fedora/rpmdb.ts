@@ -11,7 +11,7 @@
  */
 import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 import { resolveInRoot } from '../../src/root-path.js';
@@ -85,6 +85,19 @@ export async function withReadOnlyRpmDb<T>(root: string, db: RpmDbLocation, fn: 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `fn` with rpm arguments for commands that need the root itself (rpm -V checks the root's files) but must
+ * not write to it: `--root` is the root, the database an sqlite copy outside it. rpm joins --root and --dbpath as
+ * strings, so the copy is named from the root through enough `..` to reach `/`.
+ */
+export async function withRootRpmDb<T>(root: string, db: RpmDbLocation, fn: (args: string[]) => Promise<T>): Promise<T> {
+  if (db.backend !== 'sqlite') return fn(rpmDbArgs(root, db));
+  return withReadOnlyRpmDb(root, db, (args) => {
+    const up = '/..'.repeat(resolve(root).split('/').filter(Boolean).length);
+    return fn(['--root', root, '--dbpath', `${up}${args[1]}`, ...args.slice(2)]);
+  });
 }
 
 const QUERY_FORMAT = '%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\n';
