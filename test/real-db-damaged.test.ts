@@ -20,7 +20,7 @@ import { damage, DB_FILE, makeRoot, REAL, type RootKind } from './helpers/real-d
 const tmp = await mkdtemp(join(tmpdir(), 'pinget-real-db-damaged-'));
 after(() => rm(tmp, { recursive: true, force: true }));
 
-const KINDS: RootKind[] = ['dpkg', 'distroless', 'apk', 'rpm-sqlite', 'rpm-bdb', 'pacman'];
+const KINDS: RootKind[] = ['dpkg', 'distroless', 'apk', 'wolfi', 'rpm-sqlite', 'rpm-bdb', 'pacman'];
 const BINARY = new Set<RootKind>(['rpm-sqlite', 'rpm-bdb']);
 const CUTS = [0.1, 0.3, 0.5, 0.7, 0.9, 0.999];
 const FLIPS = [0.05, 0.25, 0.5, 0.75, 0.95];

@@ -17,7 +17,7 @@ export const DB_FILE: Record<RootKind, string> = {
   dpkg: 'var/lib/dpkg/status',
   distroless: 'var/lib/dpkg/status.d/libsqlite3-0',
   apk: 'lib/apk/db/installed',
-  wolfi: 'lib/apk/db/installed',
+  wolfi: 'usr/lib/apk/db/installed',
   'rpm-sqlite': 'var/lib/rpm/rpmdb.sqlite',
   'rpm-bdb': 'var/lib/rpm/Packages',
   ndb: 'usr/lib/sysimage/rpm/Packages.db',
@@ -67,9 +67,14 @@ export async function makeRoot(kind: RootKind, root: string): Promise<void> {
       await cp(join(REAL, 'dpkg/syft-distroless'), join(root, 'var/lib/dpkg/status.d'), { recursive: true, filter: notProvenance });
       break;
     case 'apk':
-    case 'wolfi':
-      await (kind === 'apk' ? osRelease(ALPINE) : realOs('wolfi'));
+      await osRelease(ALPINE);
       await put(root, DB_FILE.apk, await readFile(join(REAL, 'apk/syft-multiple-2/installed')));
+      break;
+    case 'wolfi':
+      // merged /usr: lib is a link to /usr/lib, so lib/apk/db/installed is usr/lib/apk/db/installed inside the root
+      await realOs('wolfi');
+      await put(root, DB_FILE.wolfi, await readFile(join(REAL, 'apk/apko-wolfi-base/installed')));
+      await symlink('/usr/lib', join(root, 'lib'));
       break;
     case 'rpm-sqlite':
       await realOs('mariner');
