@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { resolveInRoot } from '../src/root-path.js';
 import { readOsRelease } from '../src/distro/os-release.js';
 import { isPingetError } from '../src/errors.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { loadApkKeys } from '../distros/alpine/signature.js';
 
 const root = await mkdtemp(join(tmpdir(), 'pinget-root-path-'));
 after(() => rm(root, { recursive: true, force: true }));
@@ -29,4 +31,14 @@ test('absolute symlinks point into the root, .. stops at the root, loops are exi
   assert.throws(() => resolveInRoot(root, 'loop-a/x'), (e: Error) => isPingetError(e) && e.exitCode === 2 && /too many levels of symbolic links/.test(e.message));
   // the host's own /usr/lib/os-release (Debian here) is not what the root says
   assert.equal((await readOsRelease(root))?.ID, 'pinget-test');
+});
+
+test("apk keys that are links into /usr/share/apk/keys (as alpine-keys and wolfi-keys install them) are the root's", async () => {
+  const r = join(root, 'apk-keys');
+  await mkdir(join(r, 'usr/share/apk/keys/x86_64'), { recursive: true });
+  await mkdir(join(r, 'etc/apk/keys'), { recursive: true });
+  const pem = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' });
+  await writeFile(join(r, 'usr/share/apk/keys/x86_64/test.rsa.pub'), pem);
+  await symlink('/usr/share/apk/keys/x86_64/test.rsa.pub', join(r, 'etc/apk/keys/test.rsa.pub'));
+  assert.deepEqual([...(await loadApkKeys(r)).keys()], ['test.rsa.pub']);
 });
