@@ -104,6 +104,11 @@ test('apk installed db (syft, Alpine; apko, Wolfi behind a merged-/usr lib link)
     const theirs = lines(sh('awk', ['-F', ':', '/^P:/{p=substr($0,3)} /^V:/{v=substr($0,3)} /^A:/{a=substr($0,3)} /^$/{if(p!="")print p" "v" "a; p=""}', join(r, DB_FILE[kind])]));
     assert.equal(theirs.length, count);
     assert.deepEqual(ours, theirs);
+    if (kind === 'wolfi') {
+      // apko's own layout: usr/lib/apk/db/installed with no lib link at all
+      await rm(join(r, 'lib'));
+      assert.deepEqual(refs(await adapter.installed(r, info)), theirs);
+    }
   }
 });
 

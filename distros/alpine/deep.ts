@@ -15,7 +15,7 @@ import { reasonOf } from '../../src/errors.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { BuildDrift, FileDrift, PinnedInstalled } from '../../src/distro/types.js';
 import { parseApk } from './apk-file.js';
-import { INSTALLED_DB, readInstalled } from './generate.js';
+import { installedDbFile, readInstalled } from './generate.js';
 import { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
 import { parseInstalledFiles } from './installed-files.js';
 
@@ -28,7 +28,7 @@ async function checksumOnDisk(file: string, kind: 'Q1' | 'Q2'): Promise<string |
 }
 
 export async function verifyAlpineFiles(root: string, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]> {
-  const files = parseInstalledFiles(await readFile(resolveInRoot(root, INSTALLED_DB), 'utf8'));
+  const files = parseInstalledFiles(await readFile(installedDbFile(root), 'utf8'));
   const drift: FileDrift[] = [];
   for (const p of pinned) {
     for (const f of files.get(p.ref.name) ?? []) {

@@ -3,6 +3,7 @@
  * record has the same name, version and `C:` identity) -> the .apk (apk cache, else downloaded) ->
  * its control member must have that identity -> sha256 of the whole file.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -24,6 +25,16 @@ import { loadApkKeys } from './signature.js';
 import { worldHeader } from './manual-marks.js';
 
 export const INSTALLED_DB = 'lib/apk/db/installed';
+/** apk-tools 3 and apko keep the database under usr/ where lib/apk does not exist (and is no link to it). */
+const INSTALLED_DB_USR = 'usr/lib/apk/db/installed';
+
+/** The installed database of a root on this machine: lib/apk/db/installed, else usr/lib/apk/db/installed. */
+export function installedDbFile(root: string): string {
+  const file = resolveInRoot(root, INSTALLED_DB);
+  if (existsSync(file)) return file;
+  const usr = resolveInRoot(root, INSTALLED_DB_USR);
+  return existsSync(usr) ? usr : file;
+}
 export const CACHE_DIRS = ['etc/apk/cache', 'var/cache/apk'];
 
 async function readOptional(file: string): Promise<Buffer | undefined> {
@@ -38,7 +49,7 @@ async function readOptional(file: string): Promise<Buffer | undefined> {
 
 /** The installed packages of a root, checked whole (strict UTF-8, records ended, fields well-formed: see checkInstalledDb). */
 export async function readInstalled(root: string): Promise<ApkRecord[]> {
-  const file = resolveInRoot(root, INSTALLED_DB);
+  const file = installedDbFile(root);
   const bytes = await readOptional(file);
   if (!bytes) throw new PingetError('BAD_INPUT', `${file}: no apk database; is ${root} an Alpine root? (pass --root DIR)`);
   const text = decodeDatabase(bytes, file);
@@ -171,13 +182,13 @@ export async function generateAlpine(
   if (opts.only && opts.only.length > 0) {
     const names = new Set(records.map((r) => r.name));
     const unknown = opts.only.filter((n) => !names.has(n));
-    if (unknown.length > 0) throw new PingetError('BAD_INPUT', `not installed in ${join(root, INSTALLED_DB)}: ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw new PingetError('BAD_INPUT', `not installed in ${installedDbFile(root)}: ${unknown.join(', ')}`);
     const only = new Set(opts.only);
     records = records.filter((r) => only.has(r.name));
   }
   const noIdentity = records.filter((r) => !r.identity);
   if (noIdentity.length > 0) {
-    throw new PingetError('BAD_INPUT', `${join(root, INSTALLED_DB)}:${noIdentity[0].line}: ${noIdentity[0].name} has no C: identity line`);
+    throw new PingetError('BAD_INPUT', `${installedDbFile(root)}:${noIdentity[0].line}: ${noIdentity[0].name} has no C: identity line`);
   }
   const arch = await readApkArch(root, records, info.arch);
   if (!arch) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/arch')}: cannot tell the architecture; is ${root} an Alpine root?`);
