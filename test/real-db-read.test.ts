@@ -240,3 +240,11 @@ test('hash verify --deep on an sqlite rpmdb root: rpm -V checks the root\'s file
   assert.ok(files.some((f) => f.path === '/usr/lib/libz.so.1.2.11' && /missing/.test(f.reason)), JSON.stringify(files));
   assert.deepEqual(await treeFingerprint(r), before);
 });
+
+test('Azure Linux / CBL-Mariner: hash generate says in one line that tdnf\'s cache is not read (not "run dnf makecache")', async () => {
+  const r = await root('rpm-sqlite');
+  const res = await runCli(['hash', 'generate', '--root', r]);
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /^pinget: .*tdnf's cache \(var\/cache\/tdnf\), which pinget does not read yet: hash verify works on this root/);
+  assert.doesNotMatch(res.stderr, /makecache/);
+});

@@ -28,6 +28,9 @@ function isoSeconds(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** rpm systems whose package manager is tdnf (Azure Linux, CBL-Mariner). */
+const TDNF_SYSTEMS = ['mariner', 'azurelinux'];
+
 export function snapshotHeader(repos: LoadedRepo[], env: NodeJS.ProcessEnv = process.env): string | undefined {
   const sde = env.SOURCE_DATE_EPOCH;
   if (sde !== undefined && sde !== '') {
@@ -49,11 +52,19 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
     installed = installed.filter((p) => wanted.has(p.name));
   }
   const configs = await readRepoConfigs(root, repoVars(info.versionId, basearch));
+  const cachedRepos = await findCachedRepos(root);
+  if (cachedRepos.length === 0 && TDNF_SYSTEMS.includes(info.osId)) {
+    // their package manager is tdnf, whose cache pinget does not read: "run dnf makecache" would not help there
+    throw new PingetError(
+      'BAD_INPUT',
+      `${root}: ${info.prettyName ?? info.osId} keeps its repository metadata in tdnf's cache (var/cache/tdnf), which pinget does not read yet: hash verify works on this root, hash generate does not`,
+    );
+  }
   const repos: LoadedRepo[] = [];
   // Only installed names are kept from primary.xml: the rest of a Fedora-sized repo is never XML-parsed.
   const installedNames = new Set(installed.map((p) => p.name));
   const wanted = (name: string) => installedNames.has(name);
-  for (const cached of await findCachedRepos(root)) {
+  for (const cached of cachedRepos) {
     const config = configs.find((c) => c.id === cached.id);
     const loaded = await loadCachedRepo(root, cached, config, { allowUnsigned: opts.allowUnsigned, wanted });
     if (loaded) repos.push(loaded);
