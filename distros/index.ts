@@ -9,7 +9,11 @@ import { PingetError } from '../src/errors.js';
 import type { ProviderFactory } from '../src/fetch/types.js';
 import type { DistroAdapter, DistroInfo, InspectedFile, PackageRef } from '../src/distro/types.js';
 import type { SbomHooks } from '../src/distro/sbom-types.js';
-import { idLikeOf, readOsRelease, type OsRelease } from '../src/distro/os-release.js';
+import { inFamily, osIds, readOsRelease, type OsRelease } from '../src/distro/os-release.js';
+import { FAMILY as FEDORA } from './fedora/family.js';
+import { FAMILY as ARCH } from './arch/family.js';
+import { FAMILY as ALPINE } from './alpine/family.js';
+import { FAMILY as DEBIAN } from './debian/family.js';
 import { inspectDebPath } from './debian/pool-path.js';
 import { inspectKojiPath } from './fedora/nevra.js';
 import { inspectArchPath } from './arch/paths.js';
@@ -17,8 +21,8 @@ import { inspectApkPath } from './alpine/paths.js';
 
 interface AdapterEntry {
   id: string;
-  /** os-release ID / ID_LIKE values the adapter's detect() accepts; it still decides. */
-  family: string[];
+  /** os-release ID / ID_LIKE values the adapter's detect() accepts (its own list, which detect() reads too). */
+  family: readonly string[];
   inspect(path: string): PackageRef | undefined;
   /** Package files of this distro start with these bytes; inspectFile reads one (its code loads on use). */
   fileMagic?: Uint8Array;
@@ -32,16 +36,16 @@ interface AdapterEntry {
 const ENTRIES: AdapterEntry[] = [
   {
     id: 'fedora',
-    family: ['fedora', 'rhel', 'centos'],
+    family: FEDORA,
     inspect: inspectKojiPath,
     fileMagic: Uint8Array.of(0xed, 0xab, 0xee, 0xdb),
     inspectFile: async (file) => (await import('./fedora/inspect-file.js')).inspectRpmFile(file),
     sbom: async () => (await import('./fedora/sbom.js')).fedoraSbom,
     load: async () => (await import('./fedora/index.js')).fedoraAdapter },
-  { id: 'arch', family: ['arch'], inspect: inspectArchPath, sbom: async () => (await import('./arch/sbom.js')).archSbom, load: async () => (await import('./arch/index.js')).archAdapter },
+  { id: 'arch', family: ARCH, inspect: inspectArchPath, sbom: async () => (await import('./arch/sbom.js')).archSbom, load: async () => (await import('./arch/index.js')).archAdapter },
   {
     id: 'alpine',
-    family: ['alpine'],
+    family: ALPINE,
     inspect(path) {
       const ref = inspectApkPath(path);
       return ref && { name: ref.name, version: ref.version, arch: ref.arch };
@@ -51,7 +55,7 @@ const ENTRIES: AdapterEntry[] = [
   },
   {
     id: 'debian',
-    family: ['debian', 'ubuntu'],
+    family: DEBIAN,
     inspect: inspectDebPath,
     fileMagic: new TextEncoder().encode('!<arch>'),
     inspectFile: async (file) => (await import('./debian/inspect-file.js')).inspectDebFile(file),
@@ -103,8 +107,21 @@ function lazyAdapter(entry: AdapterEntry): DistroAdapter {
 
 export const ADAPTERS: DistroAdapter[] = ENTRIES.map(lazyAdapter);
 
+/** Families pinget knows and does not serve, with why, so that a root of one gets one true line. */
+const UNSUPPORTED: { ids: string[]; why: string }[] = [
+  {
+    ids: ['suse', 'opensuse', 'sles', 'opensuse-leap', 'opensuse-tumbleweed', 'sle-micro'],
+    why: "SUSE is not supported: its rpm database is in the ndb format (usr/lib/sysimage/rpm/Packages.db) that the rpm pinget runs cannot read, and its repositories are zypper's",
+  },
+];
+
 /** Distros served by another's adapter, for --distro and lockfile headers. */
-const ALIASES: Record<string, string> = { ubuntu: 'debian', rhel: 'fedora', centos: 'fedora', rocky: 'fedora', almalinux: 'fedora', archlinux: 'arch' };
+const ALIASES: Record<string, string> = {
+  ...Object.fromEntries(ENTRIES.flatMap((e) => e.family.filter((m) => m !== e.id).map((m) => [m, e.id]))),
+  rocky: 'fedora',
+  almalinux: 'fedora',
+  archlinux: 'arch',
+};
 
 export function adapterById(id: string): DistroAdapter | undefined {
   const wanted = ALIASES[id] ?? id;
@@ -112,8 +129,20 @@ export function adapterById(id: string): DistroAdapter | undefined {
 }
 
 function claims(entry: AdapterEntry, os: OsRelease): boolean {
-  const ids = [os.ID ?? '', ...idLikeOf(os)].map((s) => s.toLowerCase());
-  return ids.some((i) => entry.family.includes(i));
+  return inFamily(os, entry.family);
+}
+
+/** The one line for a root no adapter serves: what its os-release says, and (only where it helps) --distro. */
+function noDistroError(root: string, os: OsRelease | undefined): PingetError {
+  const base = root.replace(/\/$/, '');
+  const supported = `supported: ${ADAPTERS.map((a) => a.id).join(', ')} and their derivatives`;
+  if (!os) {
+    return new PingetError('BAD_INPUT', `${base}/etc/os-release: missing, so the distro of this root is unknown (${supported}); pass --distro ID to say which it is`);
+  }
+  const ids = osIds(os);
+  const known = UNSUPPORTED.find((u) => ids.some((i) => u.ids.includes(i)));
+  const what = `ID=${os.ID ?? ''}${os.ID_LIKE ? ` ID_LIKE="${os.ID_LIKE}"` : ''}`;
+  return new PingetError('BAD_INPUT', `${base}/etc/os-release: ${what}: ${known ? known.why : `not a distro pinget supports (${supported})`}`);
 }
 
 /**
@@ -138,10 +167,7 @@ export async function detectDistro(root: string, forced?: string): Promise<{ ada
       if (info) return { adapter: ADAPTERS[i], info };
     }
   }
-  throw new PingetError(
-    'BAD_INPUT',
-    `${root.replace(/\/$/, '')}/etc/os-release: no supported distro found (supported: ${ADAPTERS.map((a) => a.id).join(', ')}); pass --distro ID to choose one`,
-  );
+  throw noDistroError(root, os);
 }
 
 /** The adapter whose inspect() understands a lockfile path, for commands that have no root (diff). */

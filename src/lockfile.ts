@@ -5,6 +5,7 @@
  */
 import { PingetError, reasonOf } from './errors.js';
 import { openRegular } from './fs-safe.js';
+import { decodeUtf8 } from './text-decode.js';
 
 export const LOCKFILE_MAGIC = '# pinget lockfile v1';
 const FORMAT_VERSION = 1;
@@ -121,6 +122,8 @@ function checkNoFileIsADirectory(byPath: Map<string, { line: number }>, file: st
 export interface ParseOptions {
   /** Accept a lockfile without package lines (otherwise exit 2: most likely a truncated or wrong file). */
   allowEmpty?: boolean;
+  /** Where the command has a way to accept one (`--allow-empty`), the hint naming it; other commands name none. */
+  emptyHint?: string;
 }
 
 export function parseLockfile(text: string, file = 'SHA256SUMS', opts: ParseOptions = { allowEmpty: true }): Lockfile {
@@ -190,30 +193,16 @@ export function parseLockfile(text: string, file = 'SHA256SUMS', opts: ParseOpti
   }
   lock.entries = [...byPath.entries()].map(([path, v]) => ({ sha256: v.sha256, path })).sort(byEntryPath);
   if (lock.entries.length === 0 && !opts.allowEmpty) {
-    fail(file, Math.max(1, lines.length), 'no package lines (an empty or comment-only lockfile); pass --allow-empty if that is meant');
+    fail(file, Math.max(1, lines.length), `no package lines (an empty or comment-only lockfile)${opts.emptyHint ? `; ${opts.emptyHint}` : ''}`);
   }
   return lock;
 }
 
 /** Decodes strict UTF-8: invalid bytes are an error naming their line, never a silent U+FFFD. */
 export function decodeLockfile(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    let line = 1;
-    for (let start = 0; start <= bytes.length; line++) {
-      let end = bytes.indexOf(0x0a, start);
-      if (end < 0) end = bytes.length;
-      try {
-        decoder.decode(bytes.subarray(start, end));
-      } catch {
-        break;
-      }
-      start = end + 1;
-    }
-    fail(file, line, 'the line is not valid UTF-8');
-  }
+  const r = decodeUtf8(bytes);
+  if ('text' in r) return r.text;
+  fail(file, r.badLine, 'the line is not valid UTF-8');
 }
 
 export interface ReadOptions extends ParseOptions {

@@ -104,6 +104,16 @@ test('an empty, comment-only or CR-only lockfile is exit 2 unless --allow-empty'
   assert.match(allowed.stderr, /0 files verified/);
 });
 
+test('commands without --allow-empty do not suggest it for an empty lockfile (hash verify, providers)', async () => {
+  const empty = await lockfileWith('# pinget lockfile v1\n');
+  for (const args of [['hash', 'verify', empty], ['providers', empty]]) {
+    const res = await runCli(args);
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /no package lines/);
+    assert.doesNotMatch(res.stderr, /--allow-empty/, `${args[0]}: names an option it does not have`);
+  }
+});
+
 test('a FIFO, a device or a directory as the lockfile is refused before reading, without hanging', async () => {
   const fifo = join(tmp, 'fifo');
   assert.equal((await run('mkfifo', [fifo])).code, 0);

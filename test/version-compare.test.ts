@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { compareDebianVersions, compareEvr, rpmvercmp } from '../src/distro/version-compare.js';
+import { compareDebianVersions, compareEvr, isPinnedVersion, rpmvercmp } from '../src/distro/version-compare.js';
 
 const debianPairs: [string, string][] = [
   ['1.0', '1.0'],
@@ -45,4 +45,18 @@ test('rpmvercmp and epoch:version-release order', () => {
   assert.equal(Math.sign(compareEvr('1:1.0-1', '2.0-1')), 1);
   assert.equal(Math.sign(compareEvr('2.12.1-4.fc40', '2.12.1-5.fc40')), -1);
   assert.equal(Math.sign(compareEvr('5.2.026-2', '5.2.026-1')), 1);
+});
+
+test('isPinnedVersion: a pinned version without epoch matches any epoch (older lockfiles); with one, only that epoch', () => {
+  const cases: [string, string, boolean][] = [
+    ['2.0-4', '2.0-4', true],
+    ['2.0-4', '1:2.0-4', true], // Koji path, no epochs header: the epoch is unknown
+    ['0:2.0-4', '2.0-4', true], // epochs header: none recorded, none installed
+    ['0:2.0-4', '1:2.0-4', false], // an epoch-only change
+    ['1:2.0-4', '1:2.0-4', true],
+    ['1:2.0-4', '2.0-4', false],
+    ['2:2.0-4', '1:2.0-4', false],
+    ['1:2.0-4', '1:2.0-5', false],
+  ];
+  for (const [pinned, installed, want] of cases) assert.equal(isPinnedVersion(pinned, installed), want, `${pinned} vs ${installed}`);
 });

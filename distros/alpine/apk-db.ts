@@ -76,3 +76,32 @@ export function parseApkDb(text: string, file: string, keep?: (name: string) => 
   flush(lineNo);
   return out;
 }
+
+// apk's syntax for names, versions (apk-package(5), version.c) and identities; a flipped byte shows here.
+const NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
+const VERSION_RE = /^[0-9]+(\.[0-9]+)*[a-z]?(_(alpha|beta|pre|rc|cvs|svn|git|hg|p)[0-9]*)*(~[0-9a-f]+)?(-r[0-9]+)?$/;
+const ARCH_RE = /^[a-z0-9_]+$/;
+const IDENTITY_RE = /^(Q1[A-Za-z0-9+/]{27}=|Q2[A-Za-z0-9+/]{43}=)$/;
+
+/**
+ * The installed database as apk writes it: every record ended by a blank line, every record's name, version,
+ * architecture and identity well-formed. A file cut short, or a corrupted field, is an error naming the line.
+ */
+export function checkInstalledDb(text: string, records: ApkRecord[], file: string): void {
+  if (text !== '' && !/\n\n$/.test(text)) {
+    const last = records.at(-1)?.line ?? 1;
+    throw new Error(`${file}:${last}: the file ends inside a package record (truncated?); apk ends every record with a blank line`);
+  }
+  for (const r of records) {
+    const what = !NAME_RE.test(r.name)
+      ? `bad package name P:${r.name}`
+      : !VERSION_RE.test(r.version)
+        ? `${r.name}: bad version V:${r.version}`
+        : r.arch !== undefined && !ARCH_RE.test(r.arch)
+          ? `${r.name}: bad architecture A:${r.arch}`
+          : r.identity !== undefined && !IDENTITY_RE.test(r.identity)
+            ? `${r.name}: bad identity C:${r.identity}`
+            : undefined;
+    if (what) throw new Error(`${file}:${r.line}: ${what.slice(0, 160)}`);
+  }
+}

@@ -9,12 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import { lstat, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { resolveInRoot } from '../../src/root-path.js';
 import { reasonOf } from '../../src/errors.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { BuildDrift, FileDrift, PinnedInstalled } from '../../src/distro/types.js';
 import { parseApk } from './apk-file.js';
-import { INSTALLED_DB, readInstalled } from './generate.js';
+import { installedDbFile, readInstalled } from './generate.js';
 import { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
 import { parseInstalledFiles } from './installed-files.js';
 
@@ -27,7 +28,7 @@ async function checksumOnDisk(file: string, kind: 'Q1' | 'Q2'): Promise<string |
 }
 
 export async function verifyAlpineFiles(root: string, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]> {
-  const files = parseInstalledFiles(await readFile(join(root, INSTALLED_DB), 'utf8'));
+  const files = parseInstalledFiles(await readFile(installedDbFile(root), 'utf8'));
   const drift: FileDrift[] = [];
   for (const p of pinned) {
     for (const f of files.get(p.ref.name) ?? []) {
@@ -37,7 +38,8 @@ export async function verifyAlpineFiles(root: string, pinned: PinnedInstalled[],
         opts.log.verbose(`${p.ref.name}: /${f.path} has no checksum in the apk database; not checked`);
         continue;
       }
-      const got = await checksumOnDisk(join(root, f.path), kind);
+      // the parent followed inside the root (a /lib -> /usr/lib link is the root's); the file itself as it is (apk sums a symlink's target text)
+      const got = await checksumOnDisk(join(resolveInRoot(root, dirname(f.path)), basename(f.path)), kind);
       if (got === 'missing') drift.push({ package: p.ref.name, path: `/${f.path}`, reason: 'missing' });
       else if (got !== f.checksum) drift.push({ package: p.ref.name, path: `/${f.path}`, reason: `content differs from the apk database's checksum (${f.checksum})` });
     }

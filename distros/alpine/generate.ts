@@ -3,15 +3,18 @@
  * record has the same name, version and `C:` identity) -> the .apk (apk cache, else downloaded) ->
  * its control member must have that identity -> sha256 of the whole file.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { PingetError, reasonOf } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
+import { resolveInRoot } from '../../src/root-path.js';
+import { decodeDatabase } from '../../src/text-decode.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { parseApk, sha256Hex } from './apk-file.js';
-import { parseApkDb, type ApkRecord } from './apk-db.js';
+import { checkInstalledDb, parseApkDb, type ApkRecord } from './apk-db.js';
 import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import { download as defaultDownload, type Downloader } from './download.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
@@ -22,6 +25,16 @@ import { loadApkKeys } from './signature.js';
 import { worldHeader } from './manual-marks.js';
 
 export const INSTALLED_DB = 'lib/apk/db/installed';
+/** apk-tools 3 and apko keep the database under usr/ where lib/apk does not exist (and is no link to it). */
+const INSTALLED_DB_USR = 'usr/lib/apk/db/installed';
+
+/** The installed database of a root on this machine: lib/apk/db/installed, else usr/lib/apk/db/installed. */
+export function installedDbFile(root: string): string {
+  const file = resolveInRoot(root, INSTALLED_DB);
+  if (existsSync(file)) return file;
+  const usr = resolveInRoot(root, INSTALLED_DB_USR);
+  return existsSync(usr) ? usr : file;
+}
 export const CACHE_DIRS = ['etc/apk/cache', 'var/cache/apk'];
 
 async function readOptional(file: string): Promise<Buffer | undefined> {
@@ -34,12 +47,16 @@ async function readOptional(file: string): Promise<Buffer | undefined> {
   }
 }
 
+/** The installed packages of a root, checked whole (strict UTF-8, records ended, fields well-formed: see checkInstalledDb). */
 export async function readInstalled(root: string): Promise<ApkRecord[]> {
-  const file = join(root, INSTALLED_DB);
-  const text = await readOptional(file);
-  if (!text) throw new PingetError('BAD_INPUT', `${file}: no apk database; is ${root} an Alpine root? (pass --root DIR)`);
+  const file = installedDbFile(root);
+  const bytes = await readOptional(file);
+  if (!bytes) throw new PingetError('BAD_INPUT', `${file}: no apk database; is ${root} an Alpine root? (pass --root DIR)`);
+  const text = decodeDatabase(bytes, file);
   try {
-    return parseApkDb(text.toString('utf8'), file);
+    const records = parseApkDb(text, file);
+    checkInstalledDb(text, records, file);
+    return records;
   } catch (e) {
     throw new PingetError('BAD_INPUT', reasonOf(e), { cause: e });
   }
@@ -47,12 +64,12 @@ export async function readInstalled(root: string): Promise<ApkRecord[]> {
 
 /** The system's apk architecture: <root>/etc/apk/arch, else what the packages say. */
 export async function readApkArch(root: string, records: ApkRecord[] = [], fallback?: string): Promise<string | undefined> {
-  const text = (await readOptional(join(root, 'etc/apk/arch')))?.toString('utf8').trim();
+  const text = (await readOptional(resolveInRoot(root, 'etc/apk/arch')))?.toString('utf8').trim();
   return text || records.find((r) => r.arch && r.arch !== 'noarch')?.arch || fallback;
 }
 
 export async function readRepositories(root: string): Promise<ApkRepository[]> {
-  const file = join(root, 'etc/apk/repositories');
+  const file = resolveInRoot(root, 'etc/apk/repositories');
   const text = await readOptional(file);
   if (!text) return [];
   try {
@@ -165,18 +182,18 @@ export async function generateAlpine(
   if (opts.only && opts.only.length > 0) {
     const names = new Set(records.map((r) => r.name));
     const unknown = opts.only.filter((n) => !names.has(n));
-    if (unknown.length > 0) throw new PingetError('BAD_INPUT', `not installed in ${join(root, INSTALLED_DB)}: ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw new PingetError('BAD_INPUT', `not installed in ${installedDbFile(root)}: ${unknown.join(', ')}`);
     const only = new Set(opts.only);
     records = records.filter((r) => only.has(r.name));
   }
   const noIdentity = records.filter((r) => !r.identity);
   if (noIdentity.length > 0) {
-    throw new PingetError('BAD_INPUT', `${join(root, INSTALLED_DB)}:${noIdentity[0].line}: ${noIdentity[0].name} has no C: identity line`);
+    throw new PingetError('BAD_INPUT', `${installedDbFile(root)}:${noIdentity[0].line}: ${noIdentity[0].name} has no C: identity line`);
   }
   const arch = await readApkArch(root, records, info.arch);
   if (!arch) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/arch')}: cannot tell the architecture; is ${root} an Alpine root?`);
   const repos = await readRepositories(root);
-  const keys = opts.allowUnsigned ? undefined : await loadApkKeys(join(root, 'etc/apk/keys'));
+  const keys = opts.allowUnsigned ? undefined : await loadApkKeys(root);
 
   // Of each index, only the records of installed names are kept.
   const installedNames = new Set(records.map((r) => r.name));

@@ -1,7 +1,8 @@
 /** The Alpine adapter: /lib/apk/db/installed + APKINDEX; apk add to install. */
 import { resolve } from 'node:path';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../src/distro/types.js';
-import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
+import { FAMILY } from './family.js';
 import { CACHE_DIRS, generateAlpine, readApkArch, readInstalled, readRepositories } from './generate.js';
 import { alpineBuildDrift, verifyAlpineFiles } from './deep.js';
 import { installApks } from './install.js';
@@ -28,7 +29,7 @@ export const alpineAdapter: DistroAdapter = {
     const os = await readOsRelease(root);
     if (!os) return undefined;
     const idLike = idLikeOf(os);
-    if (os.ID !== 'alpine' && !idLike.includes('alpine')) return undefined;
+    if (!inFamily(os, FAMILY)) return undefined;
     return {
       id: 'alpine',
       osId: os.ID ?? 'alpine',

@@ -5,24 +5,25 @@
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ApkSignature } from './apk-file.js';
+import { resolveInRoot } from '../../src/root-path.js';
 
 export type ApkKeys = Map<string, KeyObject>;
 
 /** Public keys from a keys directory, by file name; unreadable or non-key files are skipped. */
-export async function loadApkKeys(dir: string): Promise<ApkKeys> {
+/** The keys in <root>/<rel> (etc/apk/keys), each file followed inside the root (they are often links to /usr/share/apk/keys). */
+export async function loadApkKeys(root: string, rel = 'etc/apk/keys'): Promise<ApkKeys> {
   const keys: ApkKeys = new Map();
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await readdir(resolveInRoot(root, rel));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return keys;
     throw e;
   }
   for (const name of names.sort()) {
     try {
-      keys.set(name, createPublicKey(await readFile(join(dir, name))));
+      keys.set(name, createPublicKey(await readFile(resolveInRoot(root, `${rel}/${name}`))));
     } catch {
       // not a PEM public key: apk ignores it too
     }

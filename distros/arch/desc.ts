@@ -26,6 +26,19 @@ export function parseDesc(text: string): DescRecord {
   return out;
 }
 
+/** The 1-based line of the first non-blank line that belongs to no %KEY% block, or undefined. */
+export function strayLine(text: string): number | undefined {
+  let inBlock = false;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+    if (/^%[A-Z0-9_]+%$/.test(line)) inBlock = true;
+    else if (line === '') inBlock = false;
+    else if (!inBlock) return i + 1;
+  }
+  return undefined;
+}
+
 /** The first value of a key, or undefined. */
 export function descValue(rec: DescRecord, key: string): string | undefined {
   return rec[key]?.[0];

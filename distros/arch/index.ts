@@ -1,5 +1,6 @@
 /** Arch Linux and its derivatives (ID_LIKE=arch): pacman's local and sync databases, pacman -U. */
-import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
+import { FAMILY } from './family.js';
 import type { DistroAdapter, DistroInfo } from '../../src/distro/types.js';
 import { archBuildDrift, verifyArchFiles } from './deep.js';
 import { generateArch, systemArch } from './generate.js';
@@ -16,7 +17,7 @@ export const archAdapter: DistroAdapter = {
     const os = await readOsRelease(root);
     if (!os) return undefined;
     const idLike = idLikeOf(os);
-    if (os.ID !== 'arch' && !idLike.includes('arch')) return undefined;
+    if (!inFamily(os, FAMILY)) return undefined;
     const pr = loadPacmanRoot(root);
     return {
       id: 'arch',

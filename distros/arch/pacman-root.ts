@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
-import { packageOf, parseDesc, type PacmanPackage } from './desc.js';
+import { resolveInRoot } from '../../src/root-path.js';
+import { decodeDatabase } from '../../src/text-decode.js';
+import { descValue, packageOf, parseDesc, strayLine, type PacmanPackage } from './desc.js';
 import { parsePacmanConf, type PacmanConf } from './pacman-conf.js';
 import { parseSyncDb } from './sync-db.js';
 
@@ -21,8 +23,9 @@ export interface PacmanRoot {
   arch?: string;
 }
 
+/** A path of pacman.conf inside the root, symlinks followed inside it. */
 function inRoot(root: string, p: string): string {
-  return join(root, p);
+  return resolveInRoot(root, p);
 }
 
 function readTextOrUndefined(file: string): string | undefined {
@@ -50,7 +53,12 @@ export function loadPacmanRoot(root: string): PacmanRoot {
   };
 }
 
-/** Installed packages from <dbpath>/local/<name>-<version>/desc. BAD_INPUT when the database is missing, unless missingOk (a fresh root). */
+/**
+ * Installed packages from <dbpath>/local/<name>-<version>/desc. BAD_INPUT when the database is missing, unless
+ * missingOk (a fresh root), and when it is not whole: every entry but ALPM_DB_VERSION must be a package
+ * directory whose desc is UTF-8, ends with a newline, has no line outside a %KEY% block, and names the
+ * package of its directory with an architecture (so one directory's package is never silently skipped).
+ */
 export async function readLocalDb(pr: PacmanRoot, opts: { missingOk?: boolean } = {}): Promise<PacmanPackage[]> {
   const dir = join(pr.dbPath, 'local');
   let names: string[];
@@ -62,10 +70,23 @@ export async function readLocalDb(pr: PacmanRoot, opts: { missingOk?: boolean } 
   }
   const out: PacmanPackage[] = [];
   for (const n of names.sort()) {
-    const text = await readFile(join(dir, n, 'desc'), 'utf8').catch(() => undefined);
-    if (text === undefined) continue; // ALPM_DB_VERSION and stray files
+    if (n === 'ALPM_DB_VERSION') continue;
+    const file = join(dir, n, 'desc');
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      throw new PingetError('BAD_INPUT', `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e}); every entry of pacman's local database is a package directory with a desc file`, { cause: e });
+    }
+    const text = decodeDatabase(bytes, file);
+    const fail = (line: number, what: string) => new PingetError('BAD_INPUT', `${file}:${line}: ${what}`);
+    if (!text.endsWith('\n')) throw fail(text.split('\n').length, 'the file ends inside a line (truncated?)');
+    const stray = strayLine(text);
+    if (stray) throw fail(stray, 'a value outside a %KEY% block (a damaged file?)');
     const pkg = packageOf(parseDesc(text));
-    if (pkg) out.push(pkg);
+    if (!pkg || !descValue(parseDesc(text), 'ARCH')) throw fail(1, `no ${!pkg ? '%NAME% or %VERSION%' : '%ARCH%'} (a truncated file?)`);
+    if (`${pkg.name}-${pkg.version}` !== n) throw fail(1, `names ${pkg.name}-${pkg.version}, not the package of its directory ${n} (a damaged file?)`);
+    out.push(pkg);
   }
   return out;
 }

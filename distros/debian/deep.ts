@@ -14,6 +14,7 @@ import { run } from '../../src/exec.js';
 import type { Logger } from '../../src/ui/log.js';
 import { comparePayload, tarFileHashes } from '../../src/verify/tar-hashes.js';
 import type { FileDrift, PinnedInstalled } from '../../src/distro/types.js';
+import { resolveInRoot } from '../../src/root-path.js';
 
 export interface VerifyLine {
   /** dpkg's attribute string (`??5??????`) or `missing`. */
@@ -40,7 +41,7 @@ function describe(v: VerifyLine): string {
 const dpkgName = (p: PinnedInstalled) => `${p.ref.name}:${p.ref.arch}`;
 
 async function infoList(root: string, p: PinnedInstalled, ext: string): Promise<string[]> {
-  const dir = join(root, 'var/lib/dpkg/info');
+  const dir = resolveInRoot(root, 'var/lib/dpkg/info');
   for (const base of [`${p.ref.name}:${p.ref.arch}`, p.ref.name]) {
     const text = await readFile(join(dir, `${base}.${ext}`), 'utf8').catch(() => undefined);
     if (text !== undefined) return text.split('\n').filter(Boolean);

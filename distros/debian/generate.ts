@@ -18,6 +18,7 @@ import { checkIndexDigests, parseRelease, readSignedRelease, type ReleaseFile } 
 import { listPrefix, readSources, type SourceEntry } from './sources.js';
 import { manualHeader } from './manual-marks.js';
 import { resolveUnlisted } from './unlisted.js';
+import { resolveInRoot } from '../../src/root-path.js';
 
 const keyOf = (p: { name: string; version: string; arch: string }) => `${p.name}\0${p.version}\0${p.arch}`;
 
@@ -57,7 +58,7 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
   const packages = selectPackages(await readStatus(root), opts.only);
   const want = new Set(packages.map(keyOf));
   const found = new Map<string, LockEntry>();
-  const listsDir = join(root, 'var/lib/apt/lists');
+  const listsDir = resolveInRoot(root, 'var/lib/apt/lists');
   const sources = await readSources(root, (file, reason) => opts.log.warn(`ignoring ${file}: ${reason}`));
   // The same version can sit in two suites under different pool paths (a point release and -security);
   // take the one from the source apt lists first, as apt does, so the path matches what apt would fetch.
@@ -134,7 +135,7 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
 }
 
 async function fromAptCache(root: string, p: InstalledDeb): Promise<LockEntry | undefined> {
-  const file = join(root, 'var/cache/apt/archives', aptCacheName(p));
+  const file = join(resolveInRoot(root, 'var/cache/apt/archives'), aptCacheName(p));
   if (!(await stat(file).catch(() => undefined))?.isFile()) return undefined;
   const res = await runChecked('dpkg-deb', ['-f', file, 'Package', 'Version', 'Architecture'], 'BAD_INPUT', {
     missingHint: 'install dpkg',

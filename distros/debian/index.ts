@@ -1,5 +1,6 @@
 /** The Debian/Ubuntu adapter: dpkg's status database, apt's lists and sources, dpkg for installing. */
-import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
+import { FAMILY } from './family.js';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../src/distro/types.js';
 import { readStatus } from './dpkg-status.js';
 import { nativeArch } from './native-arch.js';
@@ -10,8 +11,6 @@ import { debianNormalization } from './normalization.js';
 import { inspectDebPath } from './pool-path.js';
 import { debMirrors, readSources } from './sources.js';
 
-const FAMILY = ['debian', 'ubuntu'];
-
 export const debianAdapter: DistroAdapter = {
   id: 'debian',
 
@@ -20,7 +19,7 @@ export const debianAdapter: DistroAdapter = {
     if (!os) return undefined;
     const osId = (os.ID ?? '').toLowerCase();
     const like = idLikeOf(os).map((s) => s.toLowerCase());
-    if (!FAMILY.includes(osId) && !like.some((l) => FAMILY.includes(l))) return undefined;
+    if (!inFamily(os, FAMILY)) return undefined;
     const info: DistroInfo = {
       id: 'debian',
       osId,

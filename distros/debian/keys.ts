@@ -4,10 +4,10 @@
  * Paths are taken inside <root>.
  */
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from '../../src/ui/log.js';
 import { keysFromArmored, loadKeys, type PublicKey } from '../../src/verify/openpgp.js';
 import { PingetError } from '../../src/errors.js';
+import { resolveInRoot } from '../../src/root-path.js';
 
 export class KeyResolver {
   private readonly cache = new Map<string, Promise<PublicKey[]>>();
@@ -18,9 +18,9 @@ export class KeyResolver {
   ) {}
 
   private async defaultFiles(): Promise<string[]> {
-    const dir = join(this.root, 'etc/apt/trusted.gpg.d');
-    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.gpg') || n.endsWith('.asc')).sort();
-    return [...names.map((n) => join(dir, n)), join(this.root, 'etc/apt/trusted.gpg')];
+    // keyrings there are often links to /usr/share/keyrings: the root's, followed inside it
+    const names = (await readdir(resolveInRoot(this.root, 'etc/apt/trusted.gpg.d')).catch(() => [] as string[])).filter((n) => n.endsWith('.gpg') || n.endsWith('.asc')).sort();
+    return [...names.map((n) => resolveInRoot(this.root, `etc/apt/trusted.gpg.d/${n}`)), resolveInRoot(this.root, 'etc/apt/trusted.gpg')];
   }
 
   private load(files: string[]): Promise<PublicKey[]> {
@@ -50,7 +50,7 @@ export class KeyResolver {
       }
     }
     const items = signedBy.split(/\s+/).filter(Boolean);
-    const files = items.filter((i) => i.includes('/')).map((f) => join(this.root, f));
+    const files = items.filter((i) => i.includes('/')).map((f) => resolveInRoot(this.root, f));
     const fingerprints = items.filter((i) => !i.includes('/')).map((i) => i.replace(/!$/, '').toLowerCase());
     const keys = files.length ? await this.load(files) : [];
     if (fingerprints.length) {

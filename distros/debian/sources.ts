@@ -3,8 +3,8 @@
  * ("DEB822-STYLE FORMAT"), with options such as [arch=amd64 signed-by=/path]. Pure parsers plus one reader.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseParagraphs } from './deb822.js';
+import { resolveInRoot } from '../../src/root-path.js';
 
 export interface SourceEntry {
   types: string[];
@@ -96,10 +96,9 @@ export function parseDeb822Sources(text: string, file = 'x.sources'): SourceEntr
 /** All sources of a root, in apt's order: etc/apt/sources.list, then sources.list.d/ sorted by name. */
 export async function readSources(root: string, onError?: (file: string, reason: string) => void): Promise<SourceEntry[]> {
   const out: SourceEntry[] = [];
-  const etc = join(root, 'etc/apt');
   const files: string[] = ['sources.list'];
   try {
-    for (const n of (await readdir(join(etc, 'sources.list.d'))).sort()) {
+    for (const n of (await readdir(resolveInRoot(root, 'etc/apt/sources.list.d'))).sort()) {
       if (n.endsWith('.list') || n.endsWith('.sources')) files.push(`sources.list.d/${n}`);
     }
   } catch {
@@ -108,7 +107,7 @@ export async function readSources(root: string, onError?: (file: string, reason:
   for (const rel of files) {
     let text: string;
     try {
-      text = await readFile(join(etc, rel), 'utf8');
+      text = await readFile(resolveInRoot(root, `etc/apt/${rel}`), 'utf8');
     } catch {
       continue;
     }

@@ -12,7 +12,7 @@ import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { BuildDrift, FileDrift, PinnedInstalled } from '../../src/distro/types.js';
-import { findRpmDb, MISSING_RPM_HINT, rpmDbArgs } from './rpmdb.js';
+import { findRpmDb, MISSING_RPM_HINT, queryRpmDb, withRootRpmDb } from './rpmdb.js';
 
 export interface RpmVerifyLine {
   attrs: string;
@@ -43,14 +43,14 @@ export function rpmDriftReason(v: RpmVerifyLine): string | undefined {
 
 const nevra = (p: PinnedInstalled) => `${p.ref.name}-${p.ref.version}.${p.ref.arch}`;
 
-async function dbArgs(root: string): Promise<string[]> {
+export async function verifyRpmFiles(root: string, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]> {
   const db = await findRpmDb(root);
   if (!db) throw new PingetError('BAD_INPUT', `${root}: no rpm database`);
-  return rpmDbArgs(root, db);
+  // the database read from a copy: rpm -V would leave sqlite's -shm/-wal in the root
+  return withRootRpmDb(root, db, (args) => verifyWith(args, pinned, opts));
 }
 
-export async function verifyRpmFiles(root: string, pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]> {
-  const args = await dbArgs(root);
+async function verifyWith(args: string[], pinned: PinnedInstalled[], opts: { log: Logger }): Promise<FileDrift[]> {
   const drift: FileDrift[] = [];
   for (const p of pinned) {
     const res = await run('rpm', [...args, '-V', nevra(p)], { missingHint: MISSING_RPM_HINT, env: { ...process.env, LC_ALL: 'C' } });
@@ -67,11 +67,10 @@ export async function verifyRpmFiles(root: string, pinned: PinnedInstalled[], op
 
 const HEADER_QF = '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH} %{SHA256HEADER}\\n';
 
-/** NEVRA (without epoch, as PackageRef spells it) -> `%{SHA256HEADER}`, from one rpm query; rpm's failures for single files are left out. */
-async function headerDigests(args: string[]): Promise<Map<string, string>> {
-  const res = await run('rpm', [...args, '--queryformat', HEADER_QF], { missingHint: MISSING_RPM_HINT, env: { ...process.env, LC_ALL: 'C' } });
+/** NEVRA (without epoch, as Koji paths spell it) -> `%{SHA256HEADER}`; rpm's failures for single files are left out. */
+function parseHeaderDigests(text: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const line of res.stdout.split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^(\S+) ([0-9a-f]{64})$/.exec(line);
     if (m) out.set(m[1], m[2]);
   }
@@ -81,11 +80,12 @@ async function headerDigests(args: string[]): Promise<Map<string, string>> {
 export async function rpmBuildDrift(root: string, pinned: PinnedInstalled[], log: Logger): Promise<BuildDrift[]> {
   const cached = pinned.filter((p) => p.file);
   if (cached.length === 0) return [];
-  const installed = await headerDigests([...(await dbArgs(root)), '-qa']);
+  const installed = parseHeaderDigests(await queryRpmDb(root, HEADER_QF));
   const out: BuildDrift[] = [];
   for (let i = 0; i < cached.length; i += 200) {
     const part = cached.slice(i, i + 200);
-    const files = await headerDigests(['-qp', '--nosignature', ...part.map((p) => p.file!)]);
+    const res = await run('rpm', ['-qp', '--nosignature', '--queryformat', HEADER_QF, ...part.map((p) => p.file!)], { missingHint: MISSING_RPM_HINT, env: { ...process.env, LC_ALL: 'C' } });
+    const files = parseHeaderDigests(res.stdout);
     for (const p of part) {
       const want = files.get(nevra(p));
       const have = installed.get(nevra(p));

@@ -13,6 +13,7 @@ import { run } from '../../src/exec.js';
 import { loadKeys, verifyDetached } from '../../src/verify/openpgp.js';
 import { parsePrimary, parseRepomd, type PrimaryPackage, type Repomd, type RepomdData } from './repodata.js';
 import type { RepoConfig } from './repo-files.js';
+import { resolveInRoot } from '../../src/root-path.js';
 
 export const CACHE_DIRS = [
   { layout: 'dnf4', dir: 'var/cache/dnf' },
@@ -40,7 +41,7 @@ const CACHE_ENTRY = /^(.+)-([0-9a-f]{8,64})$/;
 export async function findCachedRepos(root: string): Promise<CachedRepo[]> {
   const out: CachedRepo[] = [];
   for (const { layout, dir } of CACHE_DIRS) {
-    const base = join(root, dir);
+    const base = resolveInRoot(root, dir);
     const names = await readdir(base).catch(() => [] as string[]);
     for (const name of names.sort()) {
       const m = CACHE_ENTRY.exec(name);
@@ -60,7 +61,7 @@ function digest(type: string, data: Uint8Array): string | undefined {
 
 /** The gpgkey files of a repo inside the root; keys on the network are not fetched. */
 function localKeyFiles(root: string, repo: RepoConfig): string[] {
-  return repo.gpgkeys.filter((k) => k.startsWith('file://')).map((k) => join(root, decodeURIComponent(new URL(k).pathname)));
+  return repo.gpgkeys.filter((k) => k.startsWith('file://')).map((k) => resolveInRoot(root, decodeURIComponent(new URL(k).pathname)));
 }
 
 async function checkRepomdSignature(root: string, cached: CachedRepo, config: RepoConfig, data: Uint8Array): Promise<void> {

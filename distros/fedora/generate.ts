@@ -4,7 +4,7 @@ import type { LockEntry } from '../../src/lockfile.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
 import { findCachedRepos, loadCachedRepo, type LoadedRepo } from './dnf-cache.js';
 import { resolveFedoraMissing } from './koji-evidence.js';
-import { evrString, kojiPath, type Nevra } from './nevra.js';
+import { EPOCHS_HEADER, evrString, formatEpochs, kojiPath, type Nevra } from './nevra.js';
 import type { PrimaryPackage } from './repodata.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
@@ -28,6 +28,9 @@ function isoSeconds(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** rpm systems whose package manager is tdnf (Azure Linux, CBL-Mariner). */
+const TDNF_SYSTEMS = ['mariner', 'azurelinux'];
+
 export function snapshotHeader(repos: LoadedRepo[], env: NodeJS.ProcessEnv = process.env): string | undefined {
   const sde = env.SOURCE_DATE_EPOCH;
   if (sde !== undefined && sde !== '') {
@@ -49,11 +52,19 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
     installed = installed.filter((p) => wanted.has(p.name));
   }
   const configs = await readRepoConfigs(root, repoVars(info.versionId, basearch));
+  const cachedRepos = await findCachedRepos(root);
+  if (cachedRepos.length === 0 && TDNF_SYSTEMS.includes(info.osId)) {
+    // their package manager is tdnf, whose cache pinget does not read: "run dnf makecache" would not help there
+    throw new PingetError(
+      'BAD_INPUT',
+      `${root}: ${info.prettyName ?? info.osId} keeps its repository metadata in tdnf's cache (var/cache/tdnf), which pinget does not read yet: hash verify works on this root, hash generate does not`,
+    );
+  }
   const repos: LoadedRepo[] = [];
   // Only installed names are kept from primary.xml: the rest of a Fedora-sized repo is never XML-parsed.
   const installedNames = new Set(installed.map((p) => p.name));
   const wanted = (name: string) => installedNames.has(name);
-  for (const cached of await findCachedRepos(root)) {
+  for (const cached of cachedRepos) {
     const config = configs.find((c) => c.id === cached.id);
     const loaded = await loadCachedRepo(root, cached, config, { allowUnsigned: opts.allowUnsigned, wanted });
     if (loaded) repos.push(loaded);
@@ -84,6 +95,8 @@ export async function generateFedora(root: string, info: DistroInfo, opts: Gener
   }
   entries.push(...(await resolveFedoraMissing(root, missing, opts, repos.length > 0)));
   const headers: Record<string, string> = { distro: [info.osId, info.versionId, basearch].filter(Boolean).join(' ') };
+  // Koji paths have no epoch: the header keeps them, so that verify and install compare E:V-R (hash update regenerates it whole)
+  headers[EPOCHS_HEADER] = formatEpochs(installed);
   const snapshot = snapshotHeader(repos);
   if (snapshot) headers.snapshot = snapshot;
   Object.assign(headers, await dnfManualHeader(root, installed.map((p) => p.name), opts.log));

@@ -1,20 +1,19 @@
 /** Fedora and RHEL-likes (CentOS Stream, Rocky, Alma, ... where ID_LIKE says so): rpm database + dnf's cached repodata. */
-import { idLikeOf, readOsRelease } from '../../src/distro/os-release.js';
+import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
+import { FAMILY } from './family.js';
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../src/distro/types.js';
 import { generateFedora, baseArchOf } from './generate.js';
 import { rpmBuildDrift, verifyRpmFiles } from './deep.js';
 import { installRpms } from './install.js';
 import { applyDnfMarks } from './manual-marks.js';
 import { fedoraNormalization } from './normalization.js';
-import { inspectKojiPath, refOf } from './nevra.js';
+import { inspectKojiPath, installedRefOf, pinnedEvr } from './nevra.js';
 import { repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
 import { queryInstalled } from './rpmdb.js';
 import { RPM_MD_SCHEME, rpmMdProviderFactory } from './mirror-provider.js';
 import { resolveRepoMirrors } from './mirrors.js';
 import { silentLogger, type Logger } from '../../src/ui/log.js';
-
-const FAMILY = ['fedora', 'rhel', 'centos'];
 
 /**
  * Each enabled repo's baseurls, then up to 3 mirrors from its metalink/mirrorlist when that answers
@@ -41,7 +40,7 @@ export const fedoraAdapter: DistroAdapter = {
     if (!os) return undefined;
     const osId = (os.ID ?? '').toLowerCase();
     const idLike = idLikeOf(os);
-    if (!FAMILY.includes(osId) && !idLike.some((l) => FAMILY.includes(l))) return undefined;
+    if (!inFamily(os, FAMILY)) return undefined;
     return { id: 'fedora', osId, idLike, versionId: os.VERSION_ID, prettyName: os.PRETTY_NAME };
   },
 
@@ -56,8 +55,10 @@ export const fedoraAdapter: DistroAdapter = {
   installedFacts: async (root, _info, pinned) => (await import('./sbom-facts.js')).rpmInstalledFacts(root, pinned),
 
   async installed(root: string) {
-    return (await queryInstalled(root)).map(refOf);
+    return (await queryInstalled(root)).map(installedRefOf);
   },
+
+  pinnedVersion: pinnedEvr,
 
   /** rpm-md providers, one per mirror of each enabled repo; it finds each file by its sha256 in the repo's own metadata. */
   providerFactories: [rpmMdProviderFactory],

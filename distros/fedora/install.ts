@@ -60,7 +60,7 @@ async function checkSignatures(root: string, db: RpmDbLocation, files: string[],
 }
 
 export async function installRpms(files: LocalFile[], root: string, opts: InstallOptions): Promise<InstallReport> {
-  const db: RpmDbLocation = (await findRpmDb(root)) ?? { dbpath: '/var/lib/rpm', backend: 'sqlite' };
+  const db: RpmDbLocation = (await findRpmDb(root)) ?? { dbpath: '/var/lib/rpm', backend: 'sqlite', file: join(root, 'var/lib/rpm/rpmdb.sqlite') };
   const present = new Set((await findRpmDb(root)) ? (await queryInstalled(root)).map((p) => refKey(refOf(p))) : []);
   const installed: PackageRef[] = [];
   const skipped: PackageRef[] = [];

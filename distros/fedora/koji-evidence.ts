@@ -22,7 +22,7 @@ import { sha256Bytes } from '../../src/verify/sha256.js';
 import { reportUnpinned, type UnpinnedItem } from '../../src/distro/missing.js';
 import type { GenerateOptions } from '../../src/distro/types.js';
 import { evrString, kojiPath, type Nevra } from './nevra.js';
-import { findRpmDb, MISSING_RPM_HINT, rpmDbArgs, type InstalledRpm } from './rpmdb.js';
+import { findRpmDb, MISSING_RPM_HINT, queryRpmDb, type InstalledRpm } from './rpmdb.js';
 
 export const KOJI_NAME = 'fedora-koji';
 const PACKAGE_MAX = 2 ** 31 - 1;
@@ -81,9 +81,8 @@ export async function resolveFedoraMissing(root: string, missing: InstalledRpm[]
     );
     return [];
   }
-  const db = await findRpmDb(root);
-  if (!db) return [];
-  const recorded = parseDigests((await runChecked('rpm', [...rpmDbArgs(root, db), '-qa', '--qf', FORMAT], 'BAD_INPUT', { missingHint: MISSING_RPM_HINT })).stdout);
+  if (!(await findRpmDb(root))) return [];
+  const recorded = parseDigests(await queryRpmDb(root, FORMAT));
   const base = archiveBase('fedora', KOJI_NAME, opts.archive.archiveUrls);
   const http: PoliteOptions = { timeoutMs: opts.archive.timeoutMs, retries: opts.archive.retries };
   opts.log.info(`${missing.length} installed package(s) are in no cached repository metadata; looking them up in Koji ${redactUrl(base)}`);

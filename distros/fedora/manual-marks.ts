@@ -14,10 +14,11 @@
  * command line (`mark user|dependency`); it is not driven yet: with it, as without dnf, pinget warns and skips.
  */
 import { constants } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, join, resolve } from 'node:path';
 import { runChecked } from '../../src/exec.js';
+import { resolveInRoot } from '../../src/root-path.js';
 import { formatManual, parseManual } from '../../src/manual-marks.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { PackageRef } from '../../src/distro/types.js';
@@ -112,8 +113,12 @@ export async function dnfManualHeader(root: string, names: string[], log: Logger
   }
   const view = async (scratch: string) => {
     const dir = join(scratch, 'root');
-    await mkdir(dirname(join(dir, db.dbpath)), { recursive: true });
-    await symlink(join(resolve(root), db.dbpath), join(dir, db.dbpath));
+    // a copy, not a link: dnf opening the database would leave sqlite's -shm/-wal in the root
+    const dbDir = resolveInRoot(root, db.dbpath);
+    await mkdir(join(dir, db.dbpath), { recursive: true });
+    for (const f of await readdir(dbDir, { withFileTypes: true })) {
+      if (f.isFile() && !f.name.endsWith('-shm') && !f.name.startsWith('.')) await copyFile(join(dbDir, f.name), join(dir, db.dbpath, f.name));
+    }
     await mkdir(join(dir, HISTORY_DIR), { recursive: true });
     for (const f of files) await copyFile(join(history, f), join(dir, HISTORY_DIR, f));
     return dir;

@@ -68,7 +68,37 @@ export function inspectKojiPath(path: string): PackageRef | undefined {
   return { name: p.name, version: `${p.version}-${p.release}`, arch: p.arch };
 }
 
-/** The version string used for PackageRef on this distro (see inspectKojiPath). */
+/** The version string of Koji paths (see inspectKojiPath): `version-release`, no epoch. */
 export function refOf(p: Nevra): PackageRef {
   return { name: p.name, version: `${p.version}-${p.release}`, arch: p.arch };
+}
+
+/** An installed package as rpm and dnf show it: `[epoch:]version-release`. */
+export function installedRefOf(p: Nevra): PackageRef {
+  return { name: p.name, version: evrString(p), arch: p.arch };
+}
+
+/**
+ * The lockfile header that records what Koji paths cannot: each pinned package's epoch, `name.arch=E` for those
+ * that have one, `none` when no package has. A lockfile with it compares epochs exactly (an epoch-only change is
+ * drift); one without it (older lockfiles) matches any epoch.
+ */
+export const EPOCHS_HEADER = 'epochs';
+
+export function formatEpochs(pkgs: Nevra[]): string {
+  const withEpoch = pkgs.filter((p) => p.epoch && p.epoch !== '0').map((p) => `${p.name}.${p.arch}=${p.epoch}`);
+  return withEpoch.length ? [...new Set(withEpoch)].sort().join(' ') : 'none';
+}
+
+/** The pinned `E:V-R` of a Koji path's package under the lockfile's epochs header (`0:` when it lists none for it). */
+export function pinnedEvr(ref: PackageRef, headers: Record<string, string>): string {
+  const value = headers[EPOCHS_HEADER];
+  if (value === undefined) return ref.version;
+  const epochs = new Map(
+    value
+      .split(/\s+/)
+      .filter((w) => w.includes('='))
+      .map((w) => [w.slice(0, w.lastIndexOf('=')), w.slice(w.lastIndexOf('=') + 1)] as const),
+  );
+  return `${epochs.get(`${ref.name}.${ref.arch}`) ?? '0'}:${ref.version}`;
 }

@@ -4,17 +4,17 @@
  */
 import type { PackageFacts } from '../../src/distro/sbom-types.js';
 import type { PackageRef } from '../../src/distro/types.js';
-import { runChecked } from '../../src/exec.js';
-import { findRpmDb, MISSING_RPM_HINT, rpmDbArgs } from './rpmdb.js';
+import { findRpmDb, queryRpmDb } from './rpmdb.js';
 
 const FORMAT = '%{NAME}\\t%{EPOCHNUM}\\t%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{LICENSE}\\n';
 
 export async function rpmInstalledFacts(root: string, pinned: PackageRef[]): Promise<(PackageFacts | undefined)[]> {
   const db = await findRpmDb(root);
   if (!db) return pinned.map(() => undefined);
-  const res = await runChecked('rpm', [...rpmDbArgs(root, db), '-qa', '--queryformat', FORMAT], 'BAD_INPUT', { missingHint: MISSING_RPM_HINT, env: { ...process.env, LC_ALL: 'C' } });
+  // read as every rpmdb read is: from a copy (no -shm/-wal left in the root), rpm's errors and the header count checked
+  const text = await queryRpmDb(root, FORMAT);
   const byKey = new Map<string, PackageFacts>();
-  for (const line of res.stdout.split('\n')) {
+  for (const line of text.split('\n')) {
     const f = line.split('\t');
     if (f.length !== 5 || f[0] === 'gpg-pubkey') continue;
     byKey.set(`${f[0]}\0${f[3]}\0${f[2]}`, { epoch: f[1] === '0' ? undefined : f[1], licence: f[4] === '(none)' ? undefined : f[4] });

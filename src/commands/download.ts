@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { fetchTargets, summarize } from './fetch-run.js';
-import { chooseTarget, loadLockfiles, splitSources, targetsFor } from './plan.js';
+import { ALLOW_EMPTY_HINT, chooseTarget, loadLockfiles, splitSources, targetsFor } from './plan.js';
 import { checkOutputDir } from './preflight.js';
 import { formatBytes } from '../ui/units.js';
 import { OutputDir } from '../output-dir.js';
@@ -34,7 +34,7 @@ export const downloadCommand: CommandModule<object, Args> = {
     ) as unknown as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
-    const lock = await loadLockfiles(args.files, { allowEmpty: args['allow-empty'] });
+    const lock = await loadLockfiles(args.files, { allowEmpty: args['allow-empty'], emptyHint: ALLOW_EMPTY_HINT });
     // No distro pinget knows, on the root or in the lockfile: only --provider can serve it.
     const choice = await chooseTarget(ctx, lock, args.files, false).catch((e) => {
       if (e instanceof PingetError && e.code === 'BAD_INPUT') return undefined;

@@ -7,7 +7,7 @@ import { restrictManual } from '../manual-marks.js';
 import { PingetError } from '../errors.js';
 import { makeContext, printJson, repeatable, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { checkOutputFile, checkRootIs } from './preflight.js';
-import { chooseDistro, loadLockfile } from './plan.js';
+import { chooseDistro, detectRootDistro, loadLockfile } from './plan.js';
 import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
@@ -49,7 +49,7 @@ async function generate(args: Args): Promise<void> {
   const ctx = makeContext(args);
   if (args.output) await checkOutputFile(args.output);
   const { adapter, info } = await chooseDistro(ctx, undefined, true);
-  await checkRootIs(adapter, ctx.args.root, ctx.args.distro);
+  await checkRootIs(adapter, ctx.args.root, ctx.args.distro, () => detectRootDistro(ctx.args.root));
   if (args.sources && !adapter.pinSources) throw new PingetError('USAGE', `--sources: pinning source packages is not supported for ${adapter.id} yet`);
   if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
   const result = await adapter.generate(args.root, info, {

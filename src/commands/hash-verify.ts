@@ -73,7 +73,9 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
       pinned.push(ref);
       entryOf.set(ref, e);
     }
-    const drift = compareInstalled(pinned, await adapter.installed(args.root, info), args['only-pinned']);
+    // rpm lockfiles record epochs in a header (the path has none): compare E:V-R with E:V-R
+    const withEpochs = adapter.pinnedVersion ? pinned.map((r) => ({ ...r, version: adapter.pinnedVersion!(r, lock.headers) })) : pinned;
+    const drift = compareInstalled(withEpochs, await adapter.installed(args.root, info), args['only-pinned']);
     // packages at their pinned version: is it the pinned build (where the database can tell), and with --deep, are its files intact?
     const off = new Set(drift.filter((d) => d.kind !== 'unpinned').map((d) => `${d.name}:${d.arch}`));
     const atPinRefs = pinned.filter((r) => !off.has(`${r.name}:${r.arch}`)).map((ref) => ({ ref, entry: entryOf.get(ref)! }));

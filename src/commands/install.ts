@@ -9,7 +9,7 @@ import { makeContext, printJson, warnUnsigned, withGlobalOptions, type CommandCo
 import { buildDrift, withCachedFiles } from '../verify/deep.js';
 import { fetchTargets, summarize } from './fetch-run.js';
 import type { FetchResult } from '../fetch/chain.js';
-import { chooseTarget, loadLockfiles, splitSources, targetsFor, type DistroChoice } from './plan.js';
+import { ALLOW_EMPTY_HINT, chooseTarget, loadLockfiles, splitSources, targetsFor, type DistroChoice } from './plan.js';
 import { checkPackageDbWritable } from './preflight.js';
 import { interruptSignal } from '../interrupt.js';
 import { warmHashPool } from '../verify/hash-pool.js';
@@ -64,7 +64,7 @@ export const installCommand: CommandModule<object, Args> = {
     // Installs are mostly cache hits, each re-hashed: the workers boot while the lockfile and root are read.
     warmHashPool();
     const ctx = makeContext(args);
-    const lock = await loadLockfiles(args.files, { allowEmpty: args['allow-empty'] });
+    const lock = await loadLockfiles(args.files, { allowEmpty: args['allow-empty'], emptyHint: ALLOW_EMPTY_HINT });
     const choice = await chooseTarget(ctx, lock, args.files, true);
     const { adapter, info } = choice;
     await checkPackageDbWritable(adapter.id, args.root);
@@ -83,7 +83,7 @@ export const installCommand: CommandModule<object, Args> = {
     const isInstalled = (t: FetchTarget) => {
       if (!t.ref) return false;
       const have = installed.get(`${t.ref.name}:${t.ref.arch}`);
-      return have !== undefined && isPinnedVersion(t.ref.version, have);
+      return have !== undefined && isPinnedVersion(adapter.pinnedVersion?.(t.ref, lock.headers) ?? t.ref.version, have);
     };
     let already = args.reinstall ? [] : targets.filter(isInstalled);
     const wanted = args.reinstall ? targets : targets.filter((t) => !isInstalled(t));

@@ -1,23 +1,29 @@
 /** What install, download, providers and cache push share: lockfiles in, distro, provider chain, fetch targets. */
 import type { DistroAdapter, DistroInfo, ProviderSpec } from '../distro/types.js';
 import { PingetError } from '../errors.js';
-import { readLockfile, type LockEntry, type Lockfile } from '../lockfile.js';
+import { readLockfile, type LockEntry, type Lockfile, type ParseOptions } from '../lockfile.js';
 import type { FetchTarget, Provider } from '../fetch/types.js';
 import type { CommandContext } from './context.js';
 import { readOsRelease } from '../distro/os-release.js';
 import { checkLockfileTarget } from './preflight.js';
 
+/** For the commands that have `--allow-empty`. */
+export const ALLOW_EMPTY_HINT = 'pass --allow-empty if that is meant';
+
 // The adapters, archives and provider modules load when a command needs them, not for --help.
 const distros = () => import('../distro-registry.js');
 
+/** The distro of a root by its os-release alone (no --distro). */
+export const detectRootDistro = async (root: string) => (await distros()).detectDistro(root);
+
 /** Reads one lockfile; '-' is stdin. */
-export function loadLockfile(file: string, opts: { allowEmpty?: boolean } = {}): Promise<Lockfile> {
+export function loadLockfile(file: string, opts: ParseOptions = {}): Promise<Lockfile> {
   const stdin = file === '-' || file === '/dev/stdin';
   return stdin ? readLockfile('<stdin>', { ...opts, source: process.stdin }) : readLockfile(file, opts);
 }
 
 /** Reads and merges lockfiles; the same path with two hashes across files is an error. */
-export async function loadLockfiles(files: string[], opts: { allowEmpty?: boolean } = {}): Promise<Lockfile> {
+export async function loadLockfiles(files: string[], opts: ParseOptions = {}): Promise<Lockfile> {
   const merged: Lockfile = { headers: {}, entries: [], cids: new Map() };
   const seen = new Map<string, { sha256: string; file: string }>();
   for (const file of files) {

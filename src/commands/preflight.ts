@@ -163,12 +163,19 @@ export async function checkOutputFile(file: string): Promise<void> {
  * hash generate reads the root's package database: with --distro naming another distro than the root's,
  * it would find nothing and write an empty lockfile. A root with no os-release is taken at its word.
  */
-export async function checkRootIs(adapter: DistroAdapter, root: string, forced: string | undefined): Promise<void> {
+export async function checkRootIs(
+  adapter: DistroAdapter,
+  root: string,
+  forced: string | undefined,
+  ownDistro: () => Promise<unknown>,
+): Promise<void> {
   if (!forced || (await adapter.detect(root))) return;
   const os = await readOsRelease(root).catch(() => undefined);
   if (!os?.ID) return;
+  // the advice to drop --distro only where that works: a root pinget can read without it
+  const readable = await ownDistro().then(() => true, () => false);
   throw new PingetError(
     'USAGE',
-    `--distro ${forced}, but ${root} is ${[os.ID, os.VERSION_ID].filter(Boolean).join(' ')}: drop --distro to pin what is installed there, or point --root at a root of that distro`,
+    `--distro ${forced}, but ${root} is ${[os.ID, os.VERSION_ID].filter(Boolean).join(' ')}: ${readable ? 'drop --distro to pin what is installed there, or point --root at a root of that distro' : `pinget cannot read that root with --distro ${forced} or without it; point --root at a root of a supported distro`}`,
   );
 }

@@ -216,6 +216,11 @@ export interface DistroAdapter {
    */
   acceptMismatch?(path: string, file: string, headers: Record<string, string>): Promise<string | undefined>;
   /**
+   * Optional: the version a lockfile pins for `ref` (from inspect) with what its headers add that the path cannot
+   * say (rpm's epoch: Koji paths have none), in the form installed() gives; inspect's version when absent.
+   */
+  pinnedVersion?(ref: PackageRef, headers: Record<string, string>): string;
+  /**
    * Optional: sets the package manager's manual/auto marks of the lockfile's packages from its `manual`
    * header (see src/manual-marks.ts); does nothing when the lockfile has no such header. `log` takes its warnings.
    */

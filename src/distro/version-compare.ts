@@ -124,9 +124,11 @@ export function versionComparator(distroId: string): (a: string, b: string) => n
 
 /**
  * Whether an installed version is the pinned one. Debian pool file names and Koji paths drop the
- * epoch, so a pinned version without one matches an installed `epoch:version` of the same rest.
+ * epoch, so a pinned version without one matches an installed `epoch:version` of the same rest; a pinned
+ * version with an epoch (rpm lockfiles that record epochs, `0:` included) matches only that epoch.
  */
 export function isPinnedVersion(pinned: string, installed: string): boolean {
-  if (pinned === installed) return true;
+  const noZero = (v: string) => v.replace(/^0+:/, '');
+  if (pinned === installed || noZero(pinned) === noZero(installed)) return /^0+:/.test(pinned) ? !/^[1-9]\d*:/.test(installed) : true;
   return !pinned.includes(':') && installed.replace(/^\d+:/, '') === pinned;
 }

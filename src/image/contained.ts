@@ -4,11 +4,9 @@
  * as the image would see it (an absolute target from the image root, `..` stopping at the root), the way
  * a chroot does, so `lib -> /usr/lib` works and `x -> /etc` lands in the root's etc, never the host's.
  */
-import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../errors.js';
-
-const MAX_LINKS = 40;
+import { resolveParts } from '../root-path.js';
 
 /** The parts of a layer entry name (`./usr/bin/x/` -> usr, bin, x), or why it is refused. */
 export function entryParts(name: string): string[] | string {
@@ -40,28 +38,7 @@ export async function containedDir(root: string, parts: string[]): Promise<strin
   return join(root, ...(await resolveDir(root, parts)));
 }
 
-/** Resolves directory parts within root, following symlinks the way a chroot would. */
+/** Resolves directory parts within root, following symlinks the way a chroot would (src/root-path.ts). */
 async function resolveDir(root: string, parts: string[]): Promise<string[]> {
-  const done: string[] = [];
-  const todo = [...parts];
-  let links = 0;
-  while (todo.length > 0) {
-    const part = todo.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    if (part === '.' || part === '') continue;
-    const here = join(root, ...done, part);
-    const st = await lstat(here).catch(() => undefined);
-    if (st?.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw new PingetError('BAD_INPUT', `${join(...done, part)}: too many levels of symbolic links in the image`);
-      const target = await readlink(here);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/'));
-      continue;
-    }
-    done.push(part);
-  }
-  return done;
+  return resolveParts(root, parts, 'the image');
 }
