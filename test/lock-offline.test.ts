@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAptRepo, hostArch, makeAptRoot, type AptRepo, type AptRoot } from './helpers/apt-repo.js';
@@ -117,6 +117,29 @@ test('a package the base has is not locked again; --dedupe writes the dedupe-bas
   } finally {
     await withApp.close();
   }
+});
+
+test("the base's own apt settings that change the choice are honoured, its links read inside it", async () => {
+  await addDeb({ Package: 'pinget-rec', Version: '1.0', Architecture: arch, Recommends: 'pinget-data' });
+  const names = async (root: string) => {
+    const res = await lock(['pinget-rec', '--root', root, '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    return (JSON.parse(res.stdout) as { files: { packages: { name: string }[] }[] }).files[0].packages.map((p) => p.name).sort();
+  };
+  assert.deepEqual(await names(base.root), ['pinget-data', 'pinget-rec']);
+  // apt.conf.d in the base turns Recommends off: apt-get install in that base would not take them.
+  const norec = join(work, 'base-norec');
+  await cp(base.root, norec, { recursive: true });
+  await mkdir(join(norec, 'etc/apt/apt.conf.d'), { recursive: true });
+  await writeFile(join(norec, 'etc/apt/apt.conf.d/99norec'), 'APT::Install-Recommends "false";\n');
+  assert.deepEqual(await names(norec), ['pinget-rec']);
+  // An absolute link is the base's own path, not the host's.
+  const linked = join(work, 'base-linked');
+  await cp(base.root, linked, { recursive: true });
+  await mkdir(join(linked, 'etc/apt/apt.conf.d'), { recursive: true });
+  await writeFile(join(linked, 'pinget-norec.conf'), 'APT::Install-Recommends "false";\n');
+  await symlink('/pinget-norec.conf', join(linked, 'etc/apt/apt.conf.d/99norec'));
+  assert.deepEqual(await names(linked), ['pinget-rec']);
 });
 
 test('bad requests: exit 2, one line naming the package and apt\'s reason, no file written', async () => {

@@ -7,10 +7,11 @@
  * (preferences) and the settings that change what is chosen (Install-Recommends, Install-Suggests,
  * Default-Release, read with apt-config) are taken: a base is untrusted input.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
+import { resolveInRoot } from '../../src/root-path.js';
 import { writeFileAtomic } from '../../src/fs-atomic.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
 import { unsafePathReason, type LockEntry } from '../../src/lockfile.js';
@@ -51,10 +52,32 @@ const CHOOSING_SETTINGS = ['APT::Install-Recommends', 'APT::Install-Suggests', '
 
 const quote = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
 
+const CONFIG_MAX = 1 << 20;
+
+/**
+ * Copies the base's apt configuration files (`etc/apt/<name>` and `etc/apt/<name>.d/*`) into dir/base/, each path
+ * resolved inside the root (an absolute link is the root's, not the host's) and only regular files, so apt never
+ * follows a base's link out of it.
+ */
+async function copyBaseConfig(root: string, dir: string, name: string): Promise<{ file: string; parts: string }> {
+  const out = join(dir, 'base', name);
+  await mkdir(`${out}.d`, { recursive: true });
+  const copy = async (rel: string, dest: string) => {
+    const src = resolveInRoot(root, rel);
+    const st = await lstat(src).catch(() => undefined);
+    if (st?.isFile() && st.size <= CONFIG_MAX) await writeFile(dest, await readFile(src));
+  };
+  await copy(`etc/apt/${name}`, out);
+  const partsDir = resolveInRoot(root, `etc/apt/${name}.d`);
+  for (const n of await readdir(partsDir).catch(() => [] as string[])) if (/^[A-Za-z0-9_.-]+$/.test(n)) await copy(`etc/apt/${name}.d/${n}`, join(`${out}.d`, n));
+  return { file: out, parts: `${out}.d/` };
+}
+
 /** The base's settings that change what apt chooses, read by apt-config from its apt.conf and apt.conf.d. */
 async function baseSettings(root: string, dir: string, signal?: AbortSignal): Promise<string[]> {
   const conf = join(dir, 'base-apt.conf');
-  await writeFile(conf, `Dir::Etc::main ${quote(join(root, 'etc/apt/apt.conf'))};\nDir::Etc::parts ${quote(join(root, 'etc/apt/apt.conf.d'))};\n`);
+  const { file, parts } = await copyBaseConfig(root, dir, 'apt.conf');
+  await writeFile(conf, `Dir::Etc::main ${quote(file)};\nDir::Etc::parts ${quote(parts)};\n`);
   const res = await run('apt-config', ['dump'], { env: { ...process.env, APT_CONFIG: conf }, signal, missingHint: APT_HINT });
   if (res.code !== 0) throw new PingetError('BAD_INPUT', `${root}/etc/apt: apt-config cannot read the base's apt configuration: ${res.stderr.trim().split('\n')[0]}`);
   const out: string[] = [];
@@ -67,14 +90,14 @@ async function baseSettings(root: string, dir: string, signal?: AbortSignal): Pr
 
 /** The base's dpkg status, its native architecture renamed to the one resolved for (a base of another arch). */
 async function writeStatus(o: AptRun): Promise<string> {
-  let text = o.baseRoot ? await readFile(join(o.baseRoot, 'var/lib/dpkg/status'), 'utf8') : '';
+  let text = o.baseRoot ? await readFile(resolveInRoot(o.baseRoot, 'var/lib/dpkg/status'), 'utf8') : '';
   if (o.baseArch && o.baseArch !== o.arch) text = text.replace(new RegExp(`^Architecture: ${o.baseArch}$`, 'gm'), `Architecture: ${o.arch}`);
   const file = join(o.stateDir, `status-${sha256Bytes(text).slice(0, 32)}`);
   if (!(await stat(file).catch(() => undefined))) await writeFileAtomic(file, text);
   return file;
 }
 
-function aptOptions(o: AptRun, dir: string, status: string): string[] {
+function aptOptions(o: AptRun, dir: string, status: string, prefs?: { file: string; parts: string }): string[] {
   const set: Record<string, string> = {
     'Dir::State': `${dir}/state/`,
     'Dir::State::lists': `${o.stateDir}/lists/`,
@@ -88,8 +111,8 @@ function aptOptions(o: AptRun, dir: string, status: string): string[] {
     'Dir::Etc::sourceparts': `${dir}/empty/`,
     'Dir::Etc::trusted': `${dir}/empty/trusted.gpg`,
     'Dir::Etc::trustedparts': `${dir}/empty/`,
-    'Dir::Etc::preferences': o.baseRoot ? join(o.baseRoot, 'etc/apt/preferences') : `${dir}/empty/preferences`,
-    'Dir::Etc::preferencesparts': o.baseRoot ? join(o.baseRoot, 'etc/apt/preferences.d') : `${dir}/empty/`,
+    'Dir::Etc::preferences': prefs?.file ?? `${dir}/empty/preferences`,
+    'Dir::Etc::preferencesparts': prefs?.parts ?? `${dir}/empty/`,
     'Dir::Log': `${dir}/log/`,
     'Dir::Bin::dpkg': '/bin/false',
     'APT::Architecture': o.arch,
@@ -106,8 +129,8 @@ function aptOptions(o: AptRun, dir: string, status: string): string[] {
 }
 
 /** The base's settings first: the user's flags, written after, win. */
-function commandLine(o: AptRun, dir: string, status: string, base: string[], quiet = '-qq'): string[] {
-  return ['install', '--print-uris', quiet, '-y', ...base.flatMap((s) => ['-o', s]), ...aptOptions(o, dir, status), '--', ...o.request];
+function commandLine(o: AptRun, dir: string, status: string, base: string[], prefs: { file: string; parts: string } | undefined, quiet = '-qq'): string[] {
+  return ['install', '--print-uris', quiet, '-y', ...base.flatMap((s) => ['-o', s]), ...aptOptions(o, dir, status, prefs), '--', ...o.request];
 }
 
 /** apt's reason, in one line naming the package: its `E:` line and the first unmet dependency it lists. */
@@ -159,11 +182,12 @@ export async function aptChoose(o: AptRun): Promise<AptChoice> {
   await writeFile(join(dir, 'sources.list'), lines.join('\n') + '\n');
   await writeFile(join(dir, 'apt.conf'), `Dir::Etc::main "/dev/null";\nDir::Etc::parts ${quote(`${dir}/empty/`)};\n`);
   const base = o.baseRoot ? await baseSettings(o.baseRoot, dir, o.signal) : [];
+  const prefs = o.baseRoot ? await copyBaseConfig(o.baseRoot, dir, 'preferences') : undefined;
   const env = { ...process.env, APT_CONFIG: join(dir, 'apt.conf'), LC_ALL: 'C.UTF-8' };
-  const res = await run('apt-get', commandLine(o, dir, status, base), { env, signal: o.signal, missingHint: APT_HINT });
+  const res = await run('apt-get', commandLine(o, dir, status, base, prefs), { env, signal: o.signal, missingHint: APT_HINT });
   if (res.code !== 0) {
     // apt explains an unsatisfiable request ("unmet dependencies") only when less quiet: ask it again for that.
-    const why = await run('apt-get', commandLine(o, dir, status, base, '-q'), { env, signal: o.signal, missingHint: APT_HINT });
+    const why = await run('apt-get', commandLine(o, dir, status, base, prefs, '-q'), { env, signal: o.signal, missingHint: APT_HINT });
     throw aptFailure(why.stdout, res.stderr);
   }
   return parsePrintUris(res.stdout, o.sources);
