@@ -42,11 +42,19 @@ export const downloadCommand: CommandModule<object, Args> = {
     });
     const out = resolve(args.output);
     await checkOutputDir(out);
-    const dir = await OutputDir.open(out, { copy: args.copy });
     const { binaries, sources } = await splitSources(lock.entries, choice?.adapter);
     if (sources.length && !args.sources) ctx.log.info(`leaving out ${sources.length} source package file(s); --sources fetches them too`);
     const entries = args.sources ? lock.entries : binaries;
-    const results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
+    // Both places are checked before the first request: an unusable cache is exit 2 naming it.
+    await ctx.cache.prepare();
+    const dir = await OutputDir.open(out, { copy: args.copy, mayLink: (st) => ctx.cache.mayLink(st) });
+    let results;
+    try {
+      results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
+      await dir.finish();
+    } finally {
+      await dir.close();
+    }
     const sum = summarize(results);
     if (args.json) printJson({ dir: out, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, source: r.source, bytes: r.bytes })) });
     else ctx.log.info(`${results.length} files verified in ${args.output} (${sum.fetched} fetched, ${formatBytes(sum.bytes)}; ${sum.fromCache} from the cache)`);
