@@ -3,7 +3,7 @@ import { access, constants, mkdir, stat, unlink, writeFile } from 'node:fs/promi
 import { dirname, join, resolve } from 'node:path';
 import type { DistroAdapter, DistroInfo } from '../distro/types.js';
 import { readOsRelease } from '../distro/os-release.js';
-import { PingetError } from '../errors.js';
+import { clip, PingetError } from '../errors.js';
 
 export interface DistroHeader {
   /** os-release ID the lockfile was made on: debian, ubuntu, fedora, rocky, alpine, arch... */
@@ -22,7 +22,7 @@ export function parseDistroHeader(headers: Record<string, string>): DistroHeader
   const words = text.split(/\s+/);
   const last = words[words.length - 1];
   const looksLikeArch = words.length >= 2 && /^[a-z][a-z0-9_]*$/i.test(last) && last !== 'rolling' && (words.length >= 3 || /\d/.test(last));
-  return { id: words[0].toLowerCase(), arch: looksLikeArch ? last : undefined, text };
+  return { id: clip(words[0].toLowerCase(), 40), arch: looksLikeArch ? clip(last, 40) : undefined, text: clip(text, 120) };
 }
 
 function describeSystem(root: string, info: DistroInfo): string {
