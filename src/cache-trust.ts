@@ -6,7 +6,7 @@
  *   inside it may be one),
  * - not writable by others (o+w, sticky or not),
  * - owned by the current user or root, unless it is a group-shared directory: group-writable, setgid,
- *   in a group the current user is a member of (the documented way to share a cache);
+ *   in a group the current user is a member of (root: any group), the documented way to share a cache;
  * - group-writable only that way.
  * A cache that breaks a rule is refused (exit 2, one line) unless the user trusts it explicitly
  * (--trust-shared-cache, PINGET_TRUST_SHARED_CACHE=1). A group-shared or explicitly trusted cache is
@@ -52,7 +52,8 @@ function modeText(st: Stats): string {
 /** Why others could write this directory, or undefined when only we (and root) can; `group` when a trusted group shares it. */
 export function judgeDir(st: Stats, uid = process.geteuid?.() ?? 0, groups = myGroups()): { untrusted?: string; group?: boolean } {
   const groupWritable = (st.mode & 0o020) !== 0;
-  const groupShared = groupWritable && (st.mode & 0o2000) !== 0 && groups.has(st.gid);
+  // Root may write anywhere anyway: a setgid group directory is as trusted for it as for the group.
+  const groupShared = groupWritable && (st.mode & 0o2000) !== 0 && (groups.has(st.gid) || uid === 0);
   if (st.mode & 0o002) return { untrusted: `is writable by every user (mode ${modeText(st)})` };
   if (groupWritable && !groupShared) {
     const why = (st.mode & 0o2000) === 0 ? 'not setgid' : `you are not in group ${st.gid}`;

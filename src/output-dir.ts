@@ -19,7 +19,8 @@
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { PingetError, reasonOf, type ErrorCode } from './errors.js';
 import { DirHandle } from './dir-handle.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
@@ -66,6 +67,38 @@ function swapped(path: string): PingetError {
   return new PingetError('BAD_INPUT', `${path}: the directory was moved or replaced while pinget wrote into it; refusing to go on (run again, and keep others from writing into -o)`);
 }
 
+/** Proves a file can be made in the directory (root passes access(2) even on a read-only mount): exit 2 before any request. */
+async function probe(dir: DirHandle): Promise<void> {
+  const name = `.pinget-probe-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await (await open(dir.at(name), 'wx', 0o600)).close();
+  } catch (e) {
+    await dir.close();
+    const code = errno(e);
+    const why = code === 'EACCES' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : reasonOf(dir.explain(e));
+    throw new PingetError('USAGE', `cannot write into the output directory ${dir.path}: ${why}${code ? ` (${code})` : ''}; choose another path`, { cause: e });
+  }
+  await rm(dir.at(name), { force: true });
+}
+
+async function openMade(root: string, made: string[]): Promise<DirHandle> {
+  if (made.length === 0 || made[made.length - 1] !== root) return DirHandle.open(root);
+  let dir = await DirHandle.open(dirname(made[0]));
+  for (const path of made) {
+    const parent = dir;
+    try {
+      dir = await DirHandle.open(path, { follow: false, through: parent.at(basename(path)) });
+    } catch (e) {
+      if (errno(e) === 'ENOENT') throw swapped(path);
+      if (errno(e) !== 'ENOTDIR' && errno(e) !== 'ELOOP') throw parent.explain(e);
+      throw new PingetError('BAD_INPUT', `${path}: replaced by a symbolic link or a file right after pinget made it; refusing to follow it`);
+    } finally {
+      await parent.close();
+    }
+  }
+  return dir;
+}
+
 export class OutputDir {
   /** Relative directory -> its identity, once checked (and created); a later open must find the same. */
   private readonly known = new Map<string, Stats>();
@@ -79,18 +112,25 @@ export class OutputDir {
     private readonly opts: OutputOptions,
   ) {}
 
-  static async open(root: string, opts: OutputOptions = {}): Promise<OutputDir> {
+  /**
+   * Opens DIR. `made`: the directories just made for it, outermost first (checkOutputDir): they are
+   * opened one by one through their parent without following a symlink, so a folder swapped there
+   * since is refused; the rest of DIR's path is the user's choice.
+   */
+  static async open(root: string, opts: OutputOptions = {}, made: string[] = []): Promise<OutputDir> {
     let top: DirHandle;
     try {
       await mkdir(root, { recursive: true });
-      top = await DirHandle.open(root);
+      top = await openMade(root, made);
     } catch (e) {
+      if (e instanceof PingetError) throw e;
       if (errno(e) === 'ENOTDIR') {
         const st = await stat(root).catch(() => undefined);
         throw new PingetError('BAD_INPUT', `${root}: the output directory is ${st ? fileKind(st) : 'not a directory'}`);
       }
       throw fsError(root, 'use it as the output directory', e);
     }
+    await probe(top);
     await sweepTempFiles(top.at(''));
     return new OutputDir(root, top, opts);
   }
@@ -147,6 +187,7 @@ export class OutputDir {
       try {
         dir = await DirHandle.open(abs, { follow: false, through: parent.at(name) });
       } catch (e) {
+        if (made && errno(e) === 'ENOENT') throw swapped(abs);
         if (errno(e) !== 'ENOTDIR' && errno(e) !== 'ELOOP') throw fsError(abs, 'open the directory', parent.explain(e));
         const st = await lstat(parent.at(name)).catch(() => undefined);
         if (!st || st.isSymbolicLink()) {

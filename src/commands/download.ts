@@ -5,7 +5,7 @@ import { PingetError } from '../errors.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { fetchTargets, summarize } from './fetch-run.js';
 import { chooseTarget, loadLockfiles, splitSources, targetsFor } from './plan.js';
-import { checkOutputDir } from './preflight.js';
+import { checkOutputDir, removeMade } from './preflight.js';
 import { formatBytes } from '../ui/units.js';
 import { OutputDir } from '../output-dir.js';
 import { example } from './help-examples.js';
@@ -41,19 +41,25 @@ export const downloadCommand: CommandModule<object, Args> = {
       throw e;
     });
     const out = resolve(args.output);
-    await checkOutputDir(out);
+    const made = await checkOutputDir(out);
     const { binaries, sources } = await splitSources(lock.entries, choice?.adapter);
     if (sources.length && !args.sources) ctx.log.info(`leaving out ${sources.length} source package file(s); --sources fetches them too`);
     const entries = args.sources ? lock.entries : binaries;
-    // Both places are checked before the first request: an unusable cache is exit 2 naming it.
-    await ctx.cache.prepare();
-    const dir = await OutputDir.open(out, { copy: args.copy, mayLink: (st) => ctx.cache.mayLink(st) });
     let results;
     try {
-      results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
-      await dir.finish();
-    } finally {
-      await dir.close();
+      // Both places are checked before the first request: an unwritable -o or cache is exit 2 naming it.
+      const dir = await OutputDir.open(out, { copy: args.copy, mayLink: (st) => ctx.cache.mayLink(st) }, made);
+      try {
+        await ctx.cache.prepare();
+        results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
+        await dir.finish();
+      } finally {
+        await dir.close();
+      }
+    } catch (e) {
+      // A failed download leaves no empty directories it made for -o.
+      await removeMade(made);
+      throw e;
     }
     const sum = summarize(results);
     if (args.json) printJson({ dir: out, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, source: r.source, bytes: r.bytes })) });
