@@ -234,7 +234,8 @@ export class OutputDir {
       const rootNow = await stat(this.root).catch(() => undefined);
       if (!rootNow || !this.top.is(rootNow)) throw swapped(this.root);
       for (const [rel, st] of this.known) {
-        const now = await lstat(join(this.root, rel)).catch(() => undefined);
+        // Inside the root through its descriptor: also where root + rel is longer than PATH_MAX.
+        const now = await lstat(this.top.at(rel)).catch(() => undefined);
         if (!now || !now.isDirectory() || now.dev !== st.dev || now.ino !== st.ino) throw swapped(join(this.root, rel));
       }
     } finally {
