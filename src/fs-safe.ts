@@ -16,12 +16,13 @@ export function fileKind(st: Stats): string {
 /**
  * Opens a file to read it whole, refusing what is not a regular file (a FIFO, a device, a symlink to
  * /dev/zero: the target counts) with exit 2 naming it. O_NONBLOCK: opening a FIFO must not hang.
- * `directory` is the code for a directory there (a mirror without that file: NOT_FOUND).
+ * `directory` is the code for a directory there (a mirror without that file: NOT_FOUND). `noFollow`:
+ * a symlink as the last component is refused too (ELOOP), not followed (a file in a shared cache).
  */
-export async function openRegular(file: string, directory: ErrorCode = 'BAD_INPUT'): Promise<FileHandle> {
+export async function openRegular(file: string, directory: ErrorCode = 'BAD_INPUT', opts: { noFollow?: boolean } = {}): Promise<FileHandle> {
   let fh: FileHandle;
   try {
-    fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
+    fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY | (opts.noFollow ? fsConstants.O_NOFOLLOW : 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new PingetError('NOT_FOUND', `${file}: no such file`, { cause: e });

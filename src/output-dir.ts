@@ -60,7 +60,7 @@ function errno(e: unknown): string | undefined {
 
 function ownedByUs(st: Stats): boolean {
   const uid = process.geteuid?.() ?? 0;
-  return (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+  return st.isFile() && (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
 }
 
 function swapped(path: string): PingetError {
@@ -253,7 +253,8 @@ export class OutputDir {
   private async write(src: string, sha256: string, dir: DirHandle, name: string, dest: string): Promise<Placement> {
     let srcSt: Stats;
     try {
-      srcSt = await stat(src);
+      // lstat: a symlink where the blob was is not a file to link or reflink.
+      srcSt = await lstat(src);
     } catch (e) {
       throw fsError(src, 'read the cached file', e);
     }
@@ -290,9 +291,9 @@ export class OutputDir {
   }
 
   /**
-   * Writes the temp file: a hard link when on the same file system from a trusted source, else a reflink
-   * (hashed again unless the source is trusted: it may have changed since it was verified), else a
-   * copy hashed on the way. Returns how, and the inode written.
+   * Writes the temp file: from a trusted source (a private cache, a blob only we can change) a hard link
+   * when on the same file system, else a reflink; else, and from any other source, a copy hashed on the
+   * way (the source opened without following a symlink). Returns how, and the inode written.
    */
   private async writeTemp(src: string, sha256: string, tmp: string, srcSt: Stats, sameFs: boolean, trusted: boolean): Promise<{ how: Exclude<Placement, 'kept'>; ino: number }> {
     if (sameFs && trusted && !this.opts.copy) {
@@ -303,16 +304,15 @@ export class OutputDir {
         if (!CANNOT_LINK.has(errno(e) ?? '')) throw e;
       }
     }
-    try {
-      await copyFile(src, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE_FORCE);
-      if (!trusted) {
-        const res = await hashFileOffThread(tmp);
-        if (res.kind !== 'file' || res.sha256 !== sha256) throw new PingetError('INTEGRITY', `${src}: the cached file changed since it was verified; refusing it`);
+    // copyFile follows a symlink and reads before it could hash: only for a source no one else can change.
+    if (trusted) {
+      try {
+        await copyFile(src, tmp, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE_FORCE);
+        return { how: 'reflinked', ino: (await lstat(tmp)).ino };
+      } catch (e) {
+        if (!CANNOT_LINK.has(errno(e) ?? '') && errno(e) !== 'ENOTTY') throw e;
+        await rm(tmp, { force: true }).catch(() => {});
       }
-      return { how: 'reflinked', ino: (await lstat(tmp)).ino };
-    } catch (e) {
-      if (!CANNOT_LINK.has(errno(e) ?? '') && errno(e) !== 'ENOTTY') throw e;
-      await rm(tmp, { force: true }).catch(() => {});
     }
     return { how: 'copied', ino: await copyHashing(src, sha256, tmp) };
   }
@@ -320,7 +320,7 @@ export class OutputDir {
 
 /** Copies src to a new file while hashing it: the bytes written are the bytes verified, read once. Returns the new file's inode. */
 async function copyHashing(src: string, sha256: string, tmp: string): Promise<number> {
-  const input = await openRegular(src);
+  const input = await openRegular(src, 'BAD_INPUT', { noFollow: true });
   try {
     const output = await open(tmp, 'wx', 0o644);
     try {

@@ -14,7 +14,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
 import { run } from '../src/exec.js';
+import { judgeDir } from '../src/cache-trust.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 
 const canRun = process.getuid?.() === 0 && existsSync('/usr/sbin/useradd') && existsSync('/usr/bin/setpriv');
@@ -83,6 +84,24 @@ const download = (out: string, cache: string, opts: { prefix?: string[]; env?: N
 const sha256sumC = (dir: string) => run('sha256sum', ['-c', '--strict', lockfile], { cwd: dir });
 const blobDir = (cache: string) => join(cache, 'blobs', 'sha256');
 const oneLine = (stderr: string) => stderr.trim().split('\n').length === 1;
+
+test('which cache directories are trusted: mode, owner, setgid group (judgeDir)', () => {
+  const dir = (mode: number, uid: number, gid: number) => ({ mode: 0o040000 | mode, uid, gid }) as unknown as Stats;
+  const me = 1000;
+  const groups = new Set([1000, 50]);
+  const verdict = (mode: number, uid: number, gid: number) => judgeDir(dir(mode, uid, gid), me, groups);
+  assert.deepEqual(verdict(0o755, me, 1000), { group: false });
+  assert.deepEqual(verdict(0o700, 0, 0), { group: false }, 'root-owned');
+  assert.match(verdict(0o755, 1001, 1001).untrusted!, /belongs to uid 1001/);
+  assert.match(verdict(0o777, me, 1000).untrusted!, /writable by every user \(mode 0777\)/);
+  assert.match(verdict(0o1777, 0, 0).untrusted!, /writable by every user \(mode 1777\)/, 'sticky does not help: others can still plant names');
+  assert.match(verdict(0o775, me, 1000).untrusted!, /writable by group 1000 .*not setgid/);
+  assert.match(verdict(0o2775, me, 60).untrusted!, /you are not in group 60/);
+  assert.deepEqual(verdict(0o2775, 1001, 50), { group: true }, 'a member of the sharing group made it');
+  assert.deepEqual(verdict(0o2770, 0, 50), { group: true });
+  assert.deepEqual(judgeDir(dir(0o2775, 1001, 60), 0, new Set([0])), { group: true }, 'root trusts a setgid group directory');
+  assert.match(judgeDir(dir(0o2777, 0, 60), 0, new Set([0])).untrusted!, /every user/);
+});
 
 /** Makes `dir` (and parents) owned by the second user with `mode`. */
 async function userDir(dir: string, mode = 0o755): Promise<void> {
