@@ -63,6 +63,11 @@ export function judgeDir(st: Stats, uid = process.geteuid?.() ?? 0, groups = myG
   return { group: groupShared };
 }
 
+/** A regular file only the current user or root can change: safe to hard-link or reflink without hashing it again. */
+export function onlyWeCanChange(st: Stats, uid = process.geteuid?.() ?? 0): boolean {
+  return st.isFile() && (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+}
+
 function notWritable(dir: string, e: unknown): PingetError {
   const code = (e as NodeJS.ErrnoException).code;
   return new PingetError('USAGE', `cache directory ${dir} is not writable (${code ?? reasonOf(e)}): choose a writable one with --cache DIR or PINGET_CACHE`, { cause: e });

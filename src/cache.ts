@@ -15,7 +15,7 @@ import { basename, join } from 'node:path';
 import { finished, type Readable } from 'node:stream';
 import { PingetError, reasonOf } from './errors.js';
 import { openRegular } from './fs-safe.js';
-import { openCacheDirs, type CacheDirs } from './cache-trust.js';
+import { onlyWeCanChange, openCacheDirs, type CacheDirs } from './cache-trust.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { SHA256_HEX } from './verify/sha256.js';
 import { hashFileOffThread, hashPoolStarted, type FileHash } from './verify/hash-pool.js';
@@ -106,7 +106,6 @@ export interface CacheOptions {
   trustShared?: boolean;
 }
 
-
 export class Cache {
   readonly dir: string;
   private readonly opts: CacheOptions;
@@ -154,8 +153,7 @@ export class Cache {
   /** Whether a blob file may be hard-linked out: a private cache, and a file only we (or root) can change. */
   async mayLink(st: Stats): Promise<boolean> {
     const dirs = await this.open(false);
-    const uid = process.geteuid?.() ?? 0;
-    return !!dirs && !dirs.shared && st.isFile() && (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
+    return !!dirs && !dirs.shared && onlyWeCanChange(st);
   }
 
   /** The path that reaches a blob through the opened blobs/sha256 directory, or undefined without one. */

@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { PingetError, reasonOf, type ErrorCode } from './errors.js';
 import { DirHandle } from './dir-handle.js';
+import { onlyWeCanChange } from './cache-trust.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { fileKind, openRegular } from './fs-safe.js';
 import { hashHandle } from './verify/sha256.js';
@@ -56,11 +57,6 @@ function fsError(path: string, what: string, e: unknown): PingetError {
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException).code;
-}
-
-function ownedByUs(st: Stats): boolean {
-  const uid = process.geteuid?.() ?? 0;
-  return st.isFile() && (st.uid === uid || st.uid === 0) && (st.mode & 0o022) === 0;
 }
 
 function swapped(path: string): PingetError {
@@ -120,7 +116,8 @@ export class OutputDir {
   static async open(root: string, opts: OutputOptions = {}, made: string[] = []): Promise<OutputDir> {
     let top: DirHandle;
     try {
-      await mkdir(root, { recursive: true });
+      // Made already (checkOutputDir): no path-based mkdir -p that would follow a symlink swapped in.
+      if (made.length === 0) await mkdir(root, { recursive: true });
       top = await openMade(root, made);
     } catch (e) {
       if (e instanceof PingetError) throw e;
@@ -258,7 +255,7 @@ export class OutputDir {
     } catch (e) {
       throw fsError(src, 'read the cached file', e);
     }
-    const trusted = await (this.opts.mayLink ?? ownedByUs)(srcSt);
+    const trusted = await (this.opts.mayLink ?? onlyWeCanChange)(srcSt);
     const at = dir.at(name);
     const existing = await lstat(at).catch((e) => {
       if (errno(e) !== 'ENOENT') throw fsError(dest, 'inspect it', dir.explain(e));
