@@ -8,13 +8,13 @@
  * processes that are gone, and never a live process's.
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { copyFile, lstat, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { copyFile, lstat, mkdtemp, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished, type Readable } from 'node:stream';
 import { PingetError, reasonOf } from './errors.js';
-import { openRegular } from './fs-safe.js';
+import { copyHashing, openRegular } from './fs-safe.js';
 import { onlyWeCanChange, openCacheDirs, type CacheDirs } from './cache-trust.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { SHA256_HEX } from './verify/sha256.js';
@@ -340,6 +340,48 @@ export class Cache {
     }
     await this.sweepTemp();
     return removed;
+  }
+
+  private privateDir?: Promise<string>;
+  /** sha256 -> its private copy (paths sharing a hash share the copy). */
+  private copies = new Map<string, Promise<string>>();
+
+  /**
+   * The file to hand to a package manager for a verified blob. From a private cache: the blob itself.
+   * From a shared one (a group's, or --trust-shared-cache) another user could still rewrite or replace
+   * the blob after it was verified: a copy in a directory of our own (mode 0700 in the OS temp dir, where
+   * no one else can rename it), hashed as it is copied. dispose() removes the copies.
+   */
+  async forUse(sha256: string, file: string): Promise<string> {
+    const dirs = await this.open(false);
+    if (!dirs?.shared) return file;
+    let copy = this.copies.get(sha256);
+    if (!copy) {
+      copy = this.copyPrivately(dirs, sha256, file);
+      this.copies.set(sha256, copy);
+    }
+    return copy;
+  }
+
+  private async copyPrivately(dirs: CacheDirs, sha256: string, file: string): Promise<string> {
+    this.privateDir ??= mkdtemp(join(tmpdir(), `pinget-private-${process.pid}-`));
+    const dest = join(await this.privateDir, sha256);
+    try {
+      await copyHashing(dirs.blobs?.at(sha256) ?? file, sha256, dest);
+    } catch (e) {
+      this.copies.delete(sha256);
+      await rm(dest, { force: true }).catch(() => {});
+      throw dirs.blobs?.explain(e) ?? e;
+    }
+    return dest;
+  }
+
+  /** Removes the private copies forUse() made. */
+  async dispose(): Promise<void> {
+    const dir = this.privateDir;
+    this.privateDir = undefined;
+    this.copies.clear();
+    if (dir) await rm(await dir, { recursive: true, force: true }).catch(() => {});
   }
 
   /** Copies a verified blob to dest through a temp name (a reflink where the file system can). */

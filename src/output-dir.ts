@@ -25,8 +25,7 @@ import { PingetError, reasonOf, type ErrorCode } from './errors.js';
 import { DirHandle } from './dir-handle.js';
 import { onlyWeCanChange } from './cache-trust.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
-import { fileKind, openRegular } from './fs-safe.js';
-import { hashHandle } from './verify/sha256.js';
+import { copyHashing, fileKind } from './fs-safe.js';
 import { hashFileOffThread } from './verify/hash-pool.js';
 
 export type Placement = 'linked' | 'reflinked' | 'copied' | 'kept';
@@ -312,24 +311,5 @@ export class OutputDir {
       }
     }
     return { how: 'copied', ino: await copyHashing(src, sha256, tmp) };
-  }
-}
-
-/** Copies src to a new file while hashing it: the bytes written are the bytes verified, read once. Returns the new file's inode. */
-async function copyHashing(src: string, sha256: string, tmp: string): Promise<number> {
-  const input = await openRegular(src, 'BAD_INPUT', { noFollow: true });
-  try {
-    const output = await open(tmp, 'wx', 0o644);
-    try {
-      const { sha256: got } = await hashHandle(input, async (chunk) => {
-        for (let off = 0; off < chunk.length; ) off += (await output.write(chunk, off)).bytesWritten;
-      });
-      if (got !== sha256) throw new PingetError('INTEGRITY', `${src}: the cached file changed while it was copied (sha256 ${got}, expected ${sha256})`);
-      return (await output.stat()).ino;
-    } finally {
-      await output.close();
-    }
-  } finally {
-    await input.close();
   }
 }

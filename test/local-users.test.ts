@@ -5,6 +5,7 @@
  *   PINGET_TRUST_SHARED_CACHE=1; a blob another user planted is then copied, never hard-linked, so
  *   rewriting it later does not change the output; a cache another user owns is refused too;
  * - a group-owned setgid cache (the documented way to share) works for root and the group's member;
+ *   install gets private copies of its blobs, hashed as they are copied;
  * - a symlink inside the cache (blobs/sha256, tmp/, a blob) is never followed;
  * - a read-only cache and an unwritable -o are exit 2 naming them, with 0 requests to the server;
  * - the other user racing to swap a folder of -o for a symlink, many runs: 0 files land outside;
@@ -18,11 +19,14 @@ import { existsSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { runCli } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
 import { run } from '../src/exec.js';
 import { judgeDir } from '../src/cache-trust.js';
+import { Cache } from '../src/cache.js';
+import { PingetError } from '../src/errors.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 
 const canRun = process.getuid?.() === 0 && existsSync('/usr/sbin/useradd') && existsSync('/usr/bin/setpriv');
@@ -184,6 +188,35 @@ test('a group-owned setgid cache is shared by root and a member of the group: bl
   const stored = await stat(join(blobDir(cache), entries[1].sha256));
   assert.equal(stored.uid, uid, 'the member stored the blob root had lost');
   assert.equal(stored.mode & 0o777, 0o644);
+});
+
+test('install from a shared cache hands over private re-hashed copies (Cache.forUse), removed after; from a private cache, the blob', { skip }, async () => {
+  const sharedDir = join(tmp, 'c-use-shared');
+  await mkdir(sharedDir);
+  await chown(sharedDir, 0, gid);
+  await chmod(sharedDir, 0o2775);
+  const { data, sha256 } = entries[2];
+  const shared = new Cache(sharedDir);
+  const blob = await shared.ingest(sha256, Readable.from([data]));
+  const copy = await shared.forUse(sha256, blob);
+  assert.notEqual(copy, blob);
+  const dirSt = await stat(dirname(copy));
+  assert.equal(dirSt.mode & 0o777, 0o700, 'a directory of our own');
+  assert.equal(dirSt.uid, 0);
+  assert.deepEqual(await readFile(copy), data);
+  // A member of the group rewrites the blob afterwards: what was handed over keeps the verified bytes.
+  await writeFile(blob, 'rewritten by a member of the group');
+  assert.deepEqual(await readFile(copy), data);
+  assert.equal(await shared.forUse(sha256, blob), copy, 'paths sharing a hash share the copy');
+  await shared.dispose();
+  assert.equal(existsSync(dirname(copy)), false, 'dispose removes the copies');
+  // Rewritten before the copy: INTEGRITY, nothing handed over.
+  await assert.rejects(shared.forUse(sha256, blob), (e: unknown) => e instanceof PingetError && e.code === 'INTEGRITY');
+  await shared.dispose();
+
+  const own = new Cache(join(tmp, 'c-use-private'));
+  const ownBlob = await own.ingest(sha256, Readable.from([data]));
+  assert.equal(await own.forUse(sha256, ownBlob), ownBlob, 'a private cache hands over the blob itself');
 });
 
 test('symlinks inside the cache are never followed: blobs/sha256 or tmp/ as a symlink is exit 2 with no request; a symlinked blob is replaced', { skip }, async () => {
