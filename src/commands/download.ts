@@ -40,11 +40,11 @@ export const downloadCommand: CommandModule<object, Args> = {
       if (e instanceof PingetError && e.code === 'BAD_INPUT') return undefined;
       throw e;
     });
-    const out = resolve(args.output);
-    const made = await checkOutputDir(out);
     const { binaries, sources } = await splitSources(lock.entries, choice?.adapter);
     if (sources.length && !args.sources) ctx.log.info(`leaving out ${sources.length} source package file(s); --sources fetches them too`);
     const entries = args.sources ? lock.entries : binaries;
+    const out = resolve(args.output);
+    const made = await checkOutputDir(out);
     let results;
     try {
       // Both places are checked before the first request: an unwritable -o or cache is exit 2 naming it.
