@@ -7,14 +7,15 @@
  * Crash-only: temp files are named `<hex>.pinget-tmp-<pid>-<rand>`; sweepTemp() removes those of
  * processes that are gone, and never a live process's.
  */
-import { constants as fsConstants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { copyFile, lstat, mkdtemp, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { finished, type Readable } from 'node:stream';
 import { PingetError, reasonOf } from './errors.js';
-import { openRegular } from './fs-safe.js';
+import { copyHashing, openRegular } from './fs-safe.js';
+import { onlyWeCanChange, openCacheDirs, type CacheDirs } from './cache-trust.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { SHA256_HEX } from './verify/sha256.js';
 import { hashFileOffThread, hashPoolStarted, type FileHash } from './verify/hash-pool.js';
@@ -24,11 +25,7 @@ export interface BlobInfo {
   size: number;
 }
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.PINGET_CACHE) return env.PINGET_CACHE;
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'pinget');
-}
+export { defaultCacheDir } from './cache-dir.js';
 
 /** About this many bytes go to disk per writev(2) while a blob streams in. */
 const WRITE_BATCH = 1 << 20;
@@ -100,11 +97,18 @@ function writeHashing(source: Readable, fh: FileHandle, onBytes?: (n: number) =>
   });
 }
 
+export interface CacheOptions {
+  /** Accept a cache directory others can write (--trust-shared-cache); see cache-trust.ts. */
+  trustShared?: boolean;
+}
+
 export class Cache {
   readonly dir: string;
+  private readonly opts: CacheOptions;
 
-  constructor(dir: string) {
+  constructor(dir: string, opts: CacheOptions = {}) {
     this.dir = dir;
+    this.opts = opts;
   }
 
   private get blobDir(): string {
@@ -120,47 +124,70 @@ export class Cache {
     return join(this.blobDir, sha256);
   }
 
-  async has(sha256: string): Promise<boolean> {
-    try {
-      return (await stat(this.blobPath(sha256))).isFile();
-    } catch {
-      return false;
-    }
+  private opened?: { write: boolean; dirs: Promise<CacheDirs | undefined> };
+
+  /**
+   * The cache's directories, checked (cache-trust.ts) and opened once; `write` also makes them and
+   * proves a file can be written there, so an unusable cache is exit 2 before the first request.
+   * Handles opened for reading stay open when a write opens them again: a descriptor in use is never
+   * closed (its number could be reused for another directory under a running operation).
+   */
+  private open(write: boolean): Promise<CacheDirs | undefined> {
+    const cur = this.opened;
+    if (cur && (cur.write || !write)) return cur.dirs;
+    const dirs = openCacheDirs(this.dir, { trustShared: this.opts.trustShared, create: write });
+    this.opened = { write, dirs };
+    return dirs;
   }
 
-  /** The cache's directories, made once per Cache (moveIntoPlace makes blobs/ again if it vanished). */
-  private dirsMade?: Promise<void>;
+  /** Checks the cache and makes it ready for writing (exit 2 when it cannot be used); call before the first request. */
+  async prepare(): Promise<{ shared: boolean }> {
+    const dirs = await this.open(true);
+    return { shared: !!dirs?.shared };
+  }
 
-  private async tempFile(sha256: string): Promise<string> {
-    this.dirsMade ??= (async () => {
-      await mkdir(this.tmpDir, { recursive: true });
-      await mkdir(this.blobDir, { recursive: true });
-    })();
-    try {
-      await this.dirsMade;
-    } catch (e) {
-      this.dirsMade = undefined;
-      throw e;
-    }
-    return join(this.tmpDir, tempName(sha256));
+  /** Whether a blob file may be hard-linked out: a private cache, and a file only we (or root) can change. */
+  async mayLink(st: Stats): Promise<boolean> {
+    const dirs = await this.open(false);
+    return !!dirs && !dirs.shared && onlyWeCanChange(st);
+  }
+
+  /** The path that reaches a blob through the opened blobs/sha256 directory, or undefined without one. */
+  private async blobAt(sha256: string, write = false): Promise<string | undefined> {
+    this.blobPath(sha256);
+    return (await this.open(write))?.blobs?.at(sha256);
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    const at = await this.blobAt(sha256);
+    if (!at) return false;
+    return lstat(at).then((st) => st.isFile(), () => false);
+  }
+
+  private async tempFile(label: string): Promise<{ path: string; dirs: CacheDirs }> {
+    const dirs = (await this.open(true))!;
+    return { path: dirs.tmp!.at(tempName(label)), dirs };
   }
 
   /** Removes the temp files of processes that are gone (a kill -9, a crash); a live process's stay. */
-  sweepTemp(): Promise<number> {
-    return sweepTempFiles(this.tmpDir);
+  async sweepTemp(): Promise<number> {
+    const tmp = (await this.open(false))?.tmp;
+    return tmp ? sweepTempFiles(tmp.at('')) : 0;
   }
 
-  /** rename(2) into blobs/, recreating blobs/ if someone removed it meanwhile. */
-  private async moveIntoPlace(tmp: string, dest: string): Promise<void> {
+  /** rename(2) into blobs/, opening blobs/ again if someone removed it meanwhile. */
+  private async moveIntoPlace(tmp: string, dirs: CacheDirs, sha256: string): Promise<void> {
     try {
-      await rename(tmp, dest);
+      await rename(tmp, dirs.blobs!.at(sha256));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      if (!(await stat(tmp).catch(() => undefined))) {
-        throw new PingetError('UNAVAILABLE', `${tmp}: the temp file vanished before it was renamed into the cache (a concurrent cleanup?)`, { cause: e });
+      if (!(await lstat(tmp).catch(() => undefined))) {
+        throw new PingetError('UNAVAILABLE', `${this.tmpDir}: the temp file of ${sha256} vanished before it was renamed into the cache (a concurrent cleanup?)`, { cause: e });
       }
-      await mkdir(this.blobDir, { recursive: true });
-      await rename(tmp, dest);
+      this.opened = undefined;
+      const again = (await this.open(true))!;
+      // The temp file was in the old tmp/ handle; it is still reachable by name if tmp/ itself stayed.
+      await rename(join(this.tmpDir, basename(tmp)), again.blobs!.at(sha256));
     }
   }
 
@@ -174,30 +201,32 @@ export class Cache {
     label: string,
     source: Readable,
     signal: AbortSignal | undefined,
-    decide: (got: string, bytes: number) => Promise<{ dest: string; result: T }>,
+    decide: (got: string, bytes: number) => Promise<{ name: string; result: T }>,
     onBytes?: (n: number) => void,
   ): Promise<T> {
     signal?.throwIfAborted();
-    const tmp = await this.tempFile(label);
+    const { path: tmp, dirs } = await this.tempFile(label);
     const onAbort = () => source.destroy(signal!.reason as Error);
     signal?.addEventListener('abort', onAbort, { once: true });
     let fh: FileHandle | undefined;
     try {
-      fh = await open(tmp, 'wx');
+      fh = await open(tmp, 'wx', 0o644);
+      // Members of a sharing group read what we store, whatever our umask.
+      if (dirs.shared) await fh.chmod(0o644);
       const { sha256, bytes } = await writeHashing(source, fh, onBytes);
       signal?.throwIfAborted();
-      const { dest, result } = await decide(sha256, bytes);
+      const { name, result } = await decide(sha256, bytes);
       // The one fsync: the bytes are on disk before the rename makes them a blob.
       await fh.sync();
       const closing = fh;
       fh = undefined;
       await closing.close();
-      await this.moveIntoPlace(tmp, dest);
+      await this.moveIntoPlace(tmp, dirs, name);
       return result;
     } catch (e) {
       await fh?.close().catch(() => {});
       await rm(tmp, { force: true }).catch(() => {});
-      throw signal?.aborted ? signal.reason : e;
+      throw signal?.aborted ? signal.reason : (dirs.tmp?.explain(dirs.blobs?.explain(e) ?? e) ?? e);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -214,8 +243,7 @@ export class Cache {
       signal,
       async (got, bytes) => {
         if (got !== sha256) throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${got} (${bytes} bytes)`);
-        const dest = this.blobPath(sha256);
-        return { dest, result: dest };
+        return { name: sha256, result: this.blobPath(sha256) };
       },
       onBytes,
     );
@@ -228,7 +256,7 @@ export class Cache {
   ingestUnpinned(source: Readable, signal?: AbortSignal): Promise<{ sha256: string; file: string; existed: boolean }> {
     return this.store('unpinned', source, signal, async (sha256) => {
       const file = this.blobPath(sha256);
-      return { dest: file, result: { sha256, file, existed: await this.has(sha256) } };
+      return { name: sha256, result: { sha256, file, existed: await this.has(sha256) } };
     });
   }
 
@@ -245,14 +273,18 @@ export class Cache {
    */
   async verifyBlob(sha256: string): Promise<{ state: 'hit'; file: string; size: number } | { state: 'miss' } | { state: 'corrupt'; got: string }> {
     const file = this.blobPath(sha256);
+    // Through the blobs/sha256 directory opened and checked once; the worker opens with O_NOFOLLOW.
+    const dirs = await this.open(false);
+    const at = dirs?.blobs?.at(sha256);
+    if (!at) return { state: 'miss' };
     // A miss needs no worker thread (a cold download misses every blob): lstat says so first, unless the
     // workers run already (an install: mostly hits), which report a missing file themselves.
-    if (!hashPoolStarted() && !(await lstat(file).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT'))) return { state: 'miss' };
+    if (!hashPoolStarted() && !(await lstat(at).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT'))) return { state: 'miss' };
     let res: FileHash;
     try {
-      res = await hashFileOffThread(file);
+      res = await hashFileOffThread(at);
     } catch (e) {
-      throw new PingetError('UNAVAILABLE', `${file}: cannot read the cached blob: ${reasonOf(e)}`, { cause: e });
+      throw new PingetError('UNAVAILABLE', `${file}: cannot read the cached blob: ${reasonOf(dirs!.blobs!.explain(e))}`, { cause: e });
     }
     if (res.kind === 'missing') return { state: 'miss' };
     if (res.kind === 'file' && res.sha256 === sha256) return { state: 'hit', file, size: res.bytes };
@@ -261,16 +293,13 @@ export class Cache {
   }
 
   async list(): Promise<BlobInfo[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.blobDir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+    const blobs = (await this.open(false))?.blobs;
+    if (!blobs) return [];
+    const names = await readdir(blobs.at(''));
     const out: BlobInfo[] = [];
     for (const name of names.filter((n) => SHA256_HEX.test(n)).sort()) {
-      const st = await stat(join(this.blobDir, name)).catch(() => undefined);
+      // lstat: a symlink in the cache is not a blob.
+      const st = await lstat(blobs.at(name)).catch(() => undefined);
       if (st?.isFile()) out.push({ sha256: name, size: st.size });
     }
     return out;
@@ -290,7 +319,8 @@ export class Cache {
   }
 
   async remove(sha256: string): Promise<void> {
-    await rm(this.blobPath(sha256), { force: true });
+    const at = await this.blobAt(sha256);
+    if (at) await rm(at, { force: true });
   }
 
   /**
@@ -301,18 +331,63 @@ export class Cache {
     let removed = 0;
     for (const { sha256 } of await this.list()) {
       if (keep?.(sha256)) continue;
-      await rm(this.blobPath(sha256), { force: true });
+      await this.remove(sha256);
       removed++;
     }
     await this.sweepTemp();
     return removed;
   }
 
+  private privateDir?: Promise<string>;
+  /** sha256 -> its private copy (paths sharing a hash share the copy). */
+  private copies = new Map<string, Promise<string>>();
+
+  /**
+   * The file to hand to a package manager for a verified blob. From a private cache: the blob itself.
+   * From a shared one (a group's, or --trust-shared-cache) another user could still rewrite or replace
+   * the blob after it was verified: a copy in a directory of our own (mode 0700 in the OS temp dir, where
+   * no one else can rename it), hashed as it is copied. dispose() removes the copies.
+   */
+  async forUse(sha256: string, file: string): Promise<string> {
+    const dirs = await this.open(false);
+    if (!dirs?.shared) return file;
+    let copy = this.copies.get(sha256);
+    if (!copy) {
+      copy = this.copyPrivately(dirs, sha256, file);
+      this.copies.set(sha256, copy);
+    }
+    return copy;
+  }
+
+  private async copyPrivately(dirs: CacheDirs, sha256: string, file: string): Promise<string> {
+    this.privateDir ??= mkdtemp(join(tmpdir(), `pinget-private-${process.pid}-`));
+    const dest = join(await this.privateDir, sha256);
+    try {
+      await copyHashing(dirs.blobs?.at(sha256) ?? file, sha256, dest);
+    } catch (e) {
+      this.copies.delete(sha256);
+      await rm(dest, { force: true }).catch(() => {});
+      throw dirs.blobs?.explain(e) ?? e;
+    }
+    return dest;
+  }
+
+  /** Removes the private copies forUse() made. */
+  async dispose(): Promise<void> {
+    const dir = this.privateDir;
+    this.privateDir = undefined;
+    this.copies.clear();
+    if (dir) await rm(await dir, { recursive: true, force: true }).catch(() => {});
+  }
+
   /** Copies a verified blob to dest through a temp name (a reflink where the file system can). */
   async materialize(sha256: string, dest: string): Promise<void> {
     const tmp = tempName(dest);
+    const at = await this.blobAt(sha256);
+    // Never through a symlink planted in the cache.
+    if (!at || !(await lstat(at)).isFile()) throw new PingetError('NOT_FOUND', `${this.blobPath(sha256)}: no such blob in the cache`);
     try {
-      await copyFile(this.blobPath(sha256), tmp, fsConstants.COPYFILE_FICLONE);
+      await copyFile(at, tmp, fsConstants.COPYFILE_FICLONE);
       await rename(tmp, dest);
     } catch (e) {
       await rm(tmp, { force: true }).catch(() => {});

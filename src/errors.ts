@@ -61,3 +61,15 @@ export function reasonOf(e: unknown): string {
   }
   return String(e);
 }
+
+/**
+ * A text cut for a message: at most `max` characters, the rest said as a count. Input echoed in a
+ * message (a lockfile header, a server's line) can be any length; a message stays readable.
+ */
+export function clip(text: string, max = 200): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, max);
+  // Not half of a surrogate pair.
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}… (${text.length - cut.length} more characters)`;
+}

@@ -205,6 +205,33 @@ export function decodeLockfile(bytes: Uint8Array, file: string): string {
   fail(file, r.badLine, 'the line is not valid UTF-8');
 }
 
+/**
+ * The largest lockfile pinget reads: 64 MiB (one of 100,000 packages is about 15 MB). Standard input,
+ * `/dev/stdin` and regular files alike: past it, exit 2, and nothing more is read (memory stays flat
+ * whatever stdin is: /dev/zero, an endless pipe).
+ */
+export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
+
+function tooLarge(file: string): PingetError {
+  return new PingetError('BAD_INPUT', `${file}: the lockfile is larger than ${MAX_LOCKFILE_BYTES >> 20} MiB; refusing to read more (is it the right file?)`);
+}
+
+/** Reads a stream whole, up to `limit` bytes; one byte more stops it (the source is destroyed) and throws. */
+export async function readBounded(source: AsyncIterable<Uint8Array | string>, limit: number, onTooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const c of source) {
+    const chunk = typeof c === 'string' ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    total += chunk.length;
+    if (total > limit) {
+      (source as { destroy?: () => void }).destroy?.();
+      throw onTooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
+}
+
 export interface ReadOptions extends ParseOptions {
   /** Read these bytes (stdin) instead of opening the file. */
   source?: AsyncIterable<Uint8Array | string>;
@@ -219,8 +246,11 @@ async function readRegularFile(file: string): Promise<Buffer> {
     throw new PingetError('BAD_INPUT', `${file}: cannot read the lockfile: ${why}`, { cause: e });
   }
   try {
-    return await fh.readFile();
+    // A regular file can still be huge (or grow while read): bounded like stdin.
+    if ((await fh.stat()).size > MAX_LOCKFILE_BYTES) throw tooLarge(file);
+    return await readBounded(fh.createReadStream({ start: 0, highWaterMark: 1 << 20, autoClose: false }), MAX_LOCKFILE_BYTES, () => tooLarge(file));
   } catch (e) {
+    if (e instanceof PingetError) throw e;
     const why = (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : reasonOf(e);
     throw new PingetError('BAD_INPUT', `${file}: cannot read the lockfile: ${why}`, { cause: e });
   } finally {
@@ -236,9 +266,7 @@ export async function readLockfile(file: string, opts: ReadOptions = {}): Promis
 export async function readLockfileBytes(file: string, opts: ReadOptions = {}): Promise<{ lock: Lockfile; bytes: Buffer }> {
   let bytes: Buffer;
   if (opts.source) {
-    const chunks: Buffer[] = [];
-    for await (const c of opts.source) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-    bytes = Buffer.concat(chunks);
+    bytes = await readBounded(opts.source, MAX_LOCKFILE_BYTES, () => tooLarge(file));
   } else {
     bytes = await readRegularFile(file);
   }

@@ -1,6 +1,6 @@
 /** The pinget command line: yargs wiring, and the one place errors become exit codes. */
 import yargs, { type Argv } from 'yargs';
-import { EXIT_CODES, isPingetError, PingetError } from './errors.js';
+import { clip, EXIT_CODES, isPingetError, PingetError } from './errors.js';
 import { hashCommand } from './commands/hash.js';
 import { installCommand } from './commands/install.js';
 import { downloadCommand } from './commands/download.js';
@@ -20,6 +20,8 @@ import { pingetVersion } from './version.js';
 import { tempTarget } from './fs-atomic.js';
 
 const STDIN = '/dev/stdin';
+/** Characters of an error message or detail line shown at most (a path of 4096 bytes still fits). */
+const MESSAGE_MAX = 4500;
 
 export const EXIT_TABLE = `Exit codes:
   0   ok
@@ -69,8 +71,9 @@ export function report(e: unknown, verbose: boolean): number {
     return interrupted;
   }
   if (isPingetError(e) && e.code !== 'INTERNAL') {
-    if (e.code !== 'DRIFT' || e.message) process.stderr.write(`pinget: ${e.message}\n`);
-    for (const line of e.details) process.stderr.write(`  ${line}\n`);
+    // A message is one line of a readable length, however long the input it quotes.
+    if (e.code !== 'DRIFT' || e.message) process.stderr.write(`pinget: ${clip(e.message, MESSAGE_MAX)}\n`);
+    for (const line of e.details) process.stderr.write(`  ${clip(line, MESSAGE_MAX)}\n`);
     if (verbose) printCause(e);
     return e.exitCode;
   }
@@ -84,7 +87,7 @@ export function report(e: unknown, verbose: boolean): number {
     if (verbose && errno.stack) process.stderr.write(`${errno.stack}\n`);
     return known.exit;
   }
-  const message = e instanceof Error ? e.message : String(e);
+  const message = clip(e instanceof Error ? e.message : String(e), MESSAGE_MAX);
   process.stderr.write(`pinget: internal error: ${message}${verbose ? '' : ' (run with --verbose for details; please report it)'}\n`);
   if (verbose && e instanceof Error && e.stack) {
     process.stderr.write(`${e.stack}\n`);

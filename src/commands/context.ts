@@ -14,6 +14,8 @@ import { parseSize } from '../size.js';
 export interface GlobalArgs {
   root: string;
   cache?: string;
+  /** Accept a cache directory other users can write (or $PINGET_TRUST_SHARED_CACHE=1). */
+  'trust-shared-cache'?: boolean;
   jobs: number;
   distro?: string;
   json: boolean;
@@ -111,6 +113,10 @@ const FETCH_OPTIONS: Record<string, Options> = {
     },
   },
   cache: { type: 'string', requiresArg: true, describe: 'cache directory (default: $PINGET_CACHE, $REPRO_GET_CACHE, else $XDG_CACHE_HOME/pinget)' },
+  'trust-shared-cache': {
+    type: 'boolean',
+    describe: 'use a cache directory other users can write (re-verified, never hard-linked; or $PINGET_TRUST_SHARED_CACHE=1)',
+  },
   jobs: { alias: 'j', requiresArg: true, default: 8, describe: 'parallel downloads (default: 8)', coerce: numberIn('jobs', 'a whole number >= 1', (n) => Number.isInteger(n) && n >= 1) },
   timeout: { requiresArg: true, default: 60, describe: 'network timeout in seconds (default: 60)', coerce: numberIn('timeout', 'a number of seconds > 0', (n) => n > 0) },
   retries: { requiresArg: true, default: 3, describe: 'retries on server errors and resets (default: 3)', coerce: numberIn('retries', 'a whole number >= 0', (n) => Number.isInteger(n) && n >= 0) },
@@ -211,13 +217,14 @@ export async function checkArchiveUrls(argv: Record<string, unknown>): Promise<v
 export function applyEnvironment(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env): GlobalArgs {
   const pick = (name: string) => env[`PINGET_${name}`] || env[`REPRO_GET_${name}`] || undefined;
   const provider = args.provider?.length ? args.provider : pick('PROVIDER') ? splitList(pick('PROVIDER')!) : undefined;
-  return { ...args, cache: args.cache ?? pick('CACHE'), distro: args.distro ?? pick('DISTRO'), provider };
+  const trust = args['trust-shared-cache'] ?? (/^(1|true|yes)$/i.test(env.PINGET_TRUST_SHARED_CACHE ?? '') || undefined);
+  return { ...args, cache: args.cache ?? pick('CACHE'), distro: args.distro ?? pick('DISTRO'), provider, 'trust-shared-cache': trust };
 }
 
 export function makeContext(raw: GlobalArgs): CommandContext {
   const args = applyEnvironment(raw);
   const log = createLogger({ quiet: args.quiet || args.json, verbose: args.verbose });
-  const cache = new Cache(args.cache ?? defaultCacheDir());
+  const cache = new Cache(args.cache ?? defaultCacheDir(), { trustShared: !!args['trust-shared-cache'] });
   return {
     args,
     log,

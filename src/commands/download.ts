@@ -5,7 +5,7 @@ import { PingetError } from '../errors.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { fetchTargets, summarize } from './fetch-run.js';
 import { ALLOW_EMPTY_HINT, chooseTarget, loadLockfiles, splitSources, targetsFor } from './plan.js';
-import { checkOutputDir } from './preflight.js';
+import { checkOutputDir, removeMade } from './preflight.js';
 import { formatBytes } from '../ui/units.js';
 import { OutputDir } from '../output-dir.js';
 import { example } from './help-examples.js';
@@ -40,13 +40,27 @@ export const downloadCommand: CommandModule<object, Args> = {
       if (e instanceof PingetError && e.code === 'BAD_INPUT') return undefined;
       throw e;
     });
-    const out = resolve(args.output);
-    await checkOutputDir(out);
-    const dir = await OutputDir.open(out, { copy: args.copy });
     const { binaries, sources } = await splitSources(lock.entries, choice?.adapter);
     if (sources.length && !args.sources) ctx.log.info(`leaving out ${sources.length} source package file(s); --sources fetches them too`);
     const entries = args.sources ? lock.entries : binaries;
-    const results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
+    const out = resolve(args.output);
+    const made = await checkOutputDir(out);
+    let results;
+    try {
+      // Both places are checked before the first request: an unwritable -o or cache is exit 2 naming it.
+      const dir = await OutputDir.open(out, { copy: args.copy, mayLink: (st) => ctx.cache.mayLink(st) }, made);
+      try {
+        await ctx.cache.prepare();
+        results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
+        await dir.finish();
+      } finally {
+        await dir.close();
+      }
+    } catch (e) {
+      // A failed download leaves no empty directories it made for -o.
+      await removeMade(made);
+      throw e;
+    }
     const sum = summarize(results);
     if (args.json) printJson({ dir: out, files: results.map((r) => ({ path: r.target.path, sha256: r.target.sha256, source: r.source, bytes: r.bytes })) });
     else ctx.log.info(`${results.length} files verified in ${args.output} (${sum.fetched} fetched, ${formatBytes(sum.bytes)}; ${sum.fromCache} from the cache)`);

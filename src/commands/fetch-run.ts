@@ -7,6 +7,8 @@ import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
 
 export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>, deliver?: FetchOptions['deliver']): Promise<FetchResult[]> {
+  // An unusable cache is exit 2 now, before the first request, not a failure of every provider.
+  await ctx.cache.prepare();
   const specs = await providerSpecs(ctx, choice, headers);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
   const providers = await makeProviders(ctx, specs);

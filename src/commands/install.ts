@@ -1,5 +1,6 @@
 /** `pinget install`: fetch, verify, and hand the files to the distro's package manager in one transaction. */
 import type { Argv, CommandModule } from 'yargs';
+import pLimit from 'p-limit';
 import { isPinnedVersion } from '../distro/version-compare.js';
 import type { FetchTarget } from '../fetch/types.js';
 import type { DistroAdapter, DistroInfo, PackageRef } from '../distro/types.js';
@@ -41,6 +42,20 @@ async function rebuiltOf(ctx: CommandContext, choice: DistroChoice, already: Fet
   const drift = await buildDrift(choice.adapter, ctx.args.root, choice.info, pinned, headers, ctx.log);
   for (const d of drift) ctx.log.warn(`${d.ref.name} ${d.ref.version}: installed, but not the pinned build (${d.reason}); installing the pinned one`);
   return new Set(drift.map((d) => d.path));
+}
+
+/**
+ * Hands the fetched files to `install`: from a shared cache, private re-hashed copies (Cache.forUse), which
+ * are removed afterwards; from a private cache, the blobs themselves.
+ */
+async function installFiles<T>(ctx: CommandContext, results: FetchResult[], install: (files: { entry: { path: string; sha256: string }; file: string }[]) => Promise<T>): Promise<T> {
+  const limit = pLimit(ctx.args.jobs);
+  try {
+    const files = await Promise.all(results.map((r) => limit(() => ctx.cache.forUse(r.target.sha256, r.file))));
+    return await install(results.map((r, i) => ({ entry: { path: r.target.path, sha256: r.target.sha256 }, file: files[i] })));
+  } finally {
+    await ctx.cache.dispose();
+  }
 }
 
 export const installCommand: CommandModule<object, Args> = {
@@ -100,12 +115,14 @@ export const installCommand: CommandModule<object, Args> = {
     const results = wanted.length ? await fetchTargets(ctx, choice, wanted, lock.headers, readAhead) : [];
     interruptSignal().throwIfAborted();
     const report = results.length
-      ? await adapter.install(
-          results.map((r) => ({ entry: { path: r.target.path, sha256: r.target.sha256 }, file: r.file })),
-          args.root,
-          info,
-          // what is fetched is either not installed or another build of the pinned version: hand all of it over
-          { reinstall: args.reinstall || rebuilt.size > 0, allowUnsigned: args['allow-unsigned'], installed: installedRefs, log: ctx.log },
+      ? await installFiles(ctx, results, (files) =>
+          adapter.install(
+            files,
+            args.root,
+            info,
+            // what is fetched is either not installed or another build of the pinned version: hand all of it over
+            { reinstall: args.reinstall || rebuilt.size > 0, allowUnsigned: args['allow-unsigned'], installed: installedRefs, log: ctx.log },
+          ),
         )
       : { installed: [], skipped: [] };
     const skipped = [...already.map((t) => t.ref!), ...report.skipped];

@@ -97,6 +97,8 @@ export async function runLock(args: LockArgs): Promise<void> {
     const arches = await archesFor(args, adapter, base, old);
     const outputs = old ? [args.update!] : await lockOutputs(args.output, arches);
     for (const o of outputs) if (o !== undefined) await checkOutputFile(o);
+    // The indexes go through the cache: an unusable one is exit 2 now, before the first request.
+    await ctx.cache.prepare();
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of the ${adapter.id} indexes lock reads`);
     const fetcher = indexFetcher(ctx, signal);
     const out: { arch: string; file?: string; lock: Lockfile; result: ResolveResult }[] = [];

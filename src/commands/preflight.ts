@@ -1,9 +1,9 @@
 /** Checks that run before anything is fetched or written: lockfile vs target system, writable places. */
-import { access, constants, mkdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { DistroAdapter, DistroInfo } from '../distro/types.js';
 import { readOsRelease } from '../distro/os-release.js';
-import { PingetError } from '../errors.js';
+import { clip, PingetError } from '../errors.js';
 
 export interface DistroHeader {
   /** os-release ID the lockfile was made on: debian, ubuntu, fedora, rocky, alpine, arch... */
@@ -22,7 +22,7 @@ export function parseDistroHeader(headers: Record<string, string>): DistroHeader
   const words = text.split(/\s+/);
   const last = words[words.length - 1];
   const looksLikeArch = words.length >= 2 && /^[a-z][a-z0-9_]*$/i.test(last) && last !== 'rolling' && (words.length >= 3 || /\d/.test(last));
-  return { id: words[0].toLowerCase(), arch: looksLikeArch ? last : undefined, text };
+  return { id: clip(words[0].toLowerCase(), 40), arch: looksLikeArch ? clip(last, 40) : undefined, text: clip(text, 120) };
 }
 
 function describeSystem(root: string, info: DistroInfo): string {
@@ -104,43 +104,66 @@ function pathError(what: string, path: string, e: unknown): PingetError {
     EACCES: 'permission denied',
     EPERM: 'not permitted',
     EROFS: 'read-only file system',
+    ENAMETOOLONG: 'the path is too long (at most 4095 bytes, 255 per component)',
   };
   return new PingetError('USAGE', `${what} ${path}: ${why[code] ?? (e as Error).message} (${code}); choose another path`, { cause: e });
 }
 
 /**
- * mkdir -p, one level at a time. Node's own recursive mkdir loops for ever where the kernel answers a
- * child's mkdir with ENOENT although its parent exists (/proc/x): here that is an error naming the path.
+ * mkdir -p, one level at a time; returns the directories it made, outermost first. Node's own recursive
+ * mkdir loops for ever where the kernel answers a child's mkdir with ENOENT although its parent exists
+ * (/proc/x): here that is an error naming the path. A path the kernel cannot take (over PATH_MAX, a
+ * component over NAME_MAX) is refused before anything is made, and a failure half way removes what was
+ * made: a failed command leaves no directories behind.
  */
-export async function makeDirs(dir: string): Promise<void> {
-  const top = await nearestExisting(dir);
-  const missing: string[] = [];
-  for (let p = resolve(dir); p !== top; p = dirname(p)) missing.unshift(p);
-  for (const p of missing) {
-    try {
-      await mkdir(p);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(p)).isDirectory()) throw e;
-    }
+export async function makeDirs(dir: string): Promise<string[]> {
+  const full = resolve(dir);
+  if (Buffer.byteLength(full) >= 4096 || full.split('/').some((c) => Buffer.byteLength(c) > 255)) {
+    throw Object.assign(new Error(`${clip(full, 80)}: file name too long`), { code: 'ENAMETOOLONG' });
   }
+  const top = await nearestExisting(full);
+  const missing: string[] = [];
+  for (let p = full; p !== top; p = dirname(p)) missing.unshift(p);
+  const made: string[] = [];
+  try {
+    for (const p of missing) {
+      try {
+        await mkdir(p);
+        made.push(p);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(p)).isDirectory()) throw e;
+      }
+    }
+  } catch (e) {
+    await removeMade(made);
+    throw e;
+  }
+  return made;
 }
 
-/** download -o DIR: create it now and prove a file can be written there, before fetching anything. */
-export async function checkOutputDir(dir: string): Promise<void> {
+/** Removes directories makeDirs made, innermost first, as long as they are empty (rmdir, never rm -r). */
+export async function removeMade(made: string[]): Promise<void> {
+  for (const p of [...made].reverse()) if (!(await rmdir(p).then(() => true, () => false))) return;
+}
+
+/**
+ * download -o DIR: create it now, before fetching anything. Returns the directories made for it (removeMade() them when the command fails).
+ */
+export async function checkOutputDir(dir: string): Promise<string[]> {
+  let made: string[];
   try {
-    await makeDirs(dir);
+    made = await makeDirs(dir);
   } catch (e) {
-    throw pathError('cannot create the output directory', dir, e);
+    throw pathError('cannot create the output directory', clip(dir, 200), e);
   }
-  if (!(await stat(dir)).isDirectory()) throw new PingetError('USAGE', `output directory ${dir} is a file, not a directory (ENOTDIR); choose another path`);
-  const probe = join(dir, `.pinget-probe-${process.pid}`);
   try {
-    await writeFile(probe, '', { flag: 'wx' });
+    // Whether a file can be written there is proven through the opened directory (OutputDir.open).
+    if (!(await stat(dir)).isDirectory()) throw new PingetError('USAGE', `output directory ${dir} is a file, not a directory (ENOTDIR); choose another path`);
   } catch (e) {
-    throw pathError('cannot write into the output directory', dir, e);
-  } finally {
-    await unlink(probe).catch(() => {});
+    await removeMade(made);
+    throw e;
   }
+  return made;
 }
 
 /** -o FILE: its directory must exist and be writable, and FILE must not be a directory. */

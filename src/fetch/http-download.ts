@@ -11,7 +11,7 @@
  * The caller hashes what it reads, so a resumed body that differs from the first shows as a mismatch.
  */
 import { finished, Readable } from 'node:stream';
-import { PingetError, reasonOf } from '../errors.js';
+import { clip, PingetError, reasonOf } from '../errors.js';
 import { DEFAULT_MAX_BYTES } from './byte-cap.js';
 import { ensureFreeSpace } from './disk-space.js';
 import { hostDown, hostTimedOut } from './host-health.js';
@@ -252,7 +252,7 @@ class DownloadBody extends Readable {
         const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(header(res.headers['content-range']) ?? '');
         if (!m || Number(m[1]) !== from || (this.length !== undefined && m[2] !== '*' && Number(m[2]) !== this.length)) {
           res.body.destroy();
-          throw new PingetError('UNAVAILABLE', `${this.where}: resuming at byte ${from}, the server answered Content-Range "${header(res.headers['content-range'])}"`);
+          throw new PingetError('UNAVAILABLE', `${this.where}: resuming at byte ${from}, the server answered Content-Range "${clip(header(res.headers['content-range']) ?? '', 80)}"`);
         }
       } else if (res.status === 200) {
         this.skip = from;

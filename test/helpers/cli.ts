@@ -37,6 +37,8 @@ export function runCli(
     child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A child that reads stdin from elsewhere (a prefix `sh -c 'exec "$@" < /dev/zero'`) may close it first.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
