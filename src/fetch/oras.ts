@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { PingetError } from '../errors.js';
 import { run, type RunResult } from '../exec.js';
-import { classifyOrasError, orasErrorLine } from './oci-ref.js';
+import { classifyOrasError, orasErrorLine, type OciRepo } from './oci-ref.js';
 
 export const ORAS_MISSING_HINT =
   'install the oras CLI (Debian 13 "trixie" and later: apt-get install oras; elsewhere the oras project\'s release binary), or set PINGET_ORAS to its path';
@@ -23,6 +23,21 @@ export function orasCommand(env: NodeJS.ProcessEnv = process.env): string {
   return env.PINGET_ORAS || 'oras';
 }
 
+/** oras flags shared by every call against this registry. */
+export function orasRemoteFlags(repo: OciRepo): string[] {
+  return ['--no-tty', ...(repo.plainHttp ? ['--plain-http'] : [])];
+}
+
+/**
+ * The registry refused our credentials (or wants some). Not a reason to try the next provider
+ * quietly: a misconfigured login is for the user to fix, so batch fetches stop the run with it.
+ */
+export class RegistryAuthError extends PingetError {
+  constructor(target: string, line: string) {
+    super('UNAVAILABLE', `${target}: the registry refused authentication (${line}); log in with \`oras login HOST\` or docker's config, pinget stores no credentials`);
+  }
+}
+
 function missing(cmd: string, cause: unknown): PingetError {
   return new PingetError('UNAVAILABLE', `${cmd} is not installed: ${ORAS_MISSING_HINT}`, { cause });
 }
@@ -35,11 +50,8 @@ export function orasFailure(stderr: string, code: number, target: string): Pinge
     case 'not-found':
       return new PingetError('NOT_FOUND', `${target}: not in the registry (${line})`, { details });
     case 'auth':
-      return new PingetError(
-        'UNAVAILABLE',
-        `${target}: the registry refused authentication (${line}); log in with \`oras login HOST\` or docker's config, pinget stores no credentials`,
-        { details },
-      );
+      // One line: oras's own line is in the message, the rest of its output says nothing more.
+      return new RegistryAuthError(target, line);
     case 'tls':
       return new PingetError('UNAVAILABLE', `${target}: TLS failed (${line}); for a registry without TLS use oci+http://`, { details });
     case 'unreachable':

@@ -16,9 +16,8 @@ import { PingetError } from '../errors.js';
 import { unsafePathReason } from '../lockfile.js';
 import type { Logger } from '../ui/log.js';
 import { SHA256_HEX, sha256Bytes } from '../verify/sha256.js';
-import { orasRemoteFlags } from '../fetch/oci.js';
 import { blobReference, parseOciTagRef, tagReference, type OciRepo } from '../fetch/oci-ref.js';
-import { runOras } from '../fetch/oras.js';
+import { orasRemoteFlags, runOras } from '../fetch/oras.js';
 import { ARTIFACT_TYPE, LAYER_MEDIA_TYPE, PART_ANNOTATION, planManifests, type PushFile } from './oci-plan.js';
 
 export interface PushOptions {
