@@ -118,6 +118,7 @@ export class OciBatch {
     this.work ??= await mkdtemp(join(tmpdir(), 'pinget-oci-'));
     const limit = pLimit(Math.max(1, Math.min(2, this.opts.jobs)));
     await Promise.all(jobs.map((j, i) => limit(() => this.copy(j.m, j.mine, join(this.work!, String(i)), signal))));
+    this.opts.log.verbose(`${this.opts.label}: ${this.staged.size} blobs staged`);
   }
 
   async close(): Promise<void> {
