@@ -105,7 +105,7 @@ test('push a lockfile\'s files, check the manifest with oras, fetch every file b
   }
 });
 
-test('blobs the registry has are not uploaded again (counted from oras push's own report, confirmed by the access log)', async () => {
+test('blobs the registry has are not uploaded again (counted from the report of oras push, confirmed by the access log)', async () => {
   const { files } = await makeFiles(['pool/a/a_1.deb', 'pool/b/b_1.deb', 'pool/c/c_1.deb']);
   const first = await pushToOci(`oci+http://${reg.host}/dedupe:one`, files.slice(0, 2), { log: silentLogger, env });
   assert.deepEqual([first.uploaded, first.skipped], [2, 0]);
