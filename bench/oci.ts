@@ -58,16 +58,18 @@ export async function ociFigures(b: OciBench, counts = [500, 5000]): Promise<Fig
 
       const stored = `bench/pull-${n}`;
       await timeProcess(b.pinget(['cache', 'push', `oci+http://${reg.host}/${stored}:v1`, files.lockfile, '--cache', cache, '--provider', provider, '--quiet'], { env }));
-      let dlCache = '';
+      const dlCache = join(b.work, 'oci-dl-cache');
+      const pulled = join(b.work, 'oci-pulled');
+      // Both lay the files out in a fresh directory: pinget by lockfile path (-o), oras by layer title.
       const download = b.pingetEach(
-        () => ['download', files.lockfile, '--provider', `oci+http://${reg.host}/${stored}`, '--cache', dlCache, '--quiet'],
+        () => ['download', files.lockfile, '--provider', `oci+http://${reg.host}/${stored}`, '--cache', dlCache, '-o', pulled, '--quiet'],
         async () => {
-          dlCache = join(b.work, 'oci-dl-cache');
           await rm(dlCache, { recursive: true, force: true });
+          await rm(pulled, { recursive: true, force: true });
+          await mkdir(pulled);
         },
         { env },
       );
-      const pulled = join(b.work, 'oci-pulled');
       const tags = partTags('v1', n);
       const orasPull: Cmd = {
         // One oras pull per manifest, one after the other, as a script would.

@@ -16,7 +16,7 @@ import { PingetError, reasonOf } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { SHA256_HEX, sha256Bytes } from '../verify/sha256.js';
 import { tagReference, type OciRepo } from './oci-ref.js';
-import { orasRemoteFlags, RegistryAuthError, runOras } from './oras.js';
+import { orasRemoteFlags, RegistryAuthError, runOras, runOrasLines } from './oras.js';
 
 /** Manifest media types whose layers are blobs (an index's are manifests: skipped). */
 const IMAGE_MANIFESTS = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
@@ -85,9 +85,16 @@ function survivable(e: unknown, signal: AbortSignal): PingetError {
   return e;
 }
 
+export interface Staged {
+  file: string;
+  size: number;
+}
+
 export class OciBatch {
-  /** Staged, unverified blob files by sha256. */
-  private readonly staged = new Map<string, string>();
+  /** Each wanted blob a copy was started for: its staged (unverified) file once oras stored it, undefined when it did not. */
+  private readonly staged = new Map<string, Promise<Staged | undefined>>();
+  private readonly stop = new AbortController();
+  private copying?: Promise<unknown>;
   private work?: string;
   /** A repository-wide failure found while listing (unreachable, no such repository): every open() reports it. */
   failure?: PingetError;
@@ -97,13 +104,17 @@ export class OciBatch {
     private readonly opts: BatchOptions,
   ) {}
 
-  /** The staged file of a blob, handed out once (the caller reads it, then it is removed). */
-  take(sha256: string): string | undefined {
+  /** The staged file of a blob, once oras has stored it; handed out once (the caller reads it, then removes it). */
+  take(sha256: string): Promise<Staged | undefined> | undefined {
     const f = this.staged.get(sha256);
     this.staged.delete(sha256);
     return f;
   }
 
+  /**
+   * Finds the manifests that hold the wanted blobs and starts copying them; returns once the copies
+   * run, so the chain verifies the first blobs while oras still fetches the rest.
+   */
   async run(sha256s: string[], signal: AbortSignal): Promise<void> {
     const wanted = new Set(sha256s.filter((s) => SHA256_HEX.test(s)));
     if (wanted.size === 0) return;
@@ -116,12 +127,22 @@ export class OciBatch {
     this.opts.log.verbose(`${this.opts.label}: ${found} of ${wanted.size} blobs in ${jobs.length} of ${tags.length} tagged manifests; the rest blob by blob`);
     if (jobs.length === 0) return;
     this.work ??= await mkdtemp(join(tmpdir(), 'pinget-oci-'));
+    const stop = AbortSignal.any([signal, this.stop.signal]);
     const limit = pLimit(Math.max(1, Math.min(2, this.opts.jobs)));
-    await Promise.all(jobs.map((j, i) => limit(() => this.copy(j.m, j.mine, join(this.work!, String(i)), signal))));
-    this.opts.log.verbose(`${this.opts.label}: ${this.staged.size} blobs staged`);
+    const copies = jobs.map((j, i) => {
+      const done = new Map<string, (file: Staged | undefined) => void>();
+      for (const hex of j.mine) this.staged.set(hex, new Promise((resolve) => done.set(hex, resolve)));
+      return limit(() => this.copy(j.m, done, join(this.work!, String(i)), stop)).finally(() => {
+        for (const resolve of done.values()) resolve(undefined);
+      });
+    });
+    // Failures are per blob (open() falls back to fetching it alone); nothing here may go unhandled.
+    this.copying = Promise.allSettled(copies);
   }
 
   async close(): Promise<void> {
+    this.stop.abort(new Error('closed'));
+    await this.copying;
     this.staged.clear();
     if (this.work) await rm(this.work, { recursive: true, force: true });
     this.work = undefined;
@@ -181,25 +202,46 @@ export class OciBatch {
     }
   }
 
-  /** One `oras cp` of a manifest into its own layout, with placeholders for every blob it must not fetch. */
-  private async copy(m: Manifest, mine: Set<string>, layout: string, signal: AbortSignal): Promise<void> {
+  /**
+   * One `oras cp` of a manifest into its own layout, with placeholders for every blob it must not
+   * fetch. Each blob is handed on as soon as oras reports it stored (`Copied <12 hex> <title>`).
+   */
+  private async copy(m: Manifest, pending: Map<string, (file: Staged | undefined) => void>, layout: string, signal: AbortSignal): Promise<void> {
     const blobDir = join(layout, 'blobs', 'sha256');
     await mkdir(blobDir, { recursive: true });
-    for (const hex of m.blobs.keys()) if (!mine.has(hex)) await writeFile(join(blobDir, hex), '');
+    for (const hex of m.blobs.keys()) if (!pending.has(hex)) await writeFile(join(blobDir, hex), '');
+    const byPrefix = new Map<string, string[]>();
+    for (const hex of pending.keys()) byPrefix.set(hex.slice(0, 12), [...(byPrefix.get(hex.slice(0, 12)) ?? []), hex]);
+    const settle = async (hex: string) => {
+      const resolve = pending.get(hex);
+      if (!resolve) return;
+      const file = join(blobDir, hex);
+      const size = m.blobs.get(hex)!;
+      const ok = await stat(file).then((s) => s.isFile() && s.size === size, () => false);
+      if (!ok) return;
+      pending.delete(hex);
+      resolve({ file, size });
+    };
     const source = `${this.where()}@${m.digest}`;
-    this.opts.log.verbose(`oras cp ${source} (${mine.size} of ${m.blobs.size} blobs, tag ${m.tag})`);
+    this.opts.log.verbose(`oras cp ${source} (${pending.size} of ${m.blobs.size} blobs, tag ${m.tag})`);
     const args = ['cp', '--no-tty', '--concurrency', String(Math.max(1, this.opts.jobs)), ...(this.repo.plainHttp ? ['--from-plain-http'] : [])];
+    const settling: Promise<void>[] = [];
     try {
-      await runOras([...args, '--to-oci-layout', source, `${layout}:copy`], this.opts.label, { env: this.opts.env, signal });
+      await runOrasLines(
+        [...args, '--to-oci-layout', source, `${layout}:copy`],
+        this.opts.label,
+        (line) => {
+          const prefix = /^Copied\s+([0-9a-f]{12})\s/.exec(line)?.[1];
+          for (const hex of (prefix && byPrefix.get(prefix)) || []) settling.push(settle(hex));
+        },
+        { env: this.opts.env, signal },
+      );
     } catch (e) {
-      survivable(e, signal);
+      if (signal.aborted) return;
       // What oras stored before it failed (each blob checked against its digest first) is still used; the rest goes blob by blob.
       this.opts.log.warn(`${this.opts.label}: copying ${m.tag} stopped (${reasonOf(e)}); fetching what is missing blob by blob`);
     }
-    for (const hex of mine) {
-      const file = join(blobDir, hex);
-      const ok = await stat(file).then((s) => s.isFile() && s.size === m.blobs.get(hex), () => false);
-      if (ok) this.staged.set(hex, file);
-    }
+    await Promise.all(settling);
+    for (const hex of [...pending.keys()]) await settle(hex);
   }
 }

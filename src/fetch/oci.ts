@@ -10,7 +10,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { stat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { SHA256_HEX } from '../verify/sha256.js';
 import { PingetError } from '../errors.js';
 import { blobReference, ociScheme, parseOciRepo, type OciRepo } from './oci-ref.js';
@@ -22,6 +22,17 @@ import type { FetchBody, FetchTarget, Provider, ProviderContext, ProviderFactory
 export interface OciProviderOptions {
   /** Environment for oras (PINGET_ORAS, DOCKER_CONFIG, ...); default process.env. */
   env?: NodeJS.ProcessEnv;
+}
+
+/** Waits for a promise unless the signal aborts first. */
+function abortable<T>(p: Promise<T> | T, signal: AbortSignal): Promise<T> {
+  if (!(p instanceof Promise)) return Promise.resolve(p);
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 export class OciProvider implements Provider {
@@ -54,12 +65,13 @@ export class OciProvider implements Provider {
     if (!SHA256_HEX.test(target.sha256)) throw new PingetError('INTERNAL', `not a sha256: ${target.sha256}`);
     if (this.batch.failure) throw this.batch.failure;
     const where = `${this.label} ${target.path}`;
-    const staged = this.batch.take(target.sha256);
+    const staged = await abortable(this.batch.take(target.sha256), signal);
     if (staged) {
-      const { size } = await stat(staged);
-      const stream = createReadStream(staged, { highWaterMark: 1 << 20, signal });
+      const { file, size } = staged;
+      // `end`: a read stream without one reads in buffers of highWaterMark, whatever the file's size.
+      const stream = createReadStream(file, { highWaterMark: 1 << 20, start: 0, end: Math.max(0, size - 1), signal });
       // Read once: the chain has the bytes (or rejected them) when the stream closes.
-      stream.once('close', () => void unlink(staged).catch(() => {}));
+      stream.once('close', () => void unlink(file).catch(() => {}));
       return { stream: capBytes(stream, this.maxBytes, where), size };
     }
     const ref = blobReference(this.repo, target.sha256);

@@ -79,6 +79,41 @@ export async function runOras(args: string[], target: string, opts: OrasOptions 
 
 const STDERR_CAP = 64 * 1024;
 
+/**
+ * Runs oras to completion, handing each line of its output to onLine as it comes (oras's per-blob
+ * status lines); a non-zero exit becomes a mapped PingetError. Aborting the signal kills oras.
+ */
+export function runOrasLines(args: string[], target: string, onLine: (line: string) => void, opts: OrasOptions = {}): Promise<void> {
+  const cmd = orasCommand(opts.env);
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(opts.signal.reason);
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGKILL' });
+    let stderr = '';
+    let rest = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      const lines = (rest + d).split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) onLine(l);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < STDERR_CAP) stderr += d;
+    });
+    let failed = false;
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      failed = true;
+      reject(opts.signal?.aborted ? opts.signal.reason : e.code === 'ENOENT' ? missing(cmd, e) : new PingetError('UNAVAILABLE', `${target}: cannot run ${cmd}: ${e.message}`, { cause: e }));
+    });
+    child.on('close', (code, sig) => {
+      if (failed) return;
+      if (rest) onLine(rest);
+      if (opts.signal?.aborted) return reject(opts.signal.reason);
+      const status = code ?? (sig ? 128 : -1);
+      if (status === 0) resolve();
+      else reject(orasFailure(stderr, status, target));
+    });
+  });
+}
+
 export interface OrasStream {
   stream: Readable;
   child: ChildProcess;
