@@ -43,7 +43,8 @@ export async function ociFigures(b: OciBench, counts = [500, 5000]): Promise<Fig
       await mkdir(cache, { recursive: true });
       const provider = `file://${files.dir}/{{.Name}}`;
       // Warm the cache once: the push figure is about the upload, not about fetching the files first.
-      await timeProcess(b.pinget(['download', files.lockfile, '--provider', provider, '--cache', cache, '--quiet'], { env }));
+      await timeProcess(b.pinget(['download', files.lockfile, '--provider', provider, '--cache', cache, '-o', join(b.work, 'oci-warm'), '--quiet'], { env }));
+      await rm(join(b.work, 'oci-warm'), { recursive: true, force: true });
 
       let repo = '';
       const fresh = async () => void (repo = `bench/push-${n}-${++run}`);
