@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -158,4 +159,24 @@ test('no such repository: every file fails at once (no per-blob process) and the
   const got = await fetchWith([p, mirror], targets(files), 'cache-norepo');
   assert.ok(got.every((r) => r.source === mirror.label));
   assert.deepEqual(await orasCalls(), ['repo']);
+});
+
+test('a registry that accepts connections and never answers: oras is stopped after --timeout, the next provider serves', async () => {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => void sockets.push(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { dir, files } = await makeFiles(['h/1.deb', 'h/2.deb']);
+    await orasCalls();
+    const port = (server.address() as { port: number }).port;
+    const p = createOciProvider(`oci+http://127.0.0.1:${port}/hung`, { ...ctx, timeoutMs: 1000 }, { env })!;
+    const mirror = new FileProvider(`${pathToFileURL(dir).href}/{{.Name}}`);
+    const got = await fetchWith([p, mirror], targets(files), 'cache-hung');
+    assert.ok(got.every((r) => r.source === mirror.label));
+    assert.ok(sockets.length >= 1, 'oras reached the server');
+    assert.deepEqual(await orasCalls(), ['repo']);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -16,7 +16,7 @@ import { PingetError, reasonOf } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { SHA256_HEX, sha256Bytes } from '../verify/sha256.js';
 import { tagReference, type OciRepo } from './oci-ref.js';
-import { orasRemoteFlags, RegistryAuthError, runOras, runOrasLines } from './oras.js';
+import { orasRemoteFlags, RegistryAuthError, runOrasLines } from './oras.js';
 
 /** Manifest media types whose layers are blobs (an index's are manifests: skipped). */
 const IMAGE_MANIFESTS = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
@@ -27,6 +27,8 @@ export interface BatchOptions {
   env?: NodeJS.ProcessEnv;
   /** Parallel oras processes for manifests, and oras's own --concurrency within a copy. */
   jobs: number;
+  /** oras is killed when it says nothing for this long (--timeout), milliseconds. */
+  idleMs: number;
   /** Blobs declared larger are left to the per-blob path (and its --max-size cut). */
   maxBytes: number;
   /** Names the provider in messages. */
@@ -148,6 +150,10 @@ export class OciBatch {
     this.work = undefined;
   }
 
+  private call(signal: AbortSignal) {
+    return { env: this.opts.env, signal, idleMs: this.opts.idleMs };
+  }
+
   private where(): string {
     return `${this.repo.registry}/${this.repo.repository}`;
   }
@@ -155,8 +161,9 @@ export class OciBatch {
 
   private async tags(signal: AbortSignal): Promise<string[] | undefined> {
     try {
-      const res = await runOras(['repo', 'tags', ...orasRemoteFlags(this.repo), this.where()], this.opts.label, { env: this.opts.env, signal });
-      return res.stdout.split('\n').map((t) => t.trim()).filter(Boolean);
+      const tags: string[] = [];
+      await runOrasLines(['repo', 'tags', ...orasRemoteFlags(this.repo), this.where()], this.opts.label, (l) => tags.push(l.trim()), this.call(signal));
+      return tags.filter(Boolean);
     } catch (caught) {
       const e = survivable(caught, signal);
       this.failure = e.code === 'NOT_FOUND' ? new PingetError('NOT_FOUND', `${this.opts.label}: no such repository in the registry`) : e;
@@ -191,7 +198,7 @@ export class OciBatch {
     const ref = tagReference(this.repo, tag);
     try {
       // -o: the exact bytes, so the digest the copy names is the one read.
-      await runOras(['manifest', 'fetch', ...orasRemoteFlags(this.repo), '-o', file, ref], this.opts.label, { env: this.opts.env, signal });
+      await runOrasLines(['manifest', 'fetch', ...orasRemoteFlags(this.repo), '-o', file, ref], this.opts.label, () => {}, this.call(signal));
       const bytes = await readFile(file);
       const blobs = manifestBlobs(bytes);
       if (!blobs) this.opts.log.verbose(`${ref}: not an image manifest; skipped`);
@@ -234,7 +241,7 @@ export class OciBatch {
           const prefix = /^Copied\s+([0-9a-f]{12})\s/.exec(line)?.[1];
           for (const hex of (prefix && byPrefix.get(prefix)) || []) settling.push(settle(hex));
         },
-        { env: this.opts.env, signal },
+        this.call(signal),
       );
     } catch (e) {
       if (signal.aborted) return;

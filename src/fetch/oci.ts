@@ -47,7 +47,7 @@ export class OciProvider implements Provider {
     private readonly opts: OciProviderOptions = {},
   ) {
     this.label = template;
-    this.batch = new OciBatch(repo, { log: ctx.log, env: opts.env, jobs: ctx.jobs ?? 8, maxBytes: this.maxBytes, label: template });
+    this.batch = new OciBatch(repo, { log: ctx.log, env: opts.env, jobs: ctx.jobs ?? 8, idleMs: ctx.timeoutMs, maxBytes: this.maxBytes, label: template });
   }
 
   private get maxBytes(): number {

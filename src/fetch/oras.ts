@@ -16,6 +16,8 @@ export interface OrasOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   signal?: AbortSignal;
+  /** runOrasLines: kill oras when it prints nothing for this long, milliseconds (a registry that never answers). */
+  idleMs?: number;
 }
 
 /** The oras executable: $PINGET_ORAS, else `oras` on PATH. */
@@ -90,23 +92,39 @@ export function runOrasLines(args: string[], target: string, onLine: (line: stri
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGKILL' });
     let stderr = '';
     let rest = '';
+    let idle: NodeJS.Timeout | undefined;
+    let silent = false;
+    const awake = () => {
+      if (!opts.idleMs) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        silent = true;
+        child.kill('SIGKILL');
+      }, opts.idleMs);
+    };
+    awake();
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      awake();
       const lines = (rest + d).split('\n');
       rest = lines.pop()!;
       for (const l of lines) onLine(l);
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      awake();
       if (stderr.length < STDERR_CAP) stderr += d;
     });
     let failed = false;
     child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(idle);
       failed = true;
       reject(opts.signal?.aborted ? opts.signal.reason : e.code === 'ENOENT' ? missing(cmd, e) : new PingetError('UNAVAILABLE', `${target}: cannot run ${cmd}: ${e.message}`, { cause: e }));
     });
     child.on('close', (code, sig) => {
+      clearTimeout(idle);
       if (failed) return;
       if (rest) onLine(rest);
       if (opts.signal?.aborted) return reject(opts.signal.reason);
+      if (silent) return reject(new PingetError('UNAVAILABLE', `${target}: registry unreachable (no answer for ${opts.idleMs! / 1000} s; --timeout)`));
       const status = code ?? (sig ? 128 : -1);
       if (status === 0) resolve();
       else reject(orasFailure(stderr, status, target));
