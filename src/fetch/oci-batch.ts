@@ -5,8 +5,9 @@
  * with `oras cp --to-oci-layout` into a staging layout of its own. oras skips what a layout already
  * has, so every blob of that manifest that is not wanted gets an empty placeholder file first: only
  * the blobs the lockfile needs cross the network. The staged blobs are unverified; the provider hands
- * them to the chain, which hashes them like any other body. What no manifest holds is fetched blob by
- * blob, as before.
+ * them to the chain, which hashes them like any other body. A copy that fails (oras stops at the first
+ * blob that fails its digest check) is retried in halves for what it left. What no manifest holds is
+ * fetched blob by blob, as before.
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,8 @@ import { orasRemoteFlags, RegistryAuthError, runOrasLines } from './oras.js';
 /** Manifest media types whose layers are blobs (an index's are manifests: skipped). */
 const IMAGE_MANIFESTS = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
+/** A failed copy with at most this many blobs left is not split further: those go blob by blob. */
+const BISECT_BELOW = 4;
 
 export interface BatchOptions {
   log: Logger;
@@ -213,7 +216,7 @@ export class OciBatch {
    * One `oras cp` of a manifest into its own layout, with placeholders for every blob it must not
    * fetch. Each blob is handed on as soon as oras reports it stored (`Copied <12 hex> <title>`).
    */
-  private async copy(m: Manifest, pending: Map<string, (file: Staged | undefined) => void>, layout: string, signal: AbortSignal): Promise<void> {
+  private async copy(m: Manifest, pending: Map<string, (file: Staged | undefined) => void>, layout: string, signal: AbortSignal, depth = 0): Promise<void> {
     const blobDir = join(layout, 'blobs', 'sha256');
     await mkdir(blobDir, { recursive: true });
     for (const hex of m.blobs.keys()) if (!pending.has(hex)) await writeFile(join(blobDir, hex), '');
@@ -233,6 +236,7 @@ export class OciBatch {
     this.opts.log.verbose(`oras cp ${source} (${pending.size} of ${m.blobs.size} blobs, tag ${m.tag})`);
     const args = ['cp', '--no-tty', '--concurrency', String(Math.max(1, this.opts.jobs)), ...(this.repo.plainHttp ? ['--from-plain-http'] : [])];
     const settling: Promise<void>[] = [];
+    let failure: unknown;
     try {
       await runOrasLines(
         [...args, '--to-oci-layout', source, `${layout}:copy`],
@@ -244,11 +248,20 @@ export class OciBatch {
         this.call(signal),
       );
     } catch (e) {
-      if (signal.aborted) return;
-      // What oras stored before it failed (each blob checked against its digest first) is still used; the rest goes blob by blob.
-      this.opts.log.warn(`${this.opts.label}: copying ${m.tag} stopped (${reasonOf(e)}); fetching what is missing blob by blob`);
+      failure = e;
     }
     await Promise.all(settling);
     for (const hex of [...pending.keys()]) await settle(hex);
+    if (failure === undefined || signal.aborted || pending.size === 0) return;
+    // oras stops the whole copy at the first blob that fails its digest check, without naming it: what it
+    // stored is used, and the rest is copied again in halves, so one bad blob costs a few processes, not
+    // one per blob left. Halves this small go blob by blob (open() does that for whatever stays pending).
+    if (depth === 0) this.opts.log.warn(`${this.opts.label}: copying ${m.tag} stopped (${reasonOf(failure)}); fetching the ${pending.size} blobs left in smaller batches`);
+    else this.opts.log.verbose(`${this.opts.label}: copying ${pending.size} blobs of ${m.tag} stopped (${reasonOf(failure)})`);
+    if (pending.size <= BISECT_BELOW || failure instanceof RegistryAuthError) return;
+    const left = [...pending.keys()];
+    for (const [k, half] of [left.slice(0, left.length >> 1), left.slice(left.length >> 1)].entries()) {
+      await this.copy(m, new Map(half.map((h) => [h, pending.get(h)!])), `${layout}.${k}`, signal, depth + 1);
+    }
   }
 }
