@@ -161,7 +161,6 @@ export class OciBatch {
     return `${this.repo.registry}/${this.repo.repository}`;
   }
 
-
   private async tags(signal: AbortSignal): Promise<string[] | undefined> {
     try {
       const tags: string[] = [];
