@@ -70,9 +70,10 @@ export class OciProvider implements Provider {
       const { file, size } = staged;
       // `end`: a read stream without one reads in buffers of highWaterMark, whatever the file's size.
       const stream = createReadStream(file, { highWaterMark: 1 << 20, start: 0, end: Math.max(0, size - 1), signal });
-      // Read once: the chain has the bytes (or rejected them) when the stream closes.
+      // Read once: the chain has the bytes (or rejected them) when the stream closes. No --max-size cut
+      // needed: the batch took only blobs declared within it, and oras stored exactly the declared size.
       stream.once('close', () => void unlink(file).catch(() => {}));
-      return { stream: capBytes(stream, this.maxBytes, where), size };
+      return { stream, size };
     }
     const ref = blobReference(this.repo, target.sha256);
     this.ctx.log.verbose(`oras blob fetch ${ref} (${target.path})`);
