@@ -86,6 +86,17 @@ export async function ociFigures(b: OciBench, counts = [500, 5000]): Promise<Fig
         pair: await comparePair(download, orasPull, b.rounds),
         maxRatio: 1.25,
       });
+      // What the registry adds to pinget's own per-file work (verify, cache, -o): the same download from local files.
+      const local = b.pingetEach(
+        () => ['download', files.lockfile, '--provider', provider, '--cache', dlCache, '-o', pulled, '--quiet'],
+        async () => {
+          await rm(dlCache, { recursive: true, force: true });
+          await rm(pulled, { recursive: true, force: true });
+          await mkdir(pulled);
+        },
+        { env },
+      );
+      figures.push({ what: `oci download ${size} vs pinget download of the same files from file://`, pair: await comparePair(download, local, b.rounds), maxRatio: 1.25 });
     }
   } finally {
     await reg.close();
