@@ -62,13 +62,14 @@ export async function ociFigures(b: OciBench, counts = [500, 5000]): Promise<Fig
       const dlCache = join(b.work, 'oci-dl-cache');
       const pulled = join(b.work, 'oci-pulled');
       // Both lay the files out in a fresh directory: pinget by lockfile path (-o), oras by layer title.
+      const freshDirs = async () => {
+        await rm(dlCache, { recursive: true, force: true });
+        await rm(pulled, { recursive: true, force: true });
+        await mkdir(pulled);
+      };
       const download = b.pingetEach(
         () => ['download', files.lockfile, '--provider', `oci+http://${reg.host}/${stored}`, '--cache', dlCache, '-o', pulled, '--quiet'],
-        async () => {
-          await rm(dlCache, { recursive: true, force: true });
-          await rm(pulled, { recursive: true, force: true });
-          await mkdir(pulled);
-        },
+        freshDirs,
         { env },
       );
       const tags = partTags('v1', n);
@@ -89,11 +90,7 @@ export async function ociFigures(b: OciBench, counts = [500, 5000]): Promise<Fig
       // What the registry adds to pinget's own per-file work (verify, cache, -o): the same download from local files.
       const local = b.pingetEach(
         () => ['download', files.lockfile, '--provider', provider, '--cache', dlCache, '-o', pulled, '--quiet'],
-        async () => {
-          await rm(dlCache, { recursive: true, force: true });
-          await rm(pulled, { recursive: true, force: true });
-          await mkdir(pulled);
-        },
+        freshDirs,
         { env },
       );
       figures.push({ what: `oci download ${size} vs pinget download of the same files from file://`, pair: await comparePair(download, local, b.rounds), maxRatio: 1.25 });
