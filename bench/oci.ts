@@ -77,10 +77,7 @@ export async function ociFigures(b: OciBench, counts = [500, 5000]): Promise<Fig
         // One oras pull per manifest, one after the other, as a script would.
         argv: ['sh', '-c', tags.map((t) => `oras pull --no-tty --plain-http -o '${pulled}' '${reg.host}/${stored}:${t}' > /dev/null`).join(' && ')],
         env,
-        before: async () => {
-          await rm(pulled, { recursive: true, force: true });
-          await mkdir(pulled);
-        },
+        before: freshDirs,
       };
       figures.push({
         what: `oci download ${size} (${tags.length} manifest${tags.length > 1 ? 's' : ''}) into a fresh cache vs oras pull of the same manifest${tags.length > 1 ? 's' : ''}`,
