@@ -250,8 +250,12 @@ test('authentication: refused without credentials (clear message), works with do
     const res = await pushToOci(`oci+http://${secure.host}/private:v1`, files, { log: silentLogger, env: e });
     assert.equal(res.uploaded, 1);
     const ok = createOciProvider(`oci+http://${secure.host}/private`, ctx, { env: e })!;
-    const [r] = await fetchAll(targets(files), { cache: new Cache(join(work, 'cache-auth')), providers: [ok], jobs: 1, log: silentLogger });
-    assert.deepEqual(await readFile(r.file), await readFile(files[0].file));
+    try {
+      const [r] = await fetchAll(targets(files), { cache: new Cache(join(work, 'cache-auth')), providers: [ok], jobs: 1, log: silentLogger });
+      assert.deepEqual(await readFile(r.file), await readFile(files[0].file));
+    } finally {
+      await ok.close?.();
+    }
   } finally {
     await secure.close();
   }

@@ -115,9 +115,11 @@ export function runOrasLines(args: string[], target: string, onLine: (line: stri
     });
     let failed = false;
     child.on('error', (e: NodeJS.ErrnoException) => {
+      // Aborted: oras was sent SIGKILL; 'close' says when it is gone (the caller may remove its output then).
+      if (opts.signal?.aborted && child.pid !== undefined) return;
       clearTimeout(idle);
       failed = true;
-      reject(opts.signal?.aborted ? opts.signal.reason : e.code === 'ENOENT' ? missing(cmd, e) : new PingetError('UNAVAILABLE', `${target}: cannot run ${cmd}: ${e.message}`, { cause: e }));
+      reject(e.code === 'ENOENT' ? missing(cmd, e) : new PingetError('UNAVAILABLE', `${target}: cannot run ${cmd}: ${e.message}`, { cause: e }));
     });
     child.on('close', (code, sig) => {
       clearTimeout(idle);
