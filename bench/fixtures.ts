@@ -70,6 +70,25 @@ export async function downloadFiles(count: number, totalMiB: number): Promise<Fi
   return writeSet(dir, files, key);
 }
 
+/** `count` files of `size` random bytes each under .bench/<name>, laid out as a pool (the OCI figures). */
+export async function sameSizeFiles(name: string, count: number, size: number): Promise<FileSet> {
+  const dir = join(BENCH_DIR, name);
+  const key = `v1 ${count} ${size}`;
+  const have = await reuse(join(dir, 'manifest.json'), key);
+  if (have) return have;
+  await rm(dir, { recursive: true, force: true });
+  const files: { path: string; sha256: string; size: number }[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = `oci${String(i).padStart(5, '0')}`;
+    const path = `pool/main/o/${n}/${n}_1.0-1_amd64.deb`;
+    const bytes = randomBytes(size);
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), bytes);
+    files.push({ path, sha256: createHash('sha256').update(bytes).digest('hex'), size });
+  }
+  return writeSet(dir, files, key);
+}
+
 /** `count` script-less .debs of `filesEach` small files each, built by dpkg-deb. */
 export async function debFiles(count: number, filesEach: number): Promise<FileSet> {
   const dir = join(BENCH_DIR, 'install');

@@ -7,6 +7,7 @@
  *   npm run bench                  # build, then every figure
  *   npm run bench -- help install  # only the figures whose name contains one of the words
  *   BENCH_ROUNDS=9 BENCH_NO_BUILD=1 npm run bench
+ *   BENCH_OCI_FILES=500 npm run bench -- oci   # the registry figures at one size only
  */
 import { spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,13 +17,14 @@ import { join } from 'node:path';
 import { cleanScratch, comparePair, figureLine, GNU_TIME, timeProcess, type Cmd, type Figure } from './measure.js';
 import { debFiles, downloadFiles, pythonServer, REPO } from './fixtures.js';
 import { lockFigures } from './lock.js';
+import { ociFigures } from './oci.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const NODE = process.execPath;
 const BIN = join(REPO, 'dist/src/cli.js');
 const pinget = (args: string[], extra: Partial<Cmd> = {}): Cmd => ({ argv: [NODE, BIN, ...args], ...extra });
 /** pinget with arguments computed per run, after `before` made that run's directories. */
-const pingetEach = (args: () => string[], before: () => Promise<void>): Cmd => ({ argv: () => [NODE, BIN, ...args()], before });
+const pingetEach = (args: () => string[], before: () => Promise<void>, extra: Partial<Cmd> = {}): Cmd => ({ argv: () => [NODE, BIN, ...args()], before, ...extra });
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
 let work: string;
@@ -135,6 +137,7 @@ const FIGURES: [string, () => Promise<Figure | Figure[]>][] = [
   ['download', downloadFigures],
   ['install', installFigure],
   ['lock', () => lockFigures({ work, rounds: ROUNDS, pinget, pingetEach })],
+  ['oci', () => ociFigures({ rounds: ROUNDS, work, pinget, pingetEach }, (process.env.BENCH_OCI_FILES ?? '500,5000').split(',').map(Number))],
 ];
 
 async function main(): Promise<number> {

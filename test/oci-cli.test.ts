@@ -13,7 +13,7 @@ import { run } from '../src/exec.js';
 import { pushToOci } from '../src/publish/oci.js';
 import { silentLogger } from '../src/ui/log.js';
 import { sha256File } from '../src/verify/sha256.js';
-import { runCli } from './helpers/cli.js';
+import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
 let reg: TestRegistry;
@@ -137,4 +137,45 @@ test('oras missing: exit 4 and the message says how to install it', async () => 
   );
   assert.equal(res.code, 4, res.stderr);
   assert.match(res.stderr, /apt-get install oras/);
+});
+
+test('htpasswd registry: push and download with docker-config credentials; a wrong password is exit 4 in one line naming the registry', async () => {
+  const secure = await startRegistry({ htpasswd: await readFile(join(REPO_ROOT, 'testdata', 'oci', 'htpasswd'), 'utf8') });
+  try {
+    const config = async (name: string, password?: string) => {
+      const dir = join(work, name);
+      await mkdir(dir, { recursive: true });
+      const auths = password ? { [secure.host]: { auth: Buffer.from(`pinget:${password}`).toString('base64') } } : {};
+      await writeFile(join(dir, 'config.json'), JSON.stringify({ auths }));
+      return { DOCKER_CONFIG: dir };
+    };
+    const good = await config('docker-good', 's3cret');
+    const mirrorUrl = pathToFileURL(mirror).href;
+    const push = await cli(['cache', 'push', `oci+http://${secure.host}/private/debs:v1`, lockfile, '--cache', join(work, 'cache-a1'), '--provider', mirrorUrl, '--json'], good);
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal((JSON.parse(push.stdout) as { uploaded: number }).uploaded, 2);
+    const out = join(work, 'out-auth');
+    const dl = await cli(['download', lockfile, '--provider', `oci+http://${secure.host}/private/debs`, '--cache', join(work, 'cache-a2'), '-o', out], good);
+    assert.equal(dl.code, 0, dl.stderr);
+    assert.equal((await run('sha256sum', ['-c', lockfile], { cwd: out })).code, 0);
+
+    const oneLine = (res: { code: number; stderr: string }, what: string) => {
+      assert.equal(res.code, 4, `${what}: ${res.stderr}`);
+      const lines = res.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `${what}: ${res.stderr}`);
+      assert.match(lines[0], new RegExp(`^pinget: .*${secure.host.replace(/\./g, '\\.')}.*refused authentication.*oras login`), what);
+    };
+    for (const [name, creds] of [['wrong password', await config('docker-wrong', 'wrong')], ['no credentials', await config('docker-none')]] as const) {
+      // The mirror would serve every file: a refused login still stops the run instead of falling back quietly.
+      const refused = await cli(
+        ['download', lockfile, '--provider', `oci+http://${secure.host}/private/debs`, '--provider', mirrorUrl, '--cache', join(work, `cache-${name}`), '-o', join(work, `out-${name}`)],
+        creds,
+      );
+      oneLine(refused, `download, ${name}`);
+      const pushRefused = await cli(['cache', 'push', `oci+http://${secure.host}/private/debs:v2`, lockfile, '--cache', join(work, 'cache-a1'), '--provider', mirrorUrl], creds);
+      oneLine(pushRefused, `push, ${name}`);
+    }
+  } finally {
+    await secure.close();
+  }
 });

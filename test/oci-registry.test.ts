@@ -105,7 +105,7 @@ test('push a lockfile\'s files, check the manifest with oras, fetch every file b
   }
 });
 
-test('blobs the registry has are not uploaded again (counted with --descriptor, confirmed by the access log)', async () => {
+test('blobs the registry has are not uploaded again (counted from the report of oras push, confirmed by the access log)', async () => {
   const { files } = await makeFiles(['pool/a/a_1.deb', 'pool/b/b_1.deb', 'pool/c/c_1.deb']);
   const first = await pushToOci(`oci+http://${reg.host}/dedupe:one`, files.slice(0, 2), { log: silentLogger, env });
   assert.deepEqual([first.uploaded, first.skipped], [2, 0]);
@@ -250,8 +250,12 @@ test('authentication: refused without credentials (clear message), works with do
     const res = await pushToOci(`oci+http://${secure.host}/private:v1`, files, { log: silentLogger, env: e });
     assert.equal(res.uploaded, 1);
     const ok = createOciProvider(`oci+http://${secure.host}/private`, ctx, { env: e })!;
-    const [r] = await fetchAll(targets(files), { cache: new Cache(join(work, 'cache-auth')), providers: [ok], jobs: 1, log: silentLogger });
-    assert.deepEqual(await readFile(r.file), await readFile(files[0].file));
+    try {
+      const [r] = await fetchAll(targets(files), { cache: new Cache(join(work, 'cache-auth')), providers: [ok], jobs: 1, log: silentLogger });
+      assert.deepEqual(await readFile(r.file), await readFile(files[0].file));
+    } finally {
+      await ok.close?.();
+    }
   } finally {
     await secure.close();
   }

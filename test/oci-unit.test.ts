@@ -8,6 +8,8 @@ import { orasFailure } from '../src/fetch/oras.js';
 import { createOciProvider } from '../src/fetch/oci.js';
 import { createProvider } from '../src/fetch/providers.js';
 import { descriptorBytes, planManifests, type PushFile } from '../src/publish/oci-plan.js';
+import { assignBlobs, manifestBlobs } from '../src/fetch/oci-batch.js';
+import { pushStatus } from '../src/publish/oci.js';
 import { silentLogger } from '../src/ui/log.js';
 import { REPO_ROOT } from './helpers/cli.js';
 
@@ -105,4 +107,41 @@ test('split: long paths are split by estimated manifest bytes before the layer c
 test('split: a tag too long for its suffix and a bad layer count are USAGE errors', () => {
   usage(() => planManifests(files(3), 'x'.repeat(127), 1), /not a valid tag/);
   usage(() => planManifests(files(3), 'v', 0), /positive integer/);
+});
+
+test("oras push's own report gives which layers were uploaded and which the registry had (testdata/oci/oras-push-output.txt)", async () => {
+  const text = await readFile(join(REPO_ROOT, 'testdata', 'oci', 'oras-push-output.txt'), 'utf8');
+  const [first, second] = text.split(/^## .*\n/m).filter(Boolean);
+  assert.deepEqual(Object.fromEntries(pushStatus(first)), { 'pool/f1.deb': 'uploaded', 'pool/f2.deb': 'uploaded', 'pool/f3.deb': 'uploaded' });
+  assert.deepEqual(Object.fromEntries(pushStatus(second)), { 'pool/f1.deb': 'exists', 'pool/f4.deb': 'uploaded' });
+  // A title with spaces and colons is the rest of the line; other lines say nothing.
+  assert.deepEqual(Object.fromEntries(pushStatus('Exists    0123456789ab pool/a b:1.deb\nDigest: sha256:00\nUploaded pool/x\n')), { 'pool/a b:1.deb': 'exists' });
+});
+
+test('manifest blobs: a real artifact manifest, and garbage, indexes and liars are skipped', async () => {
+  const real = await readFile(join(REPO_ROOT, 'testdata', 'oci', 'manifest-artifact.json'));
+  const blobs = manifestBlobs(real)!;
+  assert.equal(blobs.size, 4);
+  assert.equal(blobs.get('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'), 2);
+  assert.ok([...blobs.values()].filter((n) => n === 32768).length === 3);
+  const bad = (v: unknown) => manifestBlobs(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)));
+  const layer = { digest: `sha256:${HEX}`, size: 1 };
+  assert.equal(bad('{"layers": [ '), undefined);
+  assert.equal(bad('null'), undefined);
+  assert.equal(bad({ mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [layer] }), undefined);
+  assert.equal(bad({ config: layer, layers: 'no' }), undefined);
+  assert.equal(bad({ config: layer, layers: [{ digest: 'sha256:../../etc', size: 1 }] }), undefined);
+  assert.equal(bad({ config: layer, layers: [{ digest: `sha512:${HEX}`, size: 1 }] }), undefined);
+  assert.equal(bad({ config: layer, layers: [{ digest: `sha256:${HEX}`, size: -1 }] }), undefined);
+  assert.equal(bad({ config: layer, layers: [{ digest: `sha256:${HEX}`, size: '1' }] }), undefined);
+  assert.equal(bad({ config: layer, layers: [null] }), undefined);
+  assert.deepEqual(bad({ mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: layer, layers: [] }), new Map([[HEX, 1]]));
+});
+
+test('each wanted blob is copied by the first manifest that holds it; too large ones by none', () => {
+  const h = (c: string) => c.repeat(64);
+  const m1 = { blobs: new Map([[h('a'), 1], [h('b'), 1], [h('c'), 10]]) };
+  const m2 = { blobs: new Map([[h('b'), 1], [h('d'), 1], [h('e'), 1]]) };
+  const plan = assignBlobs([m1, m2], new Set([h('b'), h('c'), h('d'), h('f')]), 5);
+  assert.deepEqual(plan.map((s) => [...s]), [[h('b')], [h('d')]]);
 });

@@ -237,6 +237,7 @@ export function makeContext(raw: GlobalArgs): CommandContext {
       maxBytes: args['max-size'],
       speedLimit: { bytesPerSecond: args['speed-limit'], seconds: args['speed-time'] ?? args.timeout },
       spoolDir: join(cache.dir, 'tmp'),
+      jobs: args.jobs,
       ipfsApi: args['ipfs-api'] ?? process.env.IPFS_API,
       archiveUrls: args.archiveUrls ?? {},
     },

@@ -91,27 +91,37 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[], useCache = true): Promise<FetchResult | undefined> {
-  const { log, onProgress } = opts;
-  if (useCache) {
-    const hit = await fromCache(target, opts, failures);
-    if (hit) return hit;
-  }
-  for (const provider of opts.providers) {
+/** Each provider in turn until one serves matching bytes; a blob that vanished under us is fetched from that provider again, once. */
+async function tryProviders(target: FetchTarget, providers: Provider[], opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
+  for (const provider of providers) {
     signal.throwIfAborted();
     const r = await fromProvider(target, provider, opts, signal, failures).catch(async (e) => {
       if (!vanished(e) || signal.aborted) throw e;
-      log.verbose(`${target.path}: ${reasonOf(e)}; fetching from ${provider.label} again`);
+      opts.log.verbose(`${target.path}: ${reasonOf(e)}; fetching from ${provider.label} again`);
       return fromProvider(target, provider, opts, signal, failures);
     });
     if (r) return r;
   }
+  return undefined;
+}
+
+/** When no provider served the target: the adapter's say on mismatched bytes, else a failure. */
+async function lastResort(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
   if (opts.acceptMismatch) {
     const accepted = await acceptMismatched(target, opts, signal, failures);
     if (accepted) return accepted;
   }
-  onProgress?.({ kind: 'fail', target });
+  opts.onProgress?.({ kind: 'fail', target });
   return undefined;
+}
+
+/** The whole chain for one target, one file at a time (fetching again what vanished before delivery). */
+async function fetchOne(target: FetchTarget, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[], useCache = true): Promise<FetchResult | undefined> {
+  if (useCache) {
+    const hit = await fromCache(target, opts, failures);
+    if (hit) return hit;
+  }
+  return (await tryProviders(target, opts.providers, opts, signal, failures)) ?? lastResort(target, opts, signal, failures);
 }
 
 /** One provider's attempt: its bytes streamed through the hash into the cache, or a failure noted. */
@@ -142,10 +152,10 @@ async function fromProvider(target: FetchTarget, provider: Provider, opts: Fetch
   }
 }
 
-/** Fetches one hash and delivers it to every target that names it; a blob that vanished before delivery is fetched again, once. */
-async function fetchAndDeliver(group: FetchTarget[], opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
-  let r = await fetchOne(group[0], opts, signal, failures);
-  if (!r || !opts.deliver) return r;
+/** Delivers a fetched hash to every target that names it; a blob that vanished before delivery is fetched again, once. */
+async function deliverAll(group: FetchTarget[], fetched: FetchResult, opts: FetchOptions, signal: AbortSignal, failures: ProviderFailure[]): Promise<FetchResult | undefined> {
+  let r = fetched;
+  if (!opts.deliver) return r;
   for (let attempt = 0; ; attempt++) {
     try {
       for (const target of group) await opts.deliver({ ...r, target });
@@ -154,10 +164,26 @@ async function fetchAndDeliver(group: FetchTarget[], opts: FetchOptions, signal:
       const gone = await stat(r.file).then(() => false, () => true);
       if (!gone || attempt > 0 || signal.aborted) throw e;
       opts.log.verbose(`${group[0].path}: ${r.file} vanished before it was used (a concurrent cache clean?); fetching it again`);
-      r = await fetchOne(group[0], opts, signal, failures, false);
-      if (!r) return undefined;
+      const again = await fetchOne(group[0], opts, signal, failures, false);
+      if (!again) return undefined;
+      r = again;
     }
   }
+}
+
+/**
+ * The chain in stages, split before each provider that fetches in batches: the first stage is the
+ * cache and the providers before the first batching one; each later stage starts with a batching
+ * provider, whose prefetch gets every target the stages before it left. Without batching providers
+ * there is one stage, file by file as before.
+ */
+function stages(providers: Provider[]): Provider[][] {
+  const out: Provider[][] = [[]];
+  for (const p of providers) {
+    if (p.prefetch) out.push([]);
+    out[out.length - 1].push(p);
+  }
+  return out;
 }
 
 /** Asks the adapter about the bytes of each provider that served a mismatch, in chain order. */
@@ -212,22 +238,47 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
   // Crash-only: what killed runs left in <cache>/tmp goes now (a live process's temp files stay).
   await opts.cache.sweepTemp();
 
+  const failuresOf = new Map([...bySha.keys()].map((sha): [string, ProviderFailure[]] => [sha, []]));
   const failed = new Map<string, { target: FetchTarget; failures: ProviderFailure[] }>();
   const done = new Map<string, FetchResult>();
-  const settled = await Promise.allSettled(
-    [...bySha.values()].map((target) =>
-      limit(async () => {
-        const failures: ProviderFailure[] = [];
-        const r = await fetchAndDeliver(groups.get(target.sha256)!, opts, signal, failures);
-        if (r) done.set(target.sha256, r);
-        else failed.set(target.sha256, { target, failures });
-      }),
-    ),
-  );
-  opts.signal?.removeEventListener('abort', onAbort);
+  /** Runs one stage for `list`, `jobs` at a time; returns the targets it left for the next stage. */
+  const runStage = async (list: FetchTarget[], step: (t: FetchTarget, failures: ProviderFailure[]) => Promise<FetchResult | undefined>, last: boolean) => {
+    const left = new Set<FetchTarget>();
+    const settled = await Promise.allSettled(
+      list.map((target) =>
+        limit(async () => {
+          const failures = failuresOf.get(target.sha256)!;
+          let r = await step(target, failures);
+          if (!r && !last) return void left.add(target);
+          r ??= await lastResort(target, opts, signal, failures);
+          if (r) r = await deliverAll(groups.get(target.sha256)!, r, opts, signal, failures);
+          if (r) done.set(target.sha256, r);
+          else failed.set(target.sha256, { target, failures });
+        }),
+      ),
+    );
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    const crashed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (crashed) throw crashed.reason;
+    // In the order of the targets, whatever order the jobs finished in.
+    return list.filter((t) => left.has(t));
+  };
+  try {
+    let pending = [...bySha.values()];
+    const all = stages(opts.providers);
+    for (const [i, providers] of all.entries()) {
+      const last = i === all.length - 1;
+      if (i > 0 && pending.length > 0) await providers[0].prefetch!(pending, signal);
+      pending = await runStage(
+        pending,
+        async (target, failures) => (i === 0 ? await fromCache(target, opts, failures) : undefined) ?? tryProviders(target, providers, opts, signal, failures),
+        last,
+      );
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
   if (opts.signal?.aborted) throw opts.signal.reason;
-  const crashed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (crashed) throw crashed.reason;
 
   if (failed.size > 0) {
     const tried = opts.providers.map((p) => p.label).join(', ') || 'no providers';

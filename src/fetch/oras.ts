@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { PingetError } from '../errors.js';
 import { run, type RunResult } from '../exec.js';
-import { classifyOrasError, orasErrorLine } from './oci-ref.js';
+import { classifyOrasError, orasErrorLine, type OciRepo } from './oci-ref.js';
 
 export const ORAS_MISSING_HINT =
   'install the oras CLI (Debian 13 "trixie" and later: apt-get install oras; elsewhere the oras project\'s release binary), or set PINGET_ORAS to its path';
@@ -16,11 +16,28 @@ export interface OrasOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   signal?: AbortSignal;
+  /** runOrasLines: kill oras when it prints nothing for this long, milliseconds (a registry that never answers). */
+  idleMs?: number;
 }
 
 /** The oras executable: $PINGET_ORAS, else `oras` on PATH. */
 export function orasCommand(env: NodeJS.ProcessEnv = process.env): string {
   return env.PINGET_ORAS || 'oras';
+}
+
+/** oras flags shared by every call against this registry. */
+export function orasRemoteFlags(repo: OciRepo): string[] {
+  return ['--no-tty', ...(repo.plainHttp ? ['--plain-http'] : [])];
+}
+
+/**
+ * The registry refused our credentials (or wants some). Not a reason to try the next provider
+ * quietly: a misconfigured login is for the user to fix, so batch fetches stop the run with it.
+ */
+export class RegistryAuthError extends PingetError {
+  constructor(target: string, line: string) {
+    super('UNAVAILABLE', `${target}: the registry refused authentication (${line}); log in with \`oras login HOST\` or docker's config, pinget stores no credentials`);
+  }
 }
 
 function missing(cmd: string, cause: unknown): PingetError {
@@ -35,11 +52,8 @@ export function orasFailure(stderr: string, code: number, target: string): Pinge
     case 'not-found':
       return new PingetError('NOT_FOUND', `${target}: not in the registry (${line})`, { details });
     case 'auth':
-      return new PingetError(
-        'UNAVAILABLE',
-        `${target}: the registry refused authentication (${line}); log in with \`oras login HOST\` or docker's config, pinget stores no credentials`,
-        { details },
-      );
+      // One line: oras's own line is in the message, the rest of its output says nothing more.
+      return new RegistryAuthError(target, line);
     case 'tls':
       return new PingetError('UNAVAILABLE', `${target}: TLS failed (${line}); for a registry without TLS use oci+http://`, { details });
     case 'unreachable':
@@ -66,6 +80,59 @@ export async function runOras(args: string[], target: string, opts: OrasOptions 
 }
 
 const STDERR_CAP = 64 * 1024;
+
+/**
+ * Runs oras to completion, handing each line of its output to onLine as it comes (oras's per-blob
+ * status lines); a non-zero exit becomes a mapped PingetError. Aborting the signal kills oras.
+ */
+export function runOrasLines(args: string[], target: string, onLine: (line: string) => void, opts: OrasOptions = {}): Promise<void> {
+  const cmd = orasCommand(opts.env);
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) return reject(opts.signal.reason);
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGKILL' });
+    let stderr = '';
+    let rest = '';
+    let idle: NodeJS.Timeout | undefined;
+    let silent = false;
+    const awake = () => {
+      if (!opts.idleMs) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        silent = true;
+        child.kill('SIGKILL');
+      }, opts.idleMs);
+    };
+    awake();
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      awake();
+      const lines = (rest + d).split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) onLine(l);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      awake();
+      if (stderr.length < STDERR_CAP) stderr += d;
+    });
+    let failed = false;
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      // Aborted: oras was sent SIGKILL; 'close' says when it is gone (the caller may remove its output then).
+      if (opts.signal?.aborted && child.pid !== undefined) return;
+      clearTimeout(idle);
+      failed = true;
+      reject(e.code === 'ENOENT' ? missing(cmd, e) : new PingetError('UNAVAILABLE', `${target}: cannot run ${cmd}: ${e.message}`, { cause: e }));
+    });
+    child.on('close', (code, sig) => {
+      clearTimeout(idle);
+      if (failed) return;
+      if (rest) onLine(rest);
+      if (opts.signal?.aborted) return reject(opts.signal.reason);
+      if (silent) return reject(new PingetError('UNAVAILABLE', `${target}: registry unreachable (no answer for ${opts.idleMs! / 1000} s; --timeout)`));
+      const status = code ?? (sig ? 128 : -1);
+      if (status === 0) resolve();
+      else reject(orasFailure(stderr, status, target));
+    });
+  });
+}
 
 export interface OrasStream {
   stream: Readable;

@@ -29,6 +29,14 @@ export interface Provider {
    * UNAVAILABLE for network or tool failures. The caller hashes what it reads; providers need not.
    */
   open(target: FetchTarget, signal: AbortSignal): Promise<FetchBody>;
+  /**
+   * For providers that fetch many files cheaper in one go (a registry: one oras process per manifest
+   * instead of one per blob). The chain calls it once with every target still missing when the chain
+   * reaches this provider, then calls open() per target as usual; open() serves from what prefetch
+   * staged (still unverified: the chain hashes it like any other body). It throws only for what must
+   * stop the whole run (refused credentials); anything else is for open() to report per target.
+   */
+  prefetch?(targets: FetchTarget[], signal: AbortSignal): Promise<void>;
   /** Releases connections, child processes. */
   close?(): Promise<void>;
 }
@@ -47,6 +55,8 @@ export interface ProviderContext {
   speedLimit?: { bytesPerSecond: number; seconds: number };
   /** Where downloads are written (the cache's tmp dir): free space is checked there first. */
   spoolDir?: string;
+  /** Parallel fetches (--jobs), for providers that run their own batches. */
+  jobs?: number;
   /** Kubo RPC endpoint for ipfs:// providers. */
   ipfsApi?: string;
   /** Base URL overrides for archive resolvers, keyed by resolver name. */

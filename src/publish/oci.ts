@@ -3,10 +3,9 @@
  * `oras push`, one layer per file titled with its lockfile path, under tagged manifests (so registry
  * garbage collection keeps the blobs). See oci-plan.ts for how large lockfiles are split.
  *
- * Blobs already in the repository are not uploaded again: before pushing, each distinct digest is
- * checked with `oras blob fetch --descriptor` (a HEAD on /v2/<repo>/blobs/<digest>, answered with the
- * registry's own credentials handling); `oras push` itself also skips blobs the registry reports as
- * present, so the pre-check is what makes the count exact, not what saves the upload.
+ * Blobs already in the repository are not uploaded again: `oras push` asks the registry about each
+ * blob (a HEAD, inside the one process) and says `Exists` or `Uploaded` per layer on its output, which
+ * is where the counts come from. One oras process per manifest, two manifests at a time.
  */
 import { link, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,10 +15,9 @@ import { PingetError } from '../errors.js';
 import { unsafePathReason } from '../lockfile.js';
 import type { Logger } from '../ui/log.js';
 import { SHA256_HEX, sha256Bytes } from '../verify/sha256.js';
-import { orasRemoteFlags } from '../fetch/oci.js';
-import { blobReference, parseOciTagRef, tagReference, type OciRepo } from '../fetch/oci-ref.js';
-import { runOras } from '../fetch/oras.js';
-import { ARTIFACT_TYPE, LAYER_MEDIA_TYPE, PART_ANNOTATION, planManifests, type PushFile } from './oci-plan.js';
+import { parseOciTagRef, tagReference, type OciRepo } from '../fetch/oci-ref.js';
+import { orasRemoteFlags, runOras } from '../fetch/oras.js';
+import { ARTIFACT_TYPE, LAYER_MEDIA_TYPE, PART_ANNOTATION, planManifests, type ManifestPlan, type PushFile } from './oci-plan.js';
 
 export interface PushOptions {
   log: Logger;
@@ -28,7 +26,7 @@ export interface PushOptions {
   maxLayersPerManifest?: number;
   /** Environment for oras (PINGET_ORAS, DOCKER_CONFIG, SOURCE_DATE_EPOCH); default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Parallel existence checks (default 4). */
+  /** Manifests pushed at a time (default 2); each oras push uploads 5 blobs at a time. */
   jobs?: number;
 }
 
@@ -81,14 +79,14 @@ async function stage(dir: string, files: PushFile[]): Promise<void> {
   }
 }
 
-async function blobExists(repo: OciRepo, sha256: string, env?: NodeJS.ProcessEnv): Promise<boolean> {
-  try {
-    await runOras(['blob', 'fetch', ...orasRemoteFlags(repo), '--descriptor', blobReference(repo, sha256)], blobReference(repo, sha256), { env });
-    return true;
-  } catch (e) {
-    if (e instanceof PingetError && e.code === 'NOT_FOUND') return false;
-    throw e;
+/** What `oras push --no-tty` said of each layer, by title: `Exists    <12 hex> <title>` or `Uploaded  <12 hex> <title>`. */
+export function pushStatus(stdout: string): Map<string, 'exists' | 'uploaded'> {
+  const out = new Map<string, 'exists' | 'uploaded'>();
+  for (const line of stdout.split('\n')) {
+    const m = /^(Exists|Uploaded)\s+[0-9a-f]{12}\s+(.+)$/.exec(line.trimEnd());
+    if (m) out.set(m[2], m[1] === 'Exists' ? 'exists' : 'uploaded');
   }
+  return out;
 }
 
 function createdAnnotation(env: NodeJS.ProcessEnv): string[] {
@@ -106,19 +104,17 @@ export async function pushToOci(ref: string, files: PushFile[], opts: PushOption
   const plans = planManifests(unique, parsed.tag, opts.maxLayersPerManifest);
   if (plans.length > 1) opts.log.info(`${unique.length} files: split into ${plans.length} manifests (${plans.map((p) => p.tag).join(', ')})`);
 
-  const digests = [...new Set(unique.map((f) => f.sha256))];
-  const limit = pLimit(opts.jobs ?? 4);
-  const present = await Promise.all(digests.map((d) => limit(() => blobExists(repo, d, env))));
-  const skipped = present.filter(Boolean).length;
-  opts.log.verbose(`${skipped} of ${digests.length} blobs already in ${repo.registry}/${repo.repository}`);
+  const digests = new Set(unique.map((f) => f.sha256));
+  const uploadedDigests = new Set<string>();
+  let unreported = 0;
+  const limit = pLimit(opts.jobs ?? 2);
 
   const work = await mkdtemp(join(tmpdir(), 'pinget-oci-push-'));
   try {
     const stageDir = join(work, 'files');
     await mkdir(stageDir);
     await stage(stageDir, unique);
-    const manifests: PushedManifest[] = [];
-    for (const [i, plan] of plans.entries()) {
+    const pushOne = async (plan: ManifestPlan, i: number): Promise<PushedManifest> => {
       const exported = join(work, `manifest-${i + 1}.json`);
       const args = [
         'push',
@@ -136,18 +132,32 @@ export async function pushToOci(ref: string, files: PushFile[], opts: PushOption
         ...plan.files.map((f) => `${f.path}:${LAYER_MEDIA_TYPE}`),
       ];
       opts.log.verbose(`oras push ${tagReference(repo, plan.tag)} (${plan.files.length} files)`);
-      await runOras(args, tagReference(repo, plan.tag), { env, cwd: stageDir });
+      const res = await runOras(args, tagReference(repo, plan.tag), { env, cwd: stageDir });
+      const status = pushStatus(res.stdout);
+      for (const f of plan.files) {
+        const said = status.get(f.path);
+        if (said === 'uploaded') uploadedDigests.add(f.sha256);
+        else if (!said) {
+          unreported++;
+          uploadedDigests.add(f.sha256);
+        }
+      }
       const bytes = await readFile(exported);
       checkPushed(JSON.parse(bytes.toString('utf8')) as ManifestJson, plan.files, plan.tag);
-      manifests.push({ tag: plan.tag, digest: `sha256:${sha256Bytes(bytes)}`, layers: plan.files.length });
-    }
+      return { tag: plan.tag, digest: `sha256:${sha256Bytes(bytes)}`, layers: plan.files.length };
+    };
+    const manifests = await Promise.all(plans.map((plan, i) => limit(() => pushOne(plan, i))));
+    // A later oras that words its output otherwise: the counts then take every unreported layer as uploaded.
+    if (unreported) opts.log.verbose(`oras did not say whether ${unreported} layers existed; counted as uploaded`);
+    const skipped = digests.size - uploadedDigests.size;
+    opts.log.verbose(`${skipped} of ${digests.size} blobs already in ${repo.registry}/${repo.repository}`);
     // The push itself succeeded: a registry that refuses listing or deleting tags gets a warning, not a failure.
     const removedTags = await removeStaleParts(repo, parsed.tag, plans.length, opts.log, env).catch((e: unknown) => {
       if (!(e instanceof PingetError)) throw e;
       opts.log.warn(`pushed, but could not remove the TAG-N tags of an earlier, longer push under ${parsed.tag} (${e.message}); delete them by hand if there are any`);
       return [] as string[];
     });
-    return { manifests, uploaded: digests.length - skipped, skipped, ...(removedTags.length ? { removedTags } : {}) };
+    return { manifests, uploaded: uploadedDigests.size, skipped, ...(removedTags.length ? { removedTags } : {}) };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
