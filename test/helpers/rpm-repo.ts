@@ -14,6 +14,9 @@ export interface RpmSpec {
   /** 'noarch', or undefined for the build machine's arch. */
   arch?: 'noarch';
   requires?: string[];
+  recommends?: string[];
+  provides?: string[];
+  conflicts?: string[];
 }
 
 export interface GpgKey {
@@ -59,6 +62,9 @@ function specText(p: RpmSpec): string {
     'License: MIT',
     ...(p.arch ? [`BuildArch: ${p.arch}`] : []),
     ...(p.requires ?? []).map((r) => `Requires: ${r}`),
+    ...(p.recommends ?? []).map((r) => `Recommends: ${r}`),
+    ...(p.provides ?? []).map((r) => `Provides: ${r}`),
+    ...(p.conflicts ?? []).map((r) => `Conflicts: ${r}`),
     '%description',
     `Test package ${p.name}.`,
     '%install',
