@@ -144,7 +144,8 @@ export async function populateRoot(
   await writeFile(join(hostRepos, 'test.repo'), repo(join(root, 'etc', 'pki', 'rpm-gpg', 'RPM-GPG-KEY-pinget-test')));
   await runChecked(
     'dnf',
-    ['-y', '-q', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${hostRepos}`, '--setopt=install_weak_deps=False', 'install', ...packages],
+    // --noplugins: a host with dnf-plugins-core has the `local` plugin, whose repository has no key here.
+    ['-y', '-q', '--noplugins', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${hostRepos}`, '--setopt=install_weak_deps=False', 'install', ...packages],
     'INTERNAL',
     { env },
   );
