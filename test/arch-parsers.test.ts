@@ -7,7 +7,9 @@ import { REPO_ROOT } from './helpers/cli.js';
 import { packageOf, parseDesc } from '../distros/arch/desc.js';
 import { parseSyncDb } from '../distros/arch/sync-db.js';
 import { inspectArchPath, parseArchPath, parsePackageFilename } from '../distros/arch/paths.js';
-import { expandServer, parsePacmanConf } from '../distros/arch/pacman-conf.js';
+import { databaseSigLevel, expandServer, parsePacmanConf } from '../distros/arch/pacman-conf.js';
+import { pacmanFailure, parsePrint } from '../distros/arch/pacman-resolve.js';
+import { checkTargets } from '../distros/arch/resolve.js';
 import { mirrorProviders } from '../distros/arch/mirrors.js';
 import { planPackages } from '../distros/arch/plan.js';
 import { snapshotOf } from '../distros/arch/generate.js';
@@ -172,4 +174,29 @@ test('arch-archive+URL templates make the archive provider; a 404 everywhere is 
   const p = createProvider('arch-archive+http://127.0.0.1:9/', { log: silentLogger, timeoutMs: 2000, retries: 0 });
   assert.equal(p.label, 'arch-archive+http://127.0.0.1:9');
   await assert.rejects(p.open(target('pool/x.deb'), new AbortController().signal), { code: 'NOT_FOUND' });
+});
+
+test('database SigLevel: built-in Optional, then [options], then the repository, left to right; Package* tokens do not count', () => {
+  const conf = parsePacmanConf('[options]\nSigLevel = Required DatabaseOptional\n[core]\n[custom]\nSigLevel = PackageNever DatabaseRequired\n[off]\nSigLevel = Never\n[none]\n');
+  const level = (name: string) => databaseSigLevel(conf, conf.repos.find((r) => r.name === name)!);
+  assert.equal(level('core'), 'Optional');
+  assert.equal(level('custom'), 'Required');
+  assert.equal(level('off'), 'Never');
+  const bare = parsePacmanConf('[core]\n');
+  assert.equal(databaseSigLevel(bare, bare.repos[0]), 'Optional');
+});
+
+test('lock: pacman --print lines, its failures in one line, and the targets it takes', () => {
+  assert.deepEqual(parsePrint('core glibc 2.39-1\nextra beta 2:0.5-3\n\n'), [
+    { repo: 'core', name: 'glibc', version: '2.39-1' },
+    { repo: 'extra', name: 'beta', version: '2:0.5-3' },
+  ]);
+  assert.throws(() => parsePrint('http://mirror/core/os/x86_64/glibc-2.39-1-x86_64.pkg.tar.zst\n'), /does not understand/);
+  const missing = pacmanFailure('', 'error: target not found: foo\nerror: target not found: bar\n', ['core', 'extra']);
+  assert.equal(missing.message, "no package foo, bar in the base's repositories ([core] [extra])");
+  assert.equal(missing.exitCode, 2);
+  const conflict = pacmanFailure(':: rival and gamma are in conflict. Remove gamma? [y/N] \n:: rival and gamma are in conflict\n', 'error: unresolvable package conflicts detected\nerror: failed to prepare transaction (conflicting dependencies)\n', ['core']);
+  assert.equal(conflict.message, 'pacman cannot install the request: unresolvable package conflicts detected: rival and gamma are in conflict');
+  for (const ok of ['glibc', 'core/glibc', 'python>=3.12', 'libstdc++', 'gtk2=2.24.33-1', 'r', '0ad']) checkTargets([ok]);
+  for (const bad of ['-Syu', '--config=/x', 'a b', '../etc', 'x;y', '']) assert.throws(() => checkTargets([bad]), /not a pacman target/, bad);
 });

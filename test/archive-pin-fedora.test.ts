@@ -44,7 +44,7 @@ before(async () => {
   // The repository moves on to 1.1; the root's dnf cache is refreshed (1.0-1 stays installed).
   await rm(join(work, 'repo'), { recursive: true, force: true });
   await makeRepo(join(work, 'repo'), v2, key);
-  await runChecked('dnf', ['-y', '-q', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${join(work, 'host-repos')}`, 'makecache', '--refresh'], 'INTERNAL', { env });
+  await runChecked('dnf', ['-y', '-q', '--noplugins', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${join(work, 'host-repos')}`, 'makecache', '--refresh'], 'INTERNAL', { env });
 });
 
 after(async () => {

@@ -38,7 +38,8 @@ export function snapshotOf(env: NodeJS.ProcessEnv, repos: { packages: PacmanPack
   return newest > 0 ? isoFromEpoch(newest) : undefined;
 }
 
-class KeyringLoader {
+/** The root's pacman keyring, read once on first use; INTEGRITY when it has no key to check a signature with. */
+export class KeyringLoader {
   private keys?: Keyring;
   constructor(private readonly pr: PacmanRoot) {}
   async get(what: string): Promise<Keyring> {

@@ -31,6 +31,13 @@ export const archAdapter: DistroAdapter = {
 
   generate: (root, info, opts) => generateArch(root, info, opts),
 
+  resolve: async (req) => (await import('./resolve.js')).resolveArch(req),
+
+  async nativeArch(root: string) {
+    const pr = loadPacmanRoot(root);
+    return systemArch(pr, await readLocalDb(pr, { missingOk: true }));
+  },
+
   inspect: inspectArchPath,
 
   normalization: { volatile: ['var/log/pacman.log', 'var/cache/pacman/pkg/*', 'var/lib/pacman/db.lck'] },

@@ -84,3 +84,16 @@ export function localFilePackageSigLevel(conf: PacmanConf): 'Never' | 'Optional'
   }
   return level;
 }
+
+/**
+ * When pacman checks a repository's sync database signature: the built-in `Optional`, then `[options]`
+ * SigLevel, then the repository's own SigLevel, left to right (pacman.conf(5)); `Package*` tokens do not apply.
+ */
+export function databaseSigLevel(conf: PacmanConf, repo: RepoConf): 'Never' | 'Optional' | 'Required' {
+  let level: 'Never' | 'Optional' | 'Required' = 'Optional';
+  for (const token of [...(conf.options.SigLevel ?? []), ...(repo.sigLevel ?? [])]) {
+    const m = /^(Database)?(Never|Optional|Required)$/.exec(token);
+    if (m) level = m[2] as typeof level;
+  }
+  return level;
+}

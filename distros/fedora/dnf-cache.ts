@@ -60,7 +60,7 @@ function digest(type: string, data: Uint8Array): string | undefined {
 }
 
 /** The gpgkey files of a repo inside the root; keys on the network are not fetched. */
-function localKeyFiles(root: string, repo: RepoConfig): string[] {
+export function localKeyFiles(root: string, repo: RepoConfig): string[] {
   return repo.gpgkeys.filter((k) => k.startsWith('file://')).map((k) => resolveInRoot(root, decodeURIComponent(new URL(k).pathname)));
 }
 

@@ -46,6 +46,12 @@ export const fedoraAdapter: DistroAdapter = {
 
   generate: generateFedora,
 
+  resolve: async (req) => (await import('./resolve.js')).resolveFedora(req),
+
+  async nativeArch(root: string) {
+    return baseArchOf(await queryInstalled(root).catch(() => []));
+  },
+
   inspect: inspectKojiPath,
 
   inspectFile: async (file) => (await import('./inspect-file.js')).inspectRpmFile(file),

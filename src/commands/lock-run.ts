@@ -40,7 +40,8 @@ async function resolverFor(ctx: CommandContext, base: Base, distroId: string | u
 async function archesFor(args: LockArgs, adapter: DistroAdapter, base: Base, fromLock?: Lockfile): Promise<string[]> {
   if (args.arch) {
     const list = [...new Set(args.arch.split(',').map((a) => a.trim()).filter(Boolean))];
-    const bad = list.filter((a) => !/^[a-z0-9][a-z0-9-]*$/.test(a));
+    // `_` for pacman's and rpm's names (x86_64); Debian's have none.
+    const bad = list.filter((a) => !/^[a-z0-9][a-z0-9_-]*$/.test(a));
     if (list.length === 0 || bad.length) throw new PingetError('USAGE', `--arch: not an architecture list: "${args.arch}"`);
     return list;
   }

@@ -16,6 +16,8 @@ export interface TestPackage {
   version: string;
   arch: string;
   depends?: string[];
+  provides?: string[];
+  conflicts?: string[];
   builddate: number;
   /** Contents of usr/share/pinget-test/<name>. */
   content?: string;
@@ -74,6 +76,8 @@ export function buildPackage(p: TestPackage, outDir: string, key?: TestKey): str
       `arch = ${p.arch}`,
       'license = MIT',
       ...(p.depends ?? []).map((d) => `depend = ${d}`),
+      ...(p.provides ?? []).map((d) => `provides = ${d}`),
+      ...(p.conflicts ?? []).map((d) => `conflict = ${d}`),
     ].join('\n');
     writeFileSync(join(work, '.PKGINFO'), `${info}\n`);
     for (const f of ['.PKGINFO', 'usr/share/pinget-test/' + p.name, 'usr/share/pinget-test', 'usr/share', 'usr']) {
@@ -99,6 +103,11 @@ export function buildPackage(p: TestPackage, outDir: string, key?: TestKey): str
 /** repo-add of the given package files into `<dir>/<repo>.db.tar.gz` (+ the `<repo>.db` link pacman fetches). */
 export function repoAdd(dir: string, repo: string, files: string[]): void {
   sh('repo-add', ['-q', join(dir, `${repo}.db.tar.gz`), ...files], { env: { LANG: 'C' } });
+}
+
+/** A detached signature of the repository's database, where pacman fetches it (`<repo>.db.sig`). */
+export function signDb(dir: string, repo: string, key: TestKey): void {
+  signFile(key, join(dir, `${repo}.db.tar.gz`), join(dir, `${repo}.db.sig`));
 }
 
 export function repoRemove(dir: string, repo: string, names: string[]): void {

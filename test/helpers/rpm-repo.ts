@@ -14,6 +14,9 @@ export interface RpmSpec {
   /** 'noarch', or undefined for the build machine's arch. */
   arch?: 'noarch';
   requires?: string[];
+  recommends?: string[];
+  provides?: string[];
+  conflicts?: string[];
 }
 
 export interface GpgKey {
@@ -59,6 +62,9 @@ function specText(p: RpmSpec): string {
     'License: MIT',
     ...(p.arch ? [`BuildArch: ${p.arch}`] : []),
     ...(p.requires ?? []).map((r) => `Requires: ${r}`),
+    ...(p.recommends ?? []).map((r) => `Recommends: ${r}`),
+    ...(p.provides ?? []).map((r) => `Provides: ${r}`),
+    ...(p.conflicts ?? []).map((r) => `Conflicts: ${r}`),
     '%description',
     `Test package ${p.name}.`,
     '%install',
@@ -138,7 +144,8 @@ export async function populateRoot(
   await writeFile(join(hostRepos, 'test.repo'), repo(join(root, 'etc', 'pki', 'rpm-gpg', 'RPM-GPG-KEY-pinget-test')));
   await runChecked(
     'dnf',
-    ['-y', '-q', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${hostRepos}`, '--setopt=install_weak_deps=False', 'install', ...packages],
+    // --noplugins: a host with dnf-plugins-core has the `local` plugin, whose repository has no key here.
+    ['-y', '-q', '--noplugins', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${hostRepos}`, '--setopt=install_weak_deps=False', 'install', ...packages],
     'INTERNAL',
     { env },
   );

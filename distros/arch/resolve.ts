@@ -1,0 +1,87 @@
+/**
+ * `lock` for Arch Linux: package names -> what `pacman -S --needed` of them would add to the base. pinget fetches
+ * and checks the sync databases of the base's repositories (lock-dbs.ts), pacman chooses (pacman-resolve.ts), and
+ * the lockfile holds each chosen file as `hash generate` pins it: `<repo>/os/<arch>/<%FILENAME%>` with the sync
+ * database's %SHA256SUM%, and its `.sig` line from %PGPSIG%.
+ */
+import { join } from 'node:path';
+import { PingetError } from '../../src/errors.js';
+import { archiveBase } from '../../src/fetch/archives/index.js';
+import { ARCH_ARCHIVE_NAME } from '../../src/fetch/archives/arch.js';
+import type { LockEntry } from '../../src/lockfile.js';
+import { readOsRelease } from '../../src/distro/os-release.js';
+import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
+import { formatManual } from '../../src/manual-marks.js';
+import { sha256Bytes } from '../../src/verify/sha256.js';
+import { KeyringLoader, isoFromEpoch, snapshotOf } from './generate.js';
+import { fetchSyncDbs, type LockRepo } from './lock-dbs.js';
+import type { PacmanConf } from './pacman-conf.js';
+import { pacmanChoose, type Chosen } from './pacman-resolve.js';
+import { loadPacmanRoot } from './pacman-root.js';
+import { mirrorPath } from './paths.js';
+
+/** `name`, `repo/name`, or a dependency with a version (`name>=1.2`), as `pacman -S` takes them. */
+const PACMAN_TARGET = /^([a-z0-9][a-z0-9._-]*\/)?[a-z0-9@_+][a-z0-9@._+-]*((<=|>=|=|<|>)[A-Za-z0-9.:+_~-]+)?$/i;
+
+export function checkTargets(names: string[]): void {
+  const bad = names.filter((n) => !PACMAN_TARGET.test(n));
+  if (bad.length) throw new PingetError('USAGE', `not a pacman target (name, repo/name or name>=version): ${bad.slice(0, 3).map((b) => JSON.stringify(b.slice(0, 80))).join(', ')}`);
+}
+
+/** Every repository's servers moved onto the Arch Linux Archive's tree of that UTC day (`repos/YYYY/MM/DD/`). */
+function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<string, string>): PacmanConf {
+  const base = archiveBase('arch', ARCH_ARCHIVE_NAME, archiveUrls);
+  const ymd = day.toISOString().slice(0, 10).replaceAll('-', '/');
+  return { ...conf, repos: conf.repos.map((r) => ({ ...r, servers: [`${base}/repos/${ymd}/$repo/os/$arch`] })) };
+}
+
+/** The lock lines of one chosen package, from its sync database record. */
+function pin(c: Chosen, repos: Map<string, LockRepo>, arch: string): { ref: PackageRef; entries: LockEntry[]; signed: boolean } {
+  const repo = repos.get(c.repo);
+  const rec = repo?.packages.find((p) => p.name === c.name && p.version === c.version);
+  if (!repo || !rec) throw new PingetError('INTERNAL', `pacman chose ${c.repo}/${c.name} ${c.version}, which the sync database pinget read does not have`);
+  if (rec.arch !== arch && rec.arch !== 'any') {
+    throw new PingetError('USAGE', `[${c.repo}] has ${c.name} ${c.version} only for ${rec.arch}, not for ${arch}: the repository does not serve ${arch}`);
+  }
+  if (!rec.filename || rec.filename.includes('/') || rec.filename.startsWith('.') || !/^[0-9a-f]{64}$/.test(rec.sha256 ?? '')) {
+    throw new PingetError('INTEGRITY', `${repo.server}/${c.repo}.db: the record of ${c.name} ${c.version} has no usable %FILENAME% and %SHA256SUM%`);
+  }
+  const path = mirrorPath(c.repo, arch, rec.filename);
+  const entries: LockEntry[] = [{ path, sha256: rec.sha256! }];
+  if (rec.pgpsig) entries.push({ path: `${path}.sig`, sha256: sha256Bytes(Buffer.from(rec.pgpsig, 'base64')) });
+  return { ref: { name: rec.name, version: rec.version, arch: rec.arch }, entries, signed: !!rec.pgpsig };
+}
+
+export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
+  if (!('root' in req.base)) throw new PingetError('USAGE', 'lock for Arch Linux starts from a base (--root DIR or --image): its pacman.conf names the repositories and its keyring checks them');
+  if (req.targetRelease) throw new PingetError('USAGE', '-t has no meaning for pacman: name the repository in the target instead (repo/name)');
+  checkTargets(req.names);
+  if (!req.recommends) req.log.verbose('--no-install-recommends: pacman never installs optional dependencies by itself');
+  const root = req.base.root;
+  const pr = loadPacmanRoot(root);
+  if (pr.conf.repos.length === 0) throw new PingetError('BAD_INPUT', `${join(root, 'etc/pacman.conf')}: no repository to resolve against`);
+  const conf = req.snapshot ? onArchiveDay(pr.conf, req.snapshot, req.archive.archiveUrls ?? {}) : pr.conf;
+  const keyring = new KeyringLoader(pr);
+  const repos = await fetchSyncDbs(conf.repos, {
+    conf,
+    arch: req.arch,
+    fetcher: req.fetcher,
+    keys: req.allowUnsigned ? undefined : (what) => keyring.get(what),
+    log: req.log,
+  });
+  const { chosen, direct, checked } = await pacmanChoose({ scratch: join(req.scratch, 'pacman'), arch: req.arch, localDb: join(pr.dbPath, 'local'), repos, names: req.names, signal: req.signal });
+
+  if (!checked) req.log.warn('not root: pacman checks conflicts only in a real transaction, which needs root; conflicts with the base are not checked');
+  const byName = new Map(repos.map((r) => [r.name, r]));
+  const pinned = chosen.map((c) => pin(c, byName, req.arch));
+  const unsigned = pinned.filter((p) => !p.signed).map((p) => `${p.ref.name} ${p.ref.version}`);
+  if (unsigned.length) req.log.warn(`no signature in the sync databases for ${unsigned.slice(0, 10).join(', ')}${unsigned.length > 10 ? ', ...' : ''}; installing will need --allow-unsigned or LocalFileSigLevel = Required`);
+
+  const os = await readOsRelease(root);
+  const headers: Record<string, string> = { distro: `${os?.ID || 'arch'} ${os?.VERSION_ID || os?.BUILD_ID || 'rolling'} ${req.arch}` };
+  const snapshot = req.snapshot ? isoFromEpoch(req.snapshot.getTime() / 1000) : snapshotOf(process.env, repos);
+  if (snapshot) headers.snapshot = snapshot;
+  if (chosen.length) headers.manual = formatManual(direct.map((d) => d.name));
+  const entries = pinned.flatMap((p) => p.entries).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, headers, packages: pinned.map((p) => p.ref) };
+}

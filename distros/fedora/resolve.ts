@@ -1,0 +1,66 @@
+/**
+ * `lock` for Fedora and the RHEL family: package names -> what `dnf install` of them would add to the base, as one
+ * libdnf transaction (never a union of per-package answers). pinget fetches and checks the repository metadata
+ * (lock-repos.ts), dnf chooses (dnf-resolve.ts), and each lockfile line is the package's Koji path with the
+ * sha256 primary.xml gives it, as `hash generate` writes it.
+ */
+import { join } from 'node:path';
+import { PingetError } from '../../src/errors.js';
+import { readOsRelease } from '../../src/distro/os-release.js';
+import type { LockEntry } from '../../src/lockfile.js';
+import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
+import { formatManual } from '../../src/manual-marks.js';
+import { dnfChoose } from './dnf-resolve.js';
+import { fetchRepos } from './lock-repos.js';
+import { kojiPath, refOf } from './nevra.js';
+import { repoVars } from './repo-files.js';
+import { readRepoConfigs } from './repos.js';
+import { findRpmDb } from './rpmdb.js';
+
+/** A dnf package spec: name, name-version[-release], name.arch, a provide; no spaces, no options, no globs. */
+const DNF_SPEC = /^[A-Za-z0-9_+/][A-Za-z0-9._+:~^()/-]*$/;
+
+export function checkSpecs(names: string[]): void {
+  const bad = names.filter((n) => !DNF_SPEC.test(n));
+  if (bad.length) throw new PingetError('USAGE', `not a dnf package spec (name, name-version, name.arch or a provide): ${bad.slice(0, 3).map((b) => JSON.stringify(b.slice(0, 80))).join(', ')}`);
+}
+
+const isoSeconds = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export async function resolveFedora(req: ResolveRequest): Promise<ResolveResult> {
+  if (!('root' in req.base)) throw new PingetError('USAGE', 'lock for Fedora and the RHEL family starts from a base (--root DIR or --image): its rpm database, repo files and keys');
+  if (req.snapshot) throw new PingetError('USAGE', '--snapshot: Fedora and the RHEL family keep no dated copies of their repositories to resolve against');
+  if (req.targetRelease) throw new PingetError('USAGE', '-t has no meaning for dnf: name the version in the spec instead (name-version)');
+  checkSpecs(req.names);
+  const root = req.base.root;
+  const db = await findRpmDb(root);
+  if (!db) throw new PingetError('BAD_INPUT', `${root}: no rpm database; is this an rpm-based root?`);
+  const os = await readOsRelease(root);
+  const releasever = os?.VERSION_ID ?? '';
+  const vars = repoVars(releasever || undefined, req.arch);
+  const configs = (await readRepoConfigs(root, vars)).filter((c) => c.enabled);
+  if (configs.length === 0) throw new PingetError('BAD_INPUT', `${root}/etc/yum.repos.d: no enabled repository to resolve against`);
+  if (req.allowUnsigned && configs.some((c) => c.repoGpgcheck)) req.log.verbose('--allow-unsigned: repomd.xml signatures are not checked');
+  const repos = await fetchRepos(configs, { root, fetcher: req.fetcher, scratch: join(req.scratch, 'repos'), vars, allowUnsigned: req.allowUnsigned, log: req.log, signal: req.signal });
+  const chosen = await dnfChoose({ scratch: join(req.scratch, 'dnf'), root, db, arch: req.arch, releasever: releasever || '0', repos, names: req.names, weak: req.recommends, signal: req.signal });
+
+  const entries: LockEntry[] = [];
+  const packages: PackageRef[] = [];
+  for (const p of chosen) {
+    if (p.arch !== req.arch && p.arch !== 'noarch') throw new PingetError('USAGE', `repo ${p.repo} gives ${p.name} only for ${p.arch}, not ${req.arch}: the repository does not serve ${req.arch}`);
+    if (p.chksum_type !== 'sha256' || !/^[0-9a-f]{64}$/.test(p.chksum)) throw new PingetError('BAD_INPUT', `repo ${p.repo}: ${p.name} has a ${p.chksum_type} checksum in primary.xml; lock needs sha256`);
+    const nevra = { name: p.name, epoch: p.epoch ? String(p.epoch) : '', version: p.version, release: p.release, arch: p.arch };
+    const path = kojiPath(nevra, p.sourcerpm);
+    if (!path) throw new PingetError('BAD_INPUT', `repo ${p.repo}: ${p.name} names no source rpm (${JSON.stringify(p.sourcerpm)}); its Koji path is unknown`);
+    entries.push({ path, sha256: p.chksum });
+    packages.push(refOf(nevra));
+  }
+  const headers: Record<string, string> = { distro: [(os?.ID ?? 'fedora').toLowerCase(), releasever, req.arch].filter(Boolean).join(' ') };
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  const stamps = repos.map((r) => r.timestamp ?? 0).filter(Boolean);
+  if (sde && /^\d+$/.test(sde)) headers.snapshot = isoSeconds(Number(sde));
+  else if (stamps.length) headers.snapshot = isoSeconds(Math.max(...stamps));
+  if (chosen.length) headers.manual = formatManual(chosen.filter((p) => p.user).map((p) => p.name));
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, headers, packages };
+}
