@@ -15,6 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/cli.js';
 import { startDockerd, dockerMissing, type TestDockerd } from './helpers/dockerd.js';
@@ -65,7 +66,9 @@ test(
     await mkdir(join(REPO_ROOT, 'tmp'), { recursive: true });
     const work = await mkdtemp(join(REPO_ROOT, 'tmp', 'docker-build-run-'));
     const storage = join(work, 'podman');
-    const P = ['--root', join(storage, 'root'), '--runroot', join(storage, 'run'), '--runtime=runc', '--cgroup-manager=cgroupfs'];
+    // podman refuses a runroot longer than 50 characters: a short one under the system's temp directory.
+    const runroot = await mkdtemp(join(tmpdir(), 'pgt-run-'));
+    const P = ['--root', join(storage, 'root'), '--runroot', runroot, '--runtime=runc', '--cgroup-manager=cgroupfs'];
     const podman = (args: string[], opts: { cwd?: string } = {}) => must('podman', [...P, ...args], opts);
     const daemons: TestDockerd[] = [];
     let started: Promise<PromiseSettledResult<TestDockerd>[]> | undefined;
@@ -146,9 +149,10 @@ test(
       for (const r of (await started) ?? []) if (r.status === 'fulfilled') await r.value.close();
       await registry?.close();
       await run('podman', [...P, 'rmi', '-a', '-f']).catch(() => undefined);
-      const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${storage}/`));
+      const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${storage}/`) || m.startsWith(`${runroot}/`));
       for (const m of mounts.sort().reverse()) await run('umount', ['-l', m]);
       await rm(work, { recursive: true, force: true });
+      await rm(runroot, { recursive: true, force: true });
     }
   },
 );
