@@ -107,7 +107,7 @@ function aptOptions(o: AptRun, dir: string, status: string, prefs?: { file: stri
     'Dir::Cache::archives': `${dir}/cache/archives/`,
     'Dir::Cache::pkgcache': `${o.stateDir}/pkgcache.bin`,
     'Dir::Cache::srcpkgcache': `${o.stateDir}/srcpkgcache.bin`,
-    'Dir::Etc::sourcelist': `${dir}/sources.list`,
+    'Dir::Etc::sourcelist': `${o.stateDir}/sources.list`,
     'Dir::Etc::sourceparts': `${dir}/empty/`,
     'Dir::Etc::trusted': `${dir}/empty/trusted.gpg`,
     'Dir::Etc::trustedparts': `${dir}/empty/`,
@@ -178,8 +178,10 @@ export async function aptChoose(o: AptRun): Promise<AptChoice> {
   const dir = o.scratch;
   for (const d of ['state', 'cache/archives/partial', 'log', 'empty']) await mkdir(join(dir, d), { recursive: true });
   const status = await writeStatus(o);
-  const lines = o.sources.map((s) => `deb [arch=${o.arch}] ${s.uri} ${s.suite} ${s.components.join(' ')}`);
-  await writeFile(join(dir, 'sources.list'), lines.join('\n') + '\n');
+  // Beside the lists, rewritten only when it changes: apt takes a new sources.list as a reason to rebuild its caches.
+  const lines = o.sources.map((s) => `deb [arch=${o.arch}] ${s.uri} ${s.suite} ${s.components.join(' ')}`).join('\n') + '\n';
+  const sourceList = join(o.stateDir, 'sources.list');
+  if ((await readFile(sourceList, 'utf8').catch(() => undefined)) !== lines) await writeFileAtomic(sourceList, lines);
   await writeFile(join(dir, 'apt.conf'), `Dir::Etc::main "/dev/null";\nDir::Etc::parts ${quote(`${dir}/empty/`)};\n`);
   const base = o.baseRoot ? await baseSettings(o.baseRoot, dir, o.signal) : [];
   const prefs = o.baseRoot ? await copyBaseConfig(o.baseRoot, dir, 'preferences') : undefined;
