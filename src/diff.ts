@@ -78,6 +78,8 @@ export interface DiffTools {
   compare(a: string, b: string): number;
   /** The distro id (as in the lockfile's `distro:` header), for what only it tells: Ubuntu's pool paths look like Debian's. */
   distro?: string;
+  /** The full pinned version of a package under its lockfile's headers (rpm: the epoch, which Koji paths lack). */
+  version?(ref: PackageRef, headers: Record<string, string>): string;
 }
 
 const keyOf = (r: PackageRef) => `${r.name}\u0000${r.arch}`;
@@ -99,7 +101,8 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
     const pkgs = new Map<string, { ref: PackageRef; path: string; sha256: string }[]>();
     const other = new Set<string>();
     for (const e of lock.entries) {
-      const ref = tools.inspect(e.path);
+      const seen = tools.inspect(e.path);
+      const ref = seen && tools.version ? { ...seen, version: tools.version(seen, lock.headers) } : seen;
       if (!ref) {
         other.add(e.path);
         continue;

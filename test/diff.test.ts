@@ -58,3 +58,20 @@ test('diff --exit-code exits 1 on a difference and 0 on none; stdin and git:REV:
     await rm(repo, { recursive: true, force: true });
   }
 });
+
+test('rpm epochs from the epochs header: an epoch-only change is an upgrade shown as E:V-R, a lower epoch a downgrade', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-diff-epochs-'));
+  try {
+    const path = 'foo/1.0/1.fc40/x86_64/foo-1.0-1.fc40.x86_64.rpm';
+    const lock = (epochs: string, sha: string) => `# pinget lockfile v1\n# distro: fedora 40 x86_64\n# epochs: ${epochs}\n${sha.repeat(64)}  ${path}\n`;
+    await writeFile(join(dir, 'e1'), lock('foo.x86_64=1', 'a'));
+    await writeFile(join(dir, 'e2'), lock('foo.x86_64=2', 'b'));
+    const up = JSON.parse((await runCli(['diff', join(dir, 'e1'), join(dir, 'e2'), '--format', 'json'])).stdout);
+    assert.deepEqual(up.changes.map((c: { kind: string; oldVersion: string; newVersion: string }) => [c.kind, c.oldVersion, c.newVersion]), [['upgraded', '1:1.0-1.fc40', '2:1.0-1.fc40']]);
+    const down = JSON.parse((await runCli(['diff', join(dir, 'e2'), join(dir, 'e1'), '--format', 'json'])).stdout);
+    assert.equal(down.changes[0].kind, 'downgraded');
+    assert.ok(down.alerts.some((a: { kind: string }) => a.kind === 'downgrade'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -46,14 +46,16 @@ export const diffCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     if ([args.old, args.new].every((s) => s === '-' || s === '/dev/stdin')) throw new PingetError('USAGE', 'only one side of diff can be - (stdin)');
     const [oldLock, newLock] = [await readSide(args.old), await readSide(args.new)];
-    const { adapterById, adapterForPath } = await import('../distro-registry.js');
+    const { adapterById, adapterForPath, loadAdapter } = await import('../distro-registry.js');
     const id = args.distro ?? headerDistroId(newLock.headers) ?? headerDistroId(oldLock.headers);
     const preferred = id ? adapterById(id) : undefined;
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);
     const [{ diffLockfiles, isEmptyDiff }, { formatJson, formatMarkdown, formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);
     const first = newLock.entries[0] ?? oldLock.entries[0];
     const adapterId = preferred?.id ?? (first ? adapterForPath(first.path)?.id : undefined);
+    const real = preferred ? await loadAdapter(preferred) : undefined;
     const d = diffLockfiles(oldLock, newLock, {
+      version: real?.pinnedVersion ? (ref, headers) => real.pinnedVersion!(ref, headers) : undefined,
       inspect: (path) => (preferred?.inspect(path) ?? adapterForPath(path)?.inspect(path)),
       compare: versionComparator(adapterId ?? 'debian'),
       // the id as named (ubuntu), not only its adapter's (debian): links and the security archive differ
