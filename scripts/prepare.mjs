@@ -23,8 +23,11 @@ const haveTsc = () => {
   }
 };
 
+// the outer `npm install -g` passes its settings down (global, prefix, omit=dev): this install is local and whole
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(global|location|prefix|omit|include|production)$/i.test(k)));
+
 function run(cmd, args) {
-  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
 
