@@ -5,6 +5,7 @@
  * adapter is used: the registry holds light stand-ins that know the adapter's id, the os-release IDs it claims
  * and its (pure) lockfile path parser, and load the real adapter on the first call that needs it.
  */
+import { stat } from 'node:fs/promises';
 import { PingetError } from '../src/errors.js';
 import type { ProviderFactory } from '../src/fetch/types.js';
 import type { DistroAdapter, DistroInfo, InspectedFile, PackageRef } from '../src/distro/types.js';
@@ -132,10 +133,20 @@ function claims(entry: AdapterEntry, os: OsRelease): boolean {
   return inFamily(os, entry.family);
 }
 
+/** A --root that does not exist (or is no directory) is the user's slip, not a distro pinget does not support. */
+async function checkRootDir(root: string): Promise<void> {
+  const st = await stat(root).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+    throw e;
+  });
+  if (!st) throw new PingetError('USAGE', `--root ${root}: no such directory`);
+  if (!st.isDirectory()) throw new PingetError('USAGE', `--root ${root}: not a directory`);
+}
+
 /** The one line for a root no adapter serves: what its os-release says, and (only where it helps) --distro. */
 function noDistroError(root: string, os: OsRelease | undefined): PingetError {
   const base = root.replace(/\/$/, '');
-  const supported = `supported: ${ADAPTERS.map((a) => a.id).join(', ')} and their derivatives`;
+  const supported = `supported: ${ADAPTERS.map((a) => a.id).sort().join(', ')} and their derivatives`;
   if (!os) {
     return new PingetError('BAD_INPUT', `${base}/etc/os-release: missing, so the distro of this root is unknown (${supported}); pass --distro ID to say which it is`);
   }
@@ -158,6 +169,7 @@ export async function detectDistro(root: string, forced?: string): Promise<{ ada
     const info = (await adapter.detect(root)) ?? { id: adapter.id, osId: forced, idLike: [] };
     return { adapter, info };
   }
+  await checkRootDir(root);
   // Only the adapters whose family os-release names are loaded and asked.
   const os = await readOsRelease(root);
   if (os) {

@@ -39,13 +39,27 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
   });
 }
 
-/** Runs a command and throws a PingetError with its last stderr lines when it exits non-zero. */
+/** Lines of a tool's output that say why it failed: error/failure lines, not (for example) a configuration dump. */
+const REASON = /(^|[^\w-])(errors?|failed|failure|fatal|cannot|can't|unable|denied|refused|not found|no such)(?![\w-])/i;
+
+/**
+ * Why a tool failed, in at most `max` lines: its lines that say so (dnf, for one, dumps its whole configuration
+ * before the error, so the last lines would hide it), else its last lines.
+ */
+export function failureReason(output: string, max = 5): string[] {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const reasons = [...new Set(lines.filter((l) => REASON.test(l)))];
+  return reasons.length > 0 ? reasons.slice(0, max) : lines.slice(-max);
+}
+
+/** Runs a command and throws a PingetError with the stderr lines that say why when it exits non-zero. */
 export async function runChecked(cmd: string, args: string[], code: ErrorCode, opts: RunOptions = {}): Promise<RunResult> {
   const res = await run(cmd, args, opts);
   if (res.code !== 0) {
-    const tail = res.stderr.trim().split('\n').slice(-5).join('; ');
-    throw new PingetError(code, `${cmd} ${args[0] ?? ''} failed (exit ${res.code})${tail ? `: ${tail}` : ''}`, {
-      details: res.stderr.trim().split('\n').slice(-20),
+    const output = res.stderr.trim() ? res.stderr : res.stdout;
+    const why = failureReason(output).join('; ');
+    throw new PingetError(code, `${cmd} ${args[0] ?? ''} failed (exit ${res.code})${why ? `: ${why}` : ''}`, {
+      details: failureReason(output, 20),
     });
   }
   return res;

@@ -109,9 +109,19 @@ function usageMessage(msg: string, y: Argv, argv: string[]): string {
   const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
   if (unknown) {
     const { options, commands } = knownNames(y);
-    const names = unknown[1].split(', ');
+    const kebab = (n: string) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const given = (n: string) => argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`) || a === `-${n}`);
+    const listed = unknown[1].split(', ');
+    // yargs adds the camelCase twin of an unknown --dry-run ("dryRun") and names --no-such as "such": say what was typed
+    const names = [
+      ...new Set(
+        listed
+          .filter((n) => given(n) || !(n !== kebab(n) && (listed.includes(kebab(n)) || given(kebab(n)))))
+          .map((n) => (!given(n) && given(`no-${n}`) ? `no-${n}` : n)),
+      ),
+    ];
     const parts = names.map((name) => {
-      const asOption = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`);
+      const asOption = given(name);
       // A single letter is no typo of a long name: offer the options it begins, when there are few.
       const starting = name.length === 1 ? options.filter((o) => o.startsWith(name)) : [];
       const near = asOption ? (name.length === 1 ? (starting.length && starting.length <= 3 ? starting.map((o) => `--${o}`).join(' or ') : undefined) : closest(name, options)) : closest(name, commands);
@@ -130,6 +140,8 @@ function usageMessage(msg: string, y: Argv, argv: string[]): string {
   if (/^Not enough non-option arguments/.test(msg) && words.length === 1 && GROUP_WORDS.has(words[0])) {
     return `name a ${words[0]} command (pinget ${words[0]} --help lists them)`;
   }
+  const invalid = /^Invalid values:\s*Argument: (\S+), Given: (.*), Choices: (.*)$/s.exec(msg.trim());
+  if (invalid) return `--${invalid[1]} ${invalid[2]}: not one of ${invalid[3].replace(/\s+/g, ' ')}`;
   return msg
     .replace(/^Not enough arguments following: (.+)$/, '--$1 needs a value')
     .replace(/^Not enough non-option arguments: got (\d+), need at least (\d+)$/, 'missing arguments: got $1, need at least $2')

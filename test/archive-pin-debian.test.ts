@@ -174,7 +174,22 @@ test('not in the archive: exit 2 naming it, or left out with --allow-missing', a
   assert.match(res.stderr, /pinget-app:\w+=3\.1-2: not in the snapshot archive; the apt lists have 3\.1-3$/m);
   const allowed = await generate('--allow-missing');
   assert.equal(allowed.code, 0, allowed.stderr);
-  assert.deepEqual(parseLockfile(allowed.stdout).entries, installed().filter((e) => !e.path.includes('pinget-app')));
+  const lock = parseLockfile(allowed.stdout);
+  assert.deepEqual(lock.entries, installed().filter((e) => !e.path.includes('pinget-app')));
+  assert.match(lock.headers['left-out'] ?? '', /^pinget-app:\w+$/, 'the lockfile records what was left out on purpose');
+  // hash verify says so in one line instead of listing it as unpinned drift; without the header it is drift
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-left-out-'));
+  const file = join(dir, 'SHA256SUMS');
+  await writeFile(file, allowed.stdout);
+  const verified = await runCli(['hash', 'verify', file, '--root', root.root]);
+  assert.equal(verified.code, 0, verified.stderr + verified.stdout);
+  assert.match(verified.stderr, /^1 installed package\(s\) left out of the lockfile on purpose \(--allow-missing\): pinget-app:\w+$/m);
+  assert.doesNotMatch(verified.stdout, /unpinned/);
+  await writeFile(file, allowed.stdout.replace(/^# left-out:.*\n/m, ''));
+  const drift = await runCli(['hash', 'verify', file, '--root', root.root]);
+  assert.equal(drift.code, 1, drift.stderr);
+  assert.match(drift.stdout, /^unpinned pinget-app:\w+/m);
+  await rm(dir, { recursive: true });
 });
 
 test('the archive unreachable (503): exit 4', async () => {

@@ -16,7 +16,7 @@ import { digestMismatch, parseDigests } from '../distros/fedora/koji-evidence.js
 import { runCli } from './helpers/cli.js';
 import { replyWith, statusFor } from './helpers/hooks.js';
 import { serveDirectory, type Hook, type TestServer } from './helpers/http-server.js';
-import { buildRpms, makeGpgKey, makeKojiTree, makeRepo, populateRoot, rpmToolsEnv, type GpgKey } from './helpers/rpm-repo.js';
+import { buildRpms, hostDnfOptions, makeGpgKey, makeKojiTree, makeRepo, populateRoot, rpmToolsEnv, type GpgKey } from './helpers/rpm-repo.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;
@@ -44,7 +44,7 @@ before(async () => {
   // The repository moves on to 1.1; the root's dnf cache is refreshed (1.0-1 stays installed).
   await rm(join(work, 'repo'), { recursive: true, force: true });
   await makeRepo(join(work, 'repo'), v2, key);
-  await runChecked('dnf', ['-y', '-q', '--noplugins', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${join(work, 'host-repos')}`, 'makecache', '--refresh'], 'INTERNAL', { env });
+  await runChecked('dnf', ['-y', '-q', `--installroot=${root}`, '--releasever=40', ...(await hostDnfOptions(work)), 'makecache', '--refresh'], 'INTERNAL', { env });
 });
 
 after(async () => {

@@ -320,7 +320,7 @@ test('bad paths are exit 2 with one line naming them: -o missing, a file as dire
   const pinned = (image: string) => `${image}@sha256:${'a'.repeat(64)}`;
   const docker = await runCli(['dockerfile', 'generate', lock, '-o', target, '--base', pinned('debian:bookworm'), '--node-image', pinned('node:24-bookworm-slim')]);
   assert.equal(docker.code, 2, docker.stderr);
-  assert.equal(docker.stderr.trim(), `pinget: ${target}: no such file or directory (ENOENT)`);
+  assert.equal(docker.stderr.trim(), `pinget: cannot write ${target}: directory ${dirname(target)} does not exist (ENOENT); create it or choose another path`);
 });
 
 /** A server that sends each file's first bytes, then trickles: a download that is surely in flight. */

@@ -127,6 +127,21 @@ test('hash update re-pins at the installed versions, keeps headers, prints the d
   assert.deepEqual(updated.entries, lock.entries);
 });
 
+test('hash update names the installed packages it leaves unpinned, not those --allow-missing left out', async () => {
+  const lock = parseLockfile(await readFile(join(tmp, 'SHA256SUMS'), 'utf8'));
+  const data = lock.entries.find((e) => e.path.includes('pinget-data'))!;
+  const without = join(tmp, 'without-data.SHA256SUMS');
+  const body = lock.entries.filter((e) => e !== data).map((e) => `${e.sha256}  ${e.path}`);
+  await writeFile(without, ['# pinget lockfile v1', ...body, ''].join('\n'));
+  const res = await runCli(['hash', 'update', without, '--root', source.root, '--dry-run'], { env: { SOURCE_DATE_EPOCH: EPOCH } });
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stderr, /^pinget: warning: 1 installed package\(s\) are not in \S+ and stay unpinned \(hash generate pins them\): pinget-data$/m);
+  await writeFile(without, ['# pinget lockfile v1', '# left-out: pinget-data:all', ...body, ''].join('\n'));
+  const leftOut = await runCli(['hash', 'update', without, '--root', source.root, '--dry-run'], { env: { SOURCE_DATE_EPOCH: EPOCH } });
+  assert.equal(leftOut.code, 0, leftOut.stderr);
+  assert.doesNotMatch(leftOut.stderr, /stay unpinned/);
+});
+
 test('install --normalize into two fresh roots gives identical trees', async (t) => {
   const lockfile = join(tmp, 'SHA256SUMS');
   const trees: string[][] = [];

@@ -95,12 +95,12 @@ test('--base-lockfile checks the dedupe-base header: the digest of the base lock
   const app = join(tmp, 'app.SHA256SUMS');
   const body = (await readFile(join(REPO_ROOT, LOCK), 'utf8')).replace('# pinget lockfile v1\n', '');
   await writeFile(app, `# pinget lockfile v1\n# dedupe-base: ${digest}\n${body}`);
-  const ok = await runCli(['dockerfile', 'generate', app, ...PINNED, '--base-lockfile', baseLock]);
+  const ok = await runCli(['dockerfile', 'generate', app, ...PINNED, '--base-lockfile', baseLock], { cwd: tmp });
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, new RegExp(`deduped against the base lockfile ${digest}`));
   const other = join(tmp, 'other.SHA256SUMS');
   await writeFile(other, '# pinget lockfile v1\n# distro: debian 12 (bookworm) amd64\n');
-  const bad = await runCli(['dockerfile', 'generate', app, ...PINNED, '--base-lockfile', other]);
+  const bad = await runCli(['dockerfile', 'generate', app, ...PINNED, '--base-lockfile', other], { cwd: tmp });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /was deduped against sha256:[0-9a-f]{64}, not against .*other\.SHA256SUMS/);
   const noHeader = await runCli(['dockerfile', 'generate', LOCK, ...PINNED, '--base-lockfile', baseLock]);

@@ -19,7 +19,7 @@ import { runCli } from './helpers/cli.js';
 import { assertRefused } from './helpers/refused.js';
 import { treeDigest } from './helpers/tree-digest.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
-import { buildRpms, makeGpgKey, makeKojiTree, makeRepo, populateRoot, rpmToolsEnv, type GpgKey } from './helpers/rpm-repo.js';
+import { buildRpms, hostDnfOptions, makeGpgKey, makeKojiTree, makeRepo, populateRoot, rpmToolsEnv, type GpgKey } from './helpers/rpm-repo.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;
@@ -42,7 +42,7 @@ async function oracle(name: string, names: string[], weak: boolean): Promise<{ r
   const root = join(work, name);
   await cp(base, root, { recursive: true });
   const before = await rpmQa(root);
-  await runChecked('dnf', ['-y', '-q', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${join(work, 'host-repos')}`, `--setopt=install_weak_deps=${weak ? 'True' : 'False'}`, '--noplugins', 'install', ...names], 'INTERNAL', { env });
+  await runChecked('dnf', ['-y', '-q', `--installroot=${root}`, '--releasever=40', ...(await hostDnfOptions(work)), `--setopt=install_weak_deps=${weak ? 'True' : 'False'}`, 'install', ...names], 'INTERNAL', { env });
   return { root, added: (await rpmQa(root)).filter((l) => !before.includes(l)) };
 }
 

@@ -13,7 +13,7 @@ import { runChecked } from '../src/exec.js';
 import { parseLockfile } from '../src/lockfile.js';
 import { runCli } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
-import { buildRpms, makeGpgKey, makeKojiTree, makeRepo, populateRoot, rpmToolsEnv, type GpgKey } from './helpers/rpm-repo.js';
+import { buildRpms, hostDnfOptions, makeGpgKey, makeKojiTree, makeRepo, populateRoot, rpmToolsEnv, type GpgKey } from './helpers/rpm-repo.js';
 
 let work: string;
 let env: NodeJS.ProcessEnv;
@@ -25,7 +25,7 @@ let lockfile: string;
 
 /** dnf on root's database (env's .rpmmacros names the rpm database), its output lines. */
 async function dnf(root: string, args: string[]): Promise<string[]> {
-  const res = await runChecked('dnf', ['-q', `--installroot=${root}`, '--releasever=40', '--disablerepo=*', '--noplugins', ...args], 'INTERNAL', { env });
+  const res = await runChecked('dnf', ['-q', `--installroot=${root}`, '--releasever=40', ...(await hostDnfOptions(work)), '--disablerepo=*', ...args], 'INTERNAL', { env });
   return res.stdout.split('\n').filter(Boolean);
 }
 

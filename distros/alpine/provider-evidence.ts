@@ -82,6 +82,8 @@ export async function resolveAlpineMissing(records: ApkRecord[], repos: ApkRepos
           name: `${record.name}-${record.version}`,
           kind: mismatch ? 'unlisted' : 'absent',
           reason: notes.join('; ') || (providers.length ? 'no provider has it' : 'in no repository index with the installed identity'),
+          // verify's arch: a noarch package is counted in the system's
+          ref: { name: record.name, arch: !record.arch || record.arch === 'noarch' ? arch : record.arch },
         });
       }
     }

@@ -80,6 +80,7 @@ interface Outcome {
 
 async function lookUp(pkg: PacmanPackage, base: string, http: PoliteOptions, keys: () => Promise<Keyring>): Promise<Outcome> {
   const name = `${pkg.name} ${pkg.version} (${pkg.arch})`;
+  const ref = { name: pkg.name, arch: pkg.arch };
   for (const ext of EXTS) {
     const file = `${pkg.name}-${pkg.version}-${pkg.arch}${ext}`;
     const url = `${base}/packages/${encodeSegment(pkg.name[0])}/${encodeSegment(pkg.name)}/${encodeSegment(file)}`;
@@ -95,16 +96,16 @@ async function lookUp(pkg: PacmanPackage, base: string, http: PoliteOptions, key
       await verifyDetachedSig(data, sig, await keys(), redactUrl(`${url}.sig`));
       const info = await readPkginfo(data, file);
       const wrong = info ? pkginfoMismatch(info, pkg) : 'it has no .PKGINFO';
-      if (wrong) return { item: { name, kind: 'tampered', reason: `${redactUrl(url)}: ${wrong}` } };
+      if (wrong) return { item: { name, kind: 'tampered', reason: `${redactUrl(url)}: ${wrong}`, ref } };
       return { entry: { sha256: sha256Bytes(data), path: archivePath(pkg.name, file) } };
     } catch (e) {
       const integrity = e instanceof PingetError && (e.code === 'INTEGRITY' || e.code === 'BAD_INPUT');
       const msg = e instanceof Error ? e.message : String(e);
-      if (integrity) return { item: { name, kind: 'tampered', reason: msg } };
-      return { item: { name, kind: e instanceof PingetError && e.code === 'NOT_FOUND' ? 'absent' : 'unavailable', reason: msg } };
+      if (integrity) return { item: { name, kind: 'tampered', reason: msg, ref } };
+      return { item: { name, kind: e instanceof PingetError && e.code === 'NOT_FOUND' ? 'absent' : 'unavailable', reason: msg, ref } };
     }
   }
-  return { item: { name, kind: 'absent', reason: 'not in the Arch Linux Archive' } };
+  return { item: { name, kind: 'absent', reason: 'not in the Arch Linux Archive', ref } };
 }
 
 /**
@@ -116,7 +117,7 @@ export async function resolveArchMissing(missing: PacmanPackage[], opts: Generat
   if (opts.offline || !opts.archive) {
     reportUnpinned(
       opts,
-      missing.map((p) => ({ name: `${p.name} ${p.version} (${p.arch})`, kind: 'absent', reason: 'in no sync database nor the cache dir' })),
+      missing.map((p) => ({ name: `${p.name} ${p.version} (${p.arch})`, kind: 'absent', reason: 'in no sync database nor the cache dir', ref: { name: p.name, arch: p.arch } })),
       `the sync databases no longer list these versions: run without --offline to look them up in the Arch Linux Archive, or keep their files in ${cacheDir}, or pass --allow-missing`,
     );
     return [];

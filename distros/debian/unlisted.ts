@@ -48,17 +48,22 @@ export async function resolveUnlisted(info: DistroInfo, opts: GenerateOptions, m
   const items: UnpinnedItem[] = unpinned.map((u) => {
     const versions = [...(listed.get(`${u.pkg.name}\0${u.pkg.arch}`) ?? [])].sort(compareDebianVersions);
     let lists: string;
+    let listsCause: string;
     if (versions.length === 0) {
       unknown++;
       lists = `no apt list has ${u.pkg.name}:${u.pkg.arch}`;
+      listsCause = 'in no apt list';
     } else if (versions.every((v) => compareDebianVersions(v, u.pkg.version) < 0)) {
       older++;
       lists = `the apt lists have only older ${versions.join(', ')}`;
+      listsCause = 'the apt lists have only older versions';
     } else {
       newer++;
       lists = `the apt lists have ${versions.join(', ')}`;
+      listsCause = 'the apt lists have only other versions';
     }
-    return { name: displayName(u.pkg), kind: u.kind, reason: [u.reason, lists].filter(Boolean).join('; ') };
+    const reason = [u.reason, lists].filter(Boolean).join('; ');
+    return { name: displayName(u.pkg), kind: u.kind, reason, cause: u.reason || listsCause, ref: { name: u.pkg.name, arch: u.pkg.arch } };
   });
 
   let hint: string;
@@ -66,7 +71,7 @@ export async function resolveUnlisted(info: DistroInfo, opts: GenerateOptions, m
   else if (older > 0 && newer === 0 && unknown === 0) hint = 'the lists are older than what is installed: run apt-get update (in that root) and try again';
   else if (!askArchive && (distro === 'debian' || distro === 'ubuntu')) hint = `the mirrors no longer carry these versions; run without --offline to look them up in the snapshot archive, or pass --allow-missing to leave them out`;
   else if (!askArchive) hint = `the mirrors no longer carry these versions and pinget cannot look them up in ${info.id}'s archive yet; pass --allow-missing to leave them out`;
-  else if (unpinned.some((u) => u.kind === 'unavailable')) hint = `the snapshot archive could not be reached (reasons above): try again later, or --archive-url ${snapshotName}=URL for a mirror of it, or --allow-missing to leave them out`;
+  else if (unpinned.some((u) => u.kind === 'unavailable')) hint = `the snapshot archive could not be reached: try again later, or --archive-url ${snapshotName}=URL for a mirror of it, or --allow-missing to leave them out`;
   else if (unknown > 0 && newer === 0) hint = 'they came from no configured source (a local .deb, or a source since removed): pass --allow-missing to leave them out and keep their .deb files yourself';
   else hint = `pass --allow-missing to leave them out, or --archive-url ${snapshotName}=URL for an archive that has them`;
   reportUnpinned(opts, items, hint);

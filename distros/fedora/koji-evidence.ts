@@ -76,7 +76,7 @@ export async function resolveFedoraMissing(root: string, missing: InstalledRpm[]
     const why = haveMetadata ? 'in no cached repository metadata' : 'no repository metadata is cached';
     reportUnpinned(
       opts,
-      missing.map((p) => ({ name: label(p), kind: 'absent', reason: why })),
+      missing.map((p) => ({ name: label(p), kind: 'absent', reason: why, ref: { name: p.name, arch: p.arch } })),
       haveMetadata ? 'the repositories no longer list these versions: run without --offline to look them up in Koji, or pass --allow-missing' : makecache,
     );
     return [];
@@ -97,7 +97,7 @@ export async function resolveFedoraMissing(root: string, missing: InstalledRpm[]
           const path = kojiPath(p, p.sourceRpm);
           const installed = recorded.get(key(p));
           if (!path || !installed) {
-            items.push({ name: label(p), kind: 'absent', reason: path ? 'not in the rpm database query' : `its SOURCERPM "${p.sourceRpm}" names no Koji build` });
+            items.push({ name: label(p), kind: 'absent', reason: path ? 'not in the rpm database query' : `its SOURCERPM "${p.sourceRpm}" names no Koji build`, ref: { name: p.name, arch: p.arch } });
             return;
           }
           const url = `${base}/packages/${encodePath(path)}`;
@@ -106,14 +106,14 @@ export async function resolveFedoraMissing(root: string, missing: InstalledRpm[]
             bytes = await politeBytes(url, PACKAGE_MAX, http);
           } catch (e) {
             const absent = e instanceof PingetError && e.code === 'NOT_FOUND';
-            items.push({ name: label(p), kind: absent ? 'absent' : 'unavailable', reason: absent ? 'not in Koji' : (e as Error).message });
+            items.push({ name: label(p), kind: absent ? 'absent' : 'unavailable', reason: absent ? 'not in Koji' : (e as Error).message, ref: { name: p.name, arch: p.arch } });
             return;
           }
           const file = join(tmp, `${i}.rpm`);
           await writeFile(file, bytes);
           const wrong = await checkFile(file, p, installed);
           await rm(file, { force: true });
-          if (wrong) items.push({ name: label(p), kind: 'tampered', reason: `${redactUrl(url)}: ${wrong}` });
+          if (wrong) items.push({ name: label(p), kind: 'tampered', reason: `${redactUrl(url)}: ${wrong}`, ref: { name: p.name, arch: p.arch } });
           else pinned.push({ sha256: sha256Bytes(bytes), path });
         }),
       ),

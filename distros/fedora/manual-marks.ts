@@ -23,6 +23,7 @@ import { formatManual, parseManual } from '../../src/manual-marks.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { PackageRef } from '../../src/distro/types.js';
 import { findRpmDb, type RpmDbLocation } from './rpmdb.js';
+import { isolatedDnfOptions } from './dnf-isolated.js';
 
 export const HISTORY_DIR = 'var/lib/dnf';
 const DNF5_STATE = 'usr/lib/sysimage/libdnf5';
@@ -63,20 +64,15 @@ async function withDnf<T>(
   try {
     const installroot = typeof root === 'string' ? root : await root(scratch);
     const home = join(scratch, 'home');
-    const reposDir = join(scratch, 'repos.d');
     await mkdir(home);
-    await mkdir(reposDir);
     const macros = [`%_dbpath ${db.dbpath}`, ...(db.backend === 'sqlite' ? [] : [`%_db_backend ${db.backend}`])];
     await writeFile(join(home, '.rpmmacros'), `${macros.join('\n')}\n`);
-    await writeFile(join(scratch, 'dnf.conf'), '[main]\n');
     const common = [
       '-q',
       '-y',
       `--installroot=${installroot}`,
-      `--config=${join(scratch, 'dnf.conf')}`,
-      `--setopt=reposdir=${reposDir}`,
+      ...(await isolatedDnfOptions(scratch, join(scratch, 'repos.d'))),
       '--disablerepo=*',
-      '--noplugins',
       // no repo is read: the release version is only recorded in the history (and silences a warning)
       `--releasever=${releasever}`,
     ];

@@ -5,12 +5,13 @@
  *       DIR/SHA256SUMS-<arch>, and with PACKAGES also DIR/Dockerfile.generate-hash that makes that lockfile.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { createLogger } from '../ui/log.js';
 import { loadLockfile } from './plan.js';
+import { checkOutputFile } from './preflight.js';
 
 interface Args {
   lockfile?: string;
@@ -73,6 +74,13 @@ const generate: CommandModule<object, Args> = {
       throw new PingetError('USAGE', `PACKAGES need the repro-get form \`dockerfile generate DIR BASEIMAGE PACKAGES...\` (${lockfile} is not a directory)`);
     }
 
+    if (!dir) {
+      // the build context: the Dockerfile's directory with -o, else here; the COPY names the lockfile in it
+      if (output) await checkOutputFile(output);
+      lockfile = inContext(output ? dirname(resolve(output)) : process.cwd(), lockfile, 'the lockfile');
+    }
+    if (isAbsolute(args.bundle) || outside(normalize(args.bundle))) throw outsideError('--bundle', args.bundle);
+
     const haveLock = !!(await stat(lockPath).catch(() => undefined));
     const headers = haveLock || !args.packages?.length ? (await loadLockfile(lockPath)).headers : {};
     const [{ checkDedupeBase }, { defaultNodeImage, generateDockerfile, generateHashDockerfile }] = await Promise.all([import('../dedupe-base.js'), import('../dockerfile.js')]);
@@ -103,6 +111,19 @@ const generate: CommandModule<object, Args> = {
     } else process.stdout.write(text);
   },
 };
+
+const outside = (rel: string) => rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+
+/** An absolute path or one that climbs out with `..` gives a COPY that fails at build time: refused now. */
+const outsideError = (what: string, path: string) =>
+  new PingetError('USAGE', `${what} ${path} is outside the build context, so the Dockerfile's COPY of it would fail: put it in the build context (with -o, the Dockerfile's directory; else the current one)`);
+
+/** `path` (as read from here) relative to the build context, for the COPY; refused when outside it. */
+function inContext(context: string, path: string, what: string): string {
+  const rel = relative(context, resolve(path));
+  if (rel === '' || outside(rel)) throw outsideError(what, path);
+  return rel.split(sep).join('/');
+}
 
 /** `--sbom [cyclonedx|spdx]`: the SBOM of the lockfile, beside it (see `pinget sbom`). */
 async function writeSbomBeside(lockPath: string, haveLock: boolean, value: string, log: ReturnType<typeof createLogger>): Promise<void> {

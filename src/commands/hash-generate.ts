@@ -4,6 +4,7 @@ import { dedupe, formatLockfile, makeLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { DEDUPE_BASE_HEADER, dedupeBaseValue } from '../dedupe-base.js';
 import { restrictManual } from '../manual-marks.js';
+import { LEFT_OUT_HEADER } from '../distro/missing.js';
 import { PingetError } from '../errors.js';
 import { makeContext, printJson, repeatable, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { checkOutputFile, checkRootIs } from './preflight.js';
@@ -52,10 +53,12 @@ async function generate(args: Args): Promise<void> {
   await checkRootIs(adapter, ctx.args.root, ctx.args.distro, () => detectRootDistro(ctx.args.root));
   if (args.sources && !adapter.pinSources) throw new PingetError('USAGE', `--sources: pinning source packages is not supported for ${adapter.id} yet`);
   if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
+  const leftOut: string[] = [];
   const result = await adapter.generate(args.root, info, {
     only: args.names,
     allowUnsigned: args['allow-unsigned'],
     allowMissing: args['allow-missing'],
+    leftOut,
     offline: args.offline,
     archive: ctx.providerContext,
     candidateProviders: [...(ctx.args.provider ?? []), ...(ctx.args['provider-append'] ?? [])],
@@ -70,6 +73,7 @@ async function generate(args: Args): Promise<void> {
   const headers = restrictManual(result.headers, entries, (path) => adapter.inspect(path));
   const base = await dedupeBaseValue(args.dedupe ?? []);
   if (base) headers[DEDUPE_BASE_HEADER] = base;
+  if (leftOut.length) headers[LEFT_OUT_HEADER] = [...new Set(leftOut)].sort().join(' ');
   const lock = makeLockfile(entries, headers);
   const text = formatLockfile(lock);
   if (args.output) {

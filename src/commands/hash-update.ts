@@ -4,6 +4,7 @@ import { PingetError } from '../errors.js';
 import { makeLockfile, formatLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { versionComparator } from '../distro/version-compare.js';
+import { nameList, parseLeftOut } from '../distro/missing.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfile } from './plan.js';
 import { example } from './help-examples.js';
@@ -30,10 +31,16 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
     const names = [...new Set(old.entries.map((e) => adapter.inspect(e.path)?.name).filter((n): n is string => !!n))];
     if (names.length === 0) throw new PingetError('BAD_INPUT', `${args.file}: no ${adapter.id} packages in it to update`);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
-    const installed = new Set((await adapter.installed(args.root, info)).map((r) => r.name));
+    const refs = await adapter.installed(args.root, info);
+    const installed = new Set(refs.map((r) => r.name));
     const still = names.filter((n) => installed.has(n));
     const gone = names.filter((n) => !installed.has(n));
     if (gone.length) ctx.log.warn(`no longer installed, dropped from ${args.file}: ${gone.join(', ')}`);
+    // update re-pins what FILE names; what was installed since stays unpinned: say so (--allow-missing's left-out ones aside)
+    const pinnedNames = new Set(names);
+    const leftOut = parseLeftOut(old.headers);
+    const unpinned = [...new Set(refs.filter((r) => !pinnedNames.has(r.name) && !leftOut.has(`${r.name}:${r.arch}`)).map((r) => r.name))].sort();
+    if (unpinned.length) ctx.log.warn(`${unpinned.length} installed package(s) are not in ${args.file} and stay unpinned (hash generate pins them): ${nameList(unpinned)}`);
     const result = still.length ? await adapter.generate(args.root, info, { only: still, allowUnsigned: args['allow-unsigned'], log: ctx.log }) : { entries: [], headers: {} };
     const updated = makeLockfile(result.entries, { ...old.headers, ...result.headers });
     for (const [sha, cid] of old.cids) updated.cids.set(sha, cid); // formatLockfile keeps those whose hash is still listed

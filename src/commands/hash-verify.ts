@@ -5,6 +5,7 @@ import type { FileDrift, PackageRef } from '../distro/types.js';
 import type { LockEntry } from '../lockfile.js';
 import { buildDrift, deepVerify, withCachedFiles } from '../verify/deep.js';
 import { isPinnedVersion } from '../distro/version-compare.js';
+import { nameList, parseLeftOut } from '../distro/missing.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfiles } from './plan.js';
 import { example } from './help-examples.js';
@@ -75,7 +76,14 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
     }
     // rpm lockfiles record epochs in a header (the path has none): compare E:V-R with E:V-R
     const withEpochs = adapter.pinnedVersion ? pinned.map((r) => ({ ...r, version: adapter.pinnedVersion!(r, lock.headers) })) : pinned;
-    const drift = compareInstalled(withEpochs, await adapter.installed(args.root, info), args['only-pinned']);
+    const all = compareInstalled(withEpochs, await adapter.installed(args.root, info), args['only-pinned']);
+    // what --allow-missing left out on purpose (the lockfile's left-out header) is said once, not drift
+    const leftOut = parseLeftOut(lock.headers);
+    const intended = all.filter((d) => d.kind === 'unpinned' && leftOut.has(key(d)));
+    const drift = all.filter((d) => !intended.includes(d));
+    if (intended.length && !args.json) {
+      ctx.log.info(`${intended.length} installed package(s) left out of the lockfile on purpose (--allow-missing): ${nameList(intended.map(key))}`);
+    }
     // packages at their pinned version: is it the pinned build (where the database can tell), and with --deep, are its files intact?
     const off = new Set(drift.filter((d) => d.kind !== 'unpinned').map((d) => `${d.name}:${d.arch}`));
     const atPinRefs = pinned.filter((r) => !off.has(`${r.name}:${r.arch}`)).map((ref) => ({ ref, entry: entryOf.get(ref)! }));
@@ -84,7 +92,7 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
       drift.push({ kind: 'rebuilt', name: b.ref.name, arch: b.ref.arch, pinned: b.ref.version, installed: b.ref.version, reason: b.reason });
     }
     const files: FileDrift[] = args.deep ? await deepVerify(adapter, args.root, info, atPin, ctx.log) : [];
-    if (args.json) printJson({ ok: drift.length === 0 && files.length === 0, pinned: pinned.length, drift, ...(args.deep ? { files } : {}) });
+    if (args.json) printJson({ ok: drift.length === 0 && files.length === 0, pinned: pinned.length, drift, leftOut: intended.map(key), ...(args.deep ? { files } : {}) });
     else if (drift.length === 0 && files.length === 0) {
       ctx.log.info(`${args.root}: ${pinned.length} pinned packages, all installed at the pinned versions${args.deep ? ', their files unchanged' : ''}`);
     } else {

@@ -4,6 +4,7 @@ import { pingetVersion } from '../version.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, providerSpecs } from './plan.js';
 import { example } from './help-examples.js';
+import { archiveDistros } from '../fetch/archives/index.js';
 
 export const infoCommand: CommandModule<object, GlobalArgs> = {
   command: 'info',
@@ -21,7 +22,7 @@ export const infoCommand: CommandModule<object, GlobalArgs> = {
       root: args.root,
       distro: distro ?? null,
       distroError: 'error' in choice ? choice.error : undefined,
-      distros: ADAPTERS.map((a) => a.id),
+      distros: [...new Set([...ADAPTERS.map((a) => a.id), ...archiveDistros()])].sort(),
       cache: { dir: ctx.cache.dir },
       providers: [{ kind: 'cache', dir: ctx.cache.dir }, ...providers.map((p) => ({ kind: 'template', template: p.template, label: p.label }))],
     };

@@ -46,6 +46,8 @@ export interface GenerateOptions {
   allowUnsigned?: boolean;
   /** Leave out, with a warning, installed packages no index or cache can pin (default: exit 2 naming them). */
   allowMissing?: boolean;
+  /** Where --allow-missing collects the `name:arch` of what it left out (the lockfile's `left-out` header). */
+  leftOut?: string[];
   /** Never ask an archive for versions the indexes no longer list (`--offline`). */
   offline?: boolean;
   /** How to reach the distro's archives (base URL overrides, timeouts); without it no archive is asked. */

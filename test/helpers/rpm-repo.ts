@@ -6,6 +6,7 @@
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runChecked } from '../../src/exec.js';
+import { isolatedDnfOptions } from '../../distros/fedora/dnf-isolated.js';
 
 export interface RpmSpec {
   name: string;
@@ -120,6 +121,16 @@ export async function makeKojiTree(dir: string, rpms: string[], env: NodeJS.Proc
 }
 
 /**
+ * The dnf options of a test's dnf runs on a root populateRoot made: the repository it wrote in work/host-repos
+ * and nothing of the host's (its dnf.conf, repos and plugins).
+ */
+export async function hostDnfOptions(work: string): Promise<string[]> {
+  const scratch = join(work, 'dnf-host');
+  await mkdir(scratch, { recursive: true });
+  return isolatedDnfOptions(scratch, join(work, 'host-repos'));
+}
+
+/**
  * Writes the root's os-release, key and /etc/yum.repos.d/test.repo (gpgkey inside the root), then runs
  * dnf --installroot. dnf resolves file:// gpgkeys on the host, so dnf itself gets a twin of the repo file
  * (same id) pointing at the key's host path through reposdir.
@@ -144,8 +155,7 @@ export async function populateRoot(
   await writeFile(join(hostRepos, 'test.repo'), repo(join(root, 'etc', 'pki', 'rpm-gpg', 'RPM-GPG-KEY-pinget-test')));
   await runChecked(
     'dnf',
-    // --noplugins: a host with dnf-plugins-core has the `local` plugin, whose repository has no key here.
-    ['-y', '-q', '--noplugins', `--installroot=${root}`, '--releasever=40', `--setopt=reposdir=${hostRepos}`, '--setopt=install_weak_deps=False', 'install', ...packages],
+    ['-y', '-q', `--installroot=${root}`, '--releasever=40', ...(await hostDnfOptions(work)), '--setopt=install_weak_deps=False', 'install', ...packages],
     'INTERNAL',
     { env },
   );

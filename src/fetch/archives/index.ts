@@ -78,6 +78,11 @@ export function archiveDistro(info: { id: string; osId: string; idLike: string[]
   return info.id;
 }
 
+/** The distros pinget knows archives for, ubuntu (served by the debian adapter) among them. */
+export function archiveDistros(): string[] {
+  return Object.keys(ARCHIVES);
+}
+
 /** Factories for src/fetch/providers.ts: one per resolver scheme. */
 export const ARCHIVE_FACTORIES: ProviderFactory[] = [debianSnapshot, ubuntuSnapshot, launchpad, archArchive].map(resolverFactory);
 
