@@ -295,7 +295,8 @@ export class OutputDir {
     if (sameFs && trusted && !this.opts.copy) {
       try {
         await link(src, tmp);
-        return { how: 'linked', ino: srcSt.ino };
+        // The inode the link names now (the blob may have been renamed over since it was looked at).
+        return { how: 'linked', ino: (await lstat(tmp)).ino };
       } catch (e) {
         if (!CANNOT_LINK.has(errno(e) ?? '')) throw e;
       }
