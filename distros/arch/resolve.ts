@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { archiveBase } from '../../src/fetch/archives/index.js';
-import { ARCH_ARCHIVE_NAME } from '../../src/fetch/archives/arch.js';
+import { ARCH_ARCHIVE_NAME, snapshotDays } from '../../src/fetch/archives/arch.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
@@ -31,7 +31,7 @@ export function checkTargets(names: string[]): void {
 /** Every repository's servers moved onto the Arch Linux Archive's tree of that UTC day (`repos/YYYY/MM/DD/`). */
 function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<string, string>): PacmanConf {
   const base = archiveBase('arch', ARCH_ARCHIVE_NAME, archiveUrls);
-  const ymd = day.toISOString().slice(0, 10).replaceAll('-', '/');
+  const [ymd] = snapshotDays(day.toISOString());
   return { ...conf, repos: conf.repos.map((r) => ({ ...r, servers: [`${base}/repos/${ymd}/$repo/os/$arch`] })) };
 }
 

@@ -3,7 +3,7 @@
  * (name, version, arch) for their SHA256 and pool path, after checking each index against its signed release
  * file; packages no index knows fall back to the .deb in var/cache/apt/archives.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { runChecked } from '../../src/exec.js';
@@ -25,6 +25,13 @@ const keyOf = (p: { name: string; version: string; arch: string }) => `${p.name}
 
 export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The snapshot header: SOURCE_DATE_EPOCH when set, else the newest Date of the signed releases read. */
+export function snapshotHeader(releaseDates: Date[]): string | undefined {
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  if (sde && /^\d+$/.test(sde)) return isoSeconds(new Date(Number(sde) * 1000));
+  return releaseDates.length ? isoSeconds(new Date(Math.max(...releaseDates.map((d) => d.getTime())))) : undefined;
 }
 
 /** `debian 12 (bookworm) amd64` */
@@ -126,9 +133,8 @@ export async function generateDebian(root: string, info: DistroInfo, opts: Gener
   for (const { pkg, entry } of await resolveUnlisted(info, opts, missing, { listsDir, lists, sources, keys, listed })) found.set(keyOf(pkg), entry);
 
   const headers: Record<string, string> = { distro: distroHeader(info) };
-  const sde = process.env.SOURCE_DATE_EPOCH;
-  if (sde && /^\d+$/.test(sde)) headers.snapshot = isoSeconds(new Date(Number(sde) * 1000));
-  else if (usedDates.length) headers.snapshot = isoSeconds(new Date(Math.max(...usedDates.map((d) => d.getTime()))));
+  const snapshot = snapshotHeader(usedDates);
+  if (snapshot) headers.snapshot = snapshot;
   Object.assign(headers, await manualHeader(root, packages, info.arch));
   const entries = [...new Map([...found.values()].map((e) => [e.path, e])).values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { entries, headers };

@@ -7,6 +7,7 @@ import { PingetError } from '../../src/errors.js';
 import { archiveBase } from '../../src/fetch/archives/index.js';
 import { DEBIAN_SNAPSHOT_NAME } from '../../src/fetch/archives/debian-snapshot.js';
 import { UBUNTU_SNAPSHOT_NAME } from '../../src/fetch/archives/ubuntu-snapshot.js';
+import { snapshotTimestamp } from '../../src/fetch/archives/types.js';
 import type { EmptyBase } from '../../src/distro/types.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import { readSources, type SourceEntry } from './sources.js';
@@ -71,11 +72,6 @@ export async function emptyBaseSources(empty: EmptyBase, arch: string, warn: (m:
   return out;
 }
 
-/** `20261120T000000Z`: the snapshot services' form of a moment. */
-export function snapshotStamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
-}
-
 /**
  * Each source on the snapshot archive's dated tree of its archive (the mirror path's last segment: debian,
  * debian-security, ubuntu, ubuntu-ports), which the archive answers with the nearest import at or before the moment.
@@ -83,7 +79,7 @@ export function snapshotStamp(d: Date): string {
 export function onSnapshot(sources: LockSource[], osId: string, moment: Date, archiveUrls: Record<string, string>): LockSource[] {
   const ubuntu = osId === 'ubuntu';
   const base = ubuntu ? archiveBase('ubuntu', UBUNTU_SNAPSHOT_NAME, archiveUrls) : archiveBase('debian', DEBIAN_SNAPSHOT_NAME, archiveUrls);
-  const stamp = snapshotStamp(moment);
+  const stamp = snapshotTimestamp(moment.toISOString())!;
   return sources.map((s) => {
     const archive = new URL(s.uri).pathname.split('/').filter(Boolean).pop() ?? (ubuntu ? 'ubuntu' : 'debian');
     return { ...s, uri: ubuntu ? `${base}/${archive}/${stamp}` : `${base}/archive/${archive}/${stamp}` };

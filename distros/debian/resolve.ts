@@ -3,18 +3,18 @@
  * fetches and verifies the indexes (lock-indexes.ts), apt chooses (apt-resolve.ts), and the lockfile holds the
  * chosen files with the SHA256 of the signed index apt read them from.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
-import { readOsRelease } from '../../src/distro/os-release.js';
+import { readOsRelease, type OsRelease } from '../../src/distro/os-release.js';
+import { byEntryPath } from '../../src/lockfile.js';
 import type { DistroInfo, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
 import { formatManual, markName } from '../../src/manual-marks.js';
 import { aptChoose } from './apt-resolve.js';
-import { distroHeader, isoSeconds } from './generate.js';
+import { distroHeader, isoSeconds, snapshotHeader } from './generate.js';
 import { KeyResolver } from './keys.js';
 import { fetchIndexes, layoutLists } from './lock-indexes.js';
 import { aptStateDir } from './apt-state.js';
-import { baseSources, emptyBaseSources, onSnapshot, type LockSource } from './lock-sources.js';
+import { baseSources, emptyBaseSources, onSnapshot } from './lock-sources.js';
 import { nativeArch } from './native-arch.js';
 
 /** What mmdebstrap's minbase variant installs: the Essential set, Priority required, and apt. */
@@ -32,22 +32,23 @@ export function checkRequest(names: string[]): void {
   if (bad.length) throw new PingetError('USAGE', `not a Debian package name (name, name=version or name/release): ${bad.slice(0, 3).map((b) => JSON.stringify(b.slice(0, 80))).join(', ')}`);
 }
 
-async function baseInfo(req: ResolveRequest, sources: LockSource[], releaseCodename: string | undefined, releaseVersion: string | undefined): Promise<DistroInfo> {
+/** The distro header's parts: the base's os-release, or for an empty base the release files read. */
+function baseInfo(req: ResolveRequest, os: OsRelease | undefined, release: { codename?: string; version?: string } | undefined): DistroInfo {
   if ('root' in req.base) {
-    const os = await readOsRelease(req.base.root);
-    return { id: 'debian', osId: (os?.ID ?? 'debian').toLowerCase(), idLike: [], versionId: os?.VERSION_ID, codename: os?.VERSION_CODENAME || os?.UBUNTU_CODENAME || releaseCodename, arch: req.arch };
+    return { id: 'debian', osId: (os?.ID ?? 'debian').toLowerCase(), idLike: [], versionId: os?.VERSION_ID, codename: os?.VERSION_CODENAME || os?.UBUNTU_CODENAME || release?.codename, arch: req.arch };
   }
-  const major = req.base.empty.osId === 'ubuntu' ? releaseVersion : releaseVersion?.split('.')[0];
-  void sources;
-  return { id: 'debian', osId: req.base.empty.osId, idLike: [], versionId: major, codename: releaseCodename ?? req.base.empty.release, arch: req.arch };
+  const { osId, release: name } = req.base.empty;
+  const versionId = osId === 'ubuntu' ? release?.version : release?.version?.split('.')[0];
+  return { id: 'debian', osId, idLike: [], versionId, codename: release?.codename ?? name, arch: req.arch };
 }
 
 export async function resolveDebian(req: ResolveRequest): Promise<ResolveResult> {
   checkRequest(req.names);
   const warn = (m: string) => req.log.warn(m);
   const root = 'root' in req.base ? req.base.root : undefined;
-  let sources = root ? await baseSources(root, req.arch, warn) : await emptyBaseSources((req.base as { empty: { osId: string; release: string; mirrors: string[] } }).empty, req.arch, warn);
-  const osId = root ? ((await readOsRelease(root))?.ID ?? 'debian').toLowerCase() : (req.base as { empty: { osId: string } }).empty.osId;
+  const os = root ? await readOsRelease(root) : undefined;
+  let sources = 'root' in req.base ? await baseSources(req.base.root, req.arch, warn) : await emptyBaseSources(req.base.empty, req.arch, warn);
+  const osId = 'root' in req.base ? (os?.ID ?? 'debian').toLowerCase() : req.base.empty.osId;
   if (req.snapshot) sources = onSnapshot(sources, osId, req.snapshot, req.archive.archiveUrls ?? {});
   const keys = new KeyResolver(root ?? '/', req.log);
   const { suites, lists } = await fetchIndexes(sources, {
@@ -67,19 +68,13 @@ export async function resolveDebian(req: ResolveRequest): Promise<ResolveResult>
     aptChoose({ ...common, scratch: join(req.scratch, 'apt'), stateDir, request }),
     root || req.names.length === 0 ? undefined : aptChoose({ ...common, scratch: join(req.scratch, 'apt-minbase'), stateDir, request: MINBASE_REQUEST }),
   ]);
-  const first = suites.find((s) => s.release.codename)?.release;
-  const info = await baseInfo(req, sources, first?.codename, first?.version);
-  const headers: Record<string, string> = { distro: distroHeader(info) };
-  const dates = suites.map((s) => s.date?.getTime()).filter((t): t is number => t !== undefined);
-  const sde = process.env.SOURCE_DATE_EPOCH;
-  if (req.snapshot) headers.snapshot = isoSeconds(req.snapshot);
-  else if (sde && /^\d+$/.test(sde)) headers.snapshot = isoSeconds(new Date(Number(sde) * 1000));
-  else if (dates.length) headers.snapshot = isoSeconds(new Date(Math.max(...dates)));
+  const headers: Record<string, string> = { distro: distroHeader(baseInfo(req, os, suites.find((s) => s.release.codename)?.release)) };
+  const snapshot = req.snapshot ? isoSeconds(req.snapshot) : snapshotHeader(suites.flatMap((s) => (s.date ? [s.date] : [])));
+  if (snapshot) headers.snapshot = snapshot;
   const manual = new Set(req.names.map(bareName));
   for (const p of minbase?.packages ?? []) manual.add(p.name);
-  const chosen = new Set(choice.packages.map((p) => p.name));
   const marks = choice.packages.filter((p) => manual.has(p.name) || manual.has(`${p.name}:${p.arch}`)).map((p) => markName(p, req.arch));
-  if (chosen.size) headers.manual = formatManual(marks);
-  const entries = [...new Map(choice.entries.map((e) => [e.path, e])).values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (choice.packages.length) headers.manual = formatManual(marks);
+  const entries = [...new Map(choice.entries.map((e) => [e.path, e])).values()].sort(byEntryPath);
   return { entries, headers, packages: choice.packages };
 }

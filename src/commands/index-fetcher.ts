@@ -18,15 +18,16 @@ export function indexFetcher(ctx: CommandContext, signal: AbortSignal): IndexFet
   return {
     async document(urls, maxBytes) {
       const failures: string[] = [];
+      let notFound = urls.length > 0;
       for (const url of urls) {
         try {
           return { url, data: await politeBytes(url, maxBytes, { ...httpLimits(ctx.providerContext), signal }) };
         } catch (e) {
           if (signal.aborted) throw e;
+          notFound &&= e instanceof PingetError && e.code === 'NOT_FOUND';
           failures.push(`${redactUrl(url)}: ${reasonOf(e)}`);
         }
       }
-      const notFound = failures.length > 0 && failures.every((f) => /not found|404|410/i.test(f));
       throw new PingetError(notFound ? 'NOT_FOUND' : 'UNAVAILABLE', `cannot fetch ${failures[0] ?? 'an index'}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`, { details: failures });
     },
 

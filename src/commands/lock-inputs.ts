@@ -2,6 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PingetError } from '../errors.js';
+import { snapshotTimestamp } from '../fetch/archives/types.js';
 import type { GlobalArgs } from './context.js';
 
 export interface LockArgs extends GlobalArgs {
@@ -31,16 +32,11 @@ export async function readNameFile(file: string): Promise<string[]> {
   return text.split('\n').flatMap((l) => l.replace(/#.*/, '').trim().split(/\s+/)).filter(Boolean);
 }
 
-/** YYYY-MM-DD (midnight UTC), an ISO 8601 moment, or the snapshot services' YYYYMMDDTHHMMSSZ. */
+/** --snapshot DATE, read as the lockfile's snapshot header is (src/fetch/archives/types.ts snapshotTimestamp). */
 export function parseSnapshot(value: string): Date {
-  let iso = value;
-  const compact = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (compact) iso = `${compact[1]}-${compact[2]}-${compact[3]}T${compact[4]}:${compact[5]}:${compact[6]}Z`;
-  else if (/^\d{4}-\d{2}-\d{2}$/.test(value)) iso = `${value}T00:00:00Z`;
-  else if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.test(value)) iso = '';
-  const t = iso ? Date.parse(iso) : NaN;
-  if (Number.isNaN(t)) throw new PingetError('USAGE', `--snapshot ${value}: expected YYYY-MM-DD or an ISO 8601 moment (UTC)`);
-  return new Date(Math.floor(t / 1000) * 1000);
+  const ts = snapshotTimestamp(value);
+  if (!ts) throw new PingetError('USAGE', `--snapshot ${value}: expected YYYY-MM-DD or an ISO 8601 moment (UTC)`);
+  return new Date(`${ts.slice(0, 4)}-${ts.slice(4, 6)}-${ts.slice(6, 8)}T${ts.slice(9, 11)}:${ts.slice(11, 13)}:${ts.slice(13, 15)}Z`);
 }
 
 /** The file for each architecture: `{arch}` replaced, or SHA256SUMS-<arch> in a directory; undefined: stdout. */
