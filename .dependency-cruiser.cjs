@@ -1,5 +1,5 @@
 /**
- * The layers (README, Architecture): CLI -> commands -> core <- distros. Checked by `npm run layers` and by
+ * The layers (README and docs/architecture.md): CLI -> commands -> core <- distros. Checked by `npm run layers` and by
  * test/layers.test.ts. The one place where the core may reach distros/ is the composition point.
  */
 module.exports = {

@@ -39,7 +39,7 @@ export interface TrustOptions {
   create?: boolean;
 }
 
-const HOW_TO = 'use a cache of your own (--cache DIR or PINGET_CACHE), share one as a group-owned setgid directory (README "The cache"), or accept the risk with --trust-shared-cache';
+const HOW_TO = 'use a cache of your own (--cache DIR or PINGET_CACHE), share one as a group-owned setgid directory (docs/cache.md), or accept the risk with --trust-shared-cache';
 
 function myGroups(): Set<number> {
   return new Set([process.getegid?.() ?? -1, ...(process.getgroups?.() ?? [])]);

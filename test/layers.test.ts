@@ -1,5 +1,5 @@
 /**
- * The layers hold (README, Architecture): CLI -> commands -> core <- distros. dependency-cruiser reads the real
+ * The layers hold (README and docs/architecture.md): CLI -> commands -> core <- distros. dependency-cruiser reads the real
  * import graph (type-only imports included) with the rules of .dependency-cruiser.cjs: no circle, no import from
  * src/ into distros/ but the composition point, no adapter reaching into another. And no module grows past ~400 lines.
  */

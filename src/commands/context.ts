@@ -87,7 +87,7 @@ export function repeatable(describe: string, opts: { commas?: boolean } = {}): O
 }
 
 const OUTPUT_OPTIONS: Record<string, Options> = {
-  json: { type: 'boolean', default: false, describe: 'machine-readable output on stdout (see README "JSON output")' },
+  json: { type: 'boolean', default: false, describe: 'machine-readable output on stdout (see docs/json-output.md)' },
   quiet: { alias: 'q', type: 'boolean', default: false, describe: 'only errors' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'say more, and print stacks of internal errors' },
 };
@@ -244,7 +244,7 @@ export function makeContext(raw: GlobalArgs): CommandContext {
   };
 }
 
-/** JSON output's version: bumped when a field changes meaning or goes away (README "JSON output"). */
+/** JSON output's version: bumped when a field changes meaning or goes away (docs/json-output.md). */
 export const JSON_SCHEMA = 1;
 
 /** Prints a result as JSON, one document on stdout, `"schema": 1` first. */

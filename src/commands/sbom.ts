@@ -1,4 +1,4 @@
-/** `pinget sbom FILE`: a CycloneDX 1.6 or SPDX 2.3 JSON SBOM of a lockfile (see README "SBOMs"). */
+/** `pinget sbom FILE`: a CycloneDX 1.6 or SPDX 2.3 JSON SBOM of a lockfile (see docs/sbom.md). */
 import type { Argv, CommandModule } from 'yargs';
 import { PingetError } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
