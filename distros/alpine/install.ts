@@ -9,6 +9,7 @@ import { runChecked } from '../../src/exec.js';
 import { resolveInRoot } from '../../src/root-path.js';
 import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../../src/distro/types.js';
 import { installedDbFile } from './generate.js';
+import { APK_MISSING_HINT, checkApkFiles, requireApkForV3 } from './install-check.js';
 import { inspectApkPath } from './paths.js';
 
 /**
@@ -39,16 +40,17 @@ export async function installApks(
   opts: InstallOptions,
 ): Promise<InstallReport> {
   const have = new Set(installed.map((r) => `${r.name}\0${r.version}`));
-  const todo: { ref: PackageRef; file: string; name: string }[] = [];
+  const todo: { ref: PackageRef; file: string; name: string; path: string }[] = [];
   const skipped: PackageRef[] = [];
   for (const f of files) {
     const ref = inspectApkPath(f.entry.path);
     if (!ref) throw new PingetError('BAD_INPUT', `${f.entry.path} is not an apk lockfile path (<branch>/<repo>/<arch>/<name>-<version>.apk)`);
     const plain = { name: ref.name, version: ref.version, arch: ref.arch };
     if (!opts.reinstall && have.has(`${ref.name}\0${ref.version}`)) skipped.push(plain);
-    else todo.push({ ref: plain, file: f.file, name: basename(f.entry.path) });
+    else todo.push({ ref: plain, file: f.file, name: basename(f.entry.path), path: f.entry.path });
   }
   if (todo.length === 0) return { installed: [], skipped };
+  await requireApkForV3(await checkApkFiles(todo.map((t) => ({ path: t.path, file: t.file }))));
   // apk recognises a local package by its ".apk" name; cache blobs are named by hash.
   const dir = await mkdtemp(join(tmpdir(), 'pinget-apk-'));
   try {
@@ -60,9 +62,7 @@ export async function installApks(
     }
     const args = apkAddArgs(root, paths, !!opts.allowUnsigned, !hasApkDatabase(root));
     opts.log.verbose(`apk ${args.join(' ')}`);
-    await runChecked('apk', args, 'PACKAGE_MANAGER', {
-      missingHint: 'apk-tools is needed to install Alpine packages (run pinget inside the Alpine image, or use `pinget download`)',
-    });
+    await runChecked('apk', args, 'PACKAGE_MANAGER', { missingHint: APK_MISSING_HINT });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
