@@ -118,6 +118,16 @@ for (const gen of [2, 3] as const) {
     assert.deepEqual(filesOf(roots[0]), filesOf(oracle));
     assert.equal(await readFile(join(roots[0], 'etc/apk/world'), 'utf8'), 'hello\n', "apk add's world, not the file install's identity pins");
     assert.equal(treeDigest(roots[0]), treeDigest(roots[1]));
+
+    // the installed root pins to the same lockfile, and installing it again changes nothing
+    const again = await runCli(['hash', 'generate', '--root', roots[0], '-o', `${lockfile}.again`], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(await readFile(`${lockfile}.again`, 'utf8'), await readFile(lockfile, 'utf8'));
+    const digest = treeDigest(roots[1]);
+    const twice = await runCli(['install', lockfile, '--root', roots[1], '--json', '--cache', join(tmp, `cache-${gen}-b`)], { env: { ...env, PATH: `${pathDir}:${process.env.PATH}` } });
+    assert.equal(twice.code, 0, twice.stderr);
+    assert.deepEqual(JSON.parse(twice.stdout).installed, []);
+    assert.equal(treeDigest(roots[1]), digest);
   });
 }
 
