@@ -166,4 +166,5 @@ test('apk db records filtered by name are still checked, and line numbers stay r
 test('apk add command line', () => {
   assert.deepEqual(apkAddArgs('/', ['/t/a.apk'], false), ['add', '--no-network', '--no-interactive', '/t/a.apk']);
   assert.deepEqual(apkAddArgs('/mnt/r', ['/t/a.apk'], true), ['add', '--no-network', '--no-interactive', '--root', '/mnt/r', '--allow-untrusted', '/t/a.apk']);
+  assert.deepEqual(apkAddArgs('/mnt/r', ['/t/a.apk'], false, true), ['add', '--no-network', '--no-interactive', '--root', '/mnt/r', '--initdb', '/t/a.apk']);
 });

@@ -31,6 +31,9 @@ test("apk world: names of world lines; install puts the manual packages in and t
   assert.equal(worldName('py3-foo@testing'), 'py3-foo');
   assert.equal(worldName('!conflict'), undefined);
   assert.equal(applyToWorld('alpine-base\nhello=2.12-r0\nlibintl\n', ['hello', 'libintl', 'curl'], new Set(['hello', 'curl'])), 'alpine-base\ncurl\nhello=2.12-r0\n');
+  // apk add of local files pins each by identity (name><Q1...); pinget's install leaves apk add's plain names
+  assert.equal(applyToWorld('alpine-base\ncurl><Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\nother><Q1BBBB\n', ['curl'], undefined), 'alpine-base\ncurl\nother><Q1BBBB\n');
+  assert.equal(applyToWorld('curl><Q1A\nlibcurl><Q1B\n', ['curl', 'libcurl'], new Set(['curl'])), 'curl\n');
   const root = await mkdtemp(join(tmpdir(), 'pinget-world-'));
   try {
     await mkdir(join(root, 'etc/apk'), { recursive: true });

@@ -42,7 +42,8 @@ export const alpineAdapter: DistroAdapter = {
 
   generate: (root, info, opts) => generateAlpine(root, info, opts),
 
-  normalization: { volatile: ['var/cache/apk/*', 'lib/apk/db/lock'] },
+  // apk 3 logs every run to var/log/apk.log (apk 2 does not)
+  normalization: { volatile: ['var/cache/apk/*', 'lib/apk/db/lock', 'var/log/apk.log'] },
 
   inspect(path) {
     const ref = inspectApkPath(path);
@@ -76,7 +77,7 @@ export const alpineAdapter: DistroAdapter = {
   buildDrift: (root, _info, pinned, headers, opts) => alpineBuildDrift(root, pinned, headers, opts.log),
 
   async install(files, root, info, opts) {
-    return installApks(files, root, await installedRefs(root, info), opts);
+    return installApks(files, root, opts.installed ?? (await installedRefs(root, info)), opts);
   },
 
   applyMarks: (root, _info, packages, headers) => applyWorldMarks(root, packages.map((p) => p.name), headers),

@@ -34,25 +34,36 @@ export async function worldHeader(root: string, names: string[]): Promise<Record
   return { manual: formatManual(names.filter((n) => world.has(n))) };
 }
 
-/** The world text after applying the header's marks to `names` (pure). */
-export function applyToWorld(text: string, names: string[], manual: Set<string>): string {
-  const lines = text.split(/\s+/).filter(Boolean);
+/**
+ * The world text after applying the header's marks to `names` (pure). apk records a package added from a
+ * local file as `name><identity` (that exact build, never upgraded); `apk add name` writes `name`, so for
+ * the lockfile's packages the identity pin pinget's own install left is taken off. Without a `manual`
+ * header (`manual` undefined) nothing else changes.
+ */
+export function applyToWorld(text: string, names: string[], manual: Set<string> | undefined): string {
   const ours = new Set(names);
-  const kept = lines.filter((l) => {
-    const n = worldName(l);
-    return !n || !ours.has(n) || manual.has(n);
+  const lines = text.split(/\s+/).filter(Boolean).map((l) => {
+    const n = /^([^=<>~@\s]+)></.exec(l)?.[1];
+    return n !== undefined && ours.has(n) ? n : l;
   });
+  const kept = manual
+    ? lines.filter((l) => {
+        const n = worldName(l);
+        return !n || !ours.has(n) || manual.has(n);
+      })
+    : lines;
   const present = new Set(kept.map(worldName));
-  for (const n of names) if (manual.has(n) && !present.has(n)) kept.push(n);
+  if (manual) for (const n of names) if (manual.has(n) && !present.has(n)) kept.push(n);
   const sorted = [...new Set(kept)].sort();
   return sorted.length ? `${sorted.join('\n')}\n` : '';
 }
 
 export async function applyWorldMarks(root: string, names: string[], headers: Record<string, string>): Promise<void> {
+  if (names.length === 0) return;
+  const old = await readWorld(root);
   const manual = parseManual(headers);
-  if (!manual || names.length === 0) return;
-  const old = (await readWorld(root)) ?? '';
-  const text = applyToWorld(old, names, manual);
+  if (old === undefined && !manual) return;
+  const text = applyToWorld(old ?? '', names, manual);
   if (text === old) return;
   const file = join(root, WORLD);
   await mkdir(dirname(file), { recursive: true });

@@ -60,10 +60,14 @@ export interface ApkSpec {
   arch?: string;
   files?: Record<string, string>;
   description?: string;
+  /** Dependency specs (`.PKGINFO` `depend`, index `D:`): `libfoo`, `so:libc.musl-x86_64.so.1`, `libfoo>=2`. */
+  depends?: string[];
+  /** Provided names (`provides`, `p:`): `cmd:hello=1.0-r0`, or unversioned (a virtual name). */
+  provides?: string[];
 }
 
 export interface BuiltApk {
-  spec: Required<Pick<ApkSpec, 'name' | 'version' | 'arch'>>;
+  spec: Required<Pick<ApkSpec, 'name' | 'version' | 'arch'>> & Pick<ApkSpec, 'depends' | 'provides'>;
   bytes: Buffer;
   control: Buffer;
   data: Buffer;
@@ -110,13 +114,15 @@ export async function buildApk(spec: ApkSpec, key?: SigningKey): Promise<BuiltAp
     `size = ${size}`,
     `arch = ${arch}`,
     'license = MIT',
+    ...(spec.depends ?? []).map((d) => `depend = ${d}`),
+    ...(spec.provides ?? []).map((p) => `provides = ${p}`),
     `datahash = ${sha256(data)}`,
     '',
   ].join('\n');
   const control = gzipSync(await tarBytes([{ name: '.PKGINFO', data: Buffer.from(pkginfo) }], true), { level: 9 });
   const sig = key ? await signatureMember(key, control) : Buffer.alloc(0);
   const bytes = Buffer.concat([sig, control, data]);
-  return { spec: { name: spec.name, version: spec.version, arch }, bytes, control, data, identity: q1(control), sha256: sha256(bytes), fileName: `${spec.name}-${spec.version}.apk` };
+  return { spec: { name: spec.name, version: spec.version, arch, depends: spec.depends, provides: spec.provides }, bytes, control, data, identity: q1(control), sha256: sha256(bytes), fileName: `${spec.name}-${spec.version}.apk` };
 }
 
 /** The same control and data members under a new signature: what Alpine's re-signing produces. */
@@ -126,7 +132,9 @@ export async function resign(apk: BuiltApk, key: SigningKey, scheme: 'RSA' | 'RS
 
 export function apkDbRecord(apk: BuiltApk, extra: string[] = []): string {
   const s = apk.spec;
-  return [`C:${apk.identity}`, `P:${s.name}`, `V:${s.version}`, `A:${s.arch}`, `S:${apk.bytes.length}`, 'I:4096', `T:test package ${s.name}`, 'U:https://example.invalid/', 'L:MIT', ...extra, ''].join('\n');
+  const deps = s.depends?.length ? [`D:${s.depends.join(' ')}`] : [];
+  const provides = s.provides?.length ? [`p:${s.provides.join(' ')}`] : [];
+  return [`C:${apk.identity}`, `P:${s.name}`, `V:${s.version}`, `A:${s.arch}`, `S:${apk.bytes.length}`, 'I:4096', `T:test package ${s.name}`, 'U:https://example.invalid/', 'L:MIT', ...deps, ...provides, ...extra, ''].join('\n');
 }
 
 export async function buildApkIndex(pkgs: BuiltApk[], key: SigningKey | undefined, mtime = FIXED_MTIME): Promise<Buffer> {
@@ -146,6 +154,8 @@ export async function buildApkIndex(pkgs: BuiltApk[], key: SigningKey | undefine
 
 /** /lib/apk/db/installed text for these packages, with F:/R:/Z: lines as apk writes them. */
 export function installedDb(pkgs: BuiltApk[]): string {
+  // apk writes an empty file for a database without packages
+  if (pkgs.length === 0) return '';
   return pkgs.map((p) => apkDbRecord(p, ['F:usr/share', `F:usr/share/${p.spec.name}`, 'R:README', 'Z:Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA='])).join('\n') + '\n';
 }
 
@@ -169,6 +179,8 @@ export async function makeAlpineRoot(root: string, o: AlpineRootOptions): Promis
   await writeFile(join(root, 'etc/apk/repositories'), o.repositories.join('\n') + '\n');
   for (const k of o.keys ?? []) await writeFile(join(root, 'etc/apk/keys', k.name), k.publicPem);
   await writeFile(join(root, 'lib/apk/db/installed'), installedDb(o.installed));
+  // apk reads the world with the database: a root without one is not an apk root (every package asked for by hand here)
+  await writeFile(join(root, 'etc/apk/world'), o.installed.map((p) => `${p.spec.name}\n`).sort().join(''));
   for (const [name, bytes] of Object.entries(o.cache ?? {})) await writeFile(join(root, 'var/cache/apk', name), bytes);
 }
 
