@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../src/exec.js';
 import { parseLockfile } from '../src/lockfile.js';
@@ -77,4 +77,19 @@ test('hash generate --root / inside the root gives the lockfile pinget makes of 
   const verify = await inRoot(['hash', 'verify', '/tmp/SHA256SUMS', '--root', '/']);
   assert.equal(verify.code, 0, verify.stderr);
   assert.match(verify.stdout + verify.stderr, new RegExp(`${inside.entries.length} pinned packages, all installed at the pinned versions`));
+});
+
+test('npm pack leaves the executables out of the package (126 MB each; the package has dist/ and its bundle)', async () => {
+  const probe = join(REPO_ROOT, 'dist', `pinget-linux-packtest-${process.pid}`);
+  await mkdir(join(REPO_ROOT, 'dist'), { recursive: true });
+  await writeFile(probe, 'not an executable\n');
+  try {
+    const res = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT });
+    assert.equal(res.code, 0, res.stderr);
+    const paths = (JSON.parse(res.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    assert.ok(paths.includes('package.json') && paths.some((p) => p.startsWith('dist/')), `the package lists dist/: ${paths.slice(0, 5).join(', ')}`);
+    assert.deepEqual(paths.filter((p) => p.startsWith('dist/pinget-linux-')), []);
+  } finally {
+    await rm(probe, { force: true });
+  }
 });
