@@ -18,6 +18,7 @@ import { cleanScratch, comparePair, figureLine, GNU_TIME, timeProcess, type Cmd,
 import { debFiles, downloadFiles, pythonServer, REPO } from './fixtures.js';
 import { lockFigures } from './lock.js';
 import { ociFigures } from './oci.js';
+import { ociArch } from '../src/commands/dockerfile.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const NODE = process.execPath;
@@ -38,6 +39,25 @@ const fresh = async (name: string) => {
 async function helpFigure(): Promise<Figure> {
   const pair = await comparePair(pinget(['--help']), { argv: [NODE, '-e', '0'] }, ROUNDS);
   return { what: 'pinget --help vs node -e 0', pair, maxRatio: 2.5 };
+}
+
+/**
+ * Start-up of the two ways pinget runs without the package: the single executable (npm run sea) against the
+ * bundle on the project's Node (npm run bundle), for the rendered --version and for `info` (yargs and the
+ * command modules load). Both are built here unless BENCH_NO_BUILD (then dist/ must have them).
+ */
+async function seaFigures(): Promise<Figure[]> {
+  const exe = join(REPO, 'dist', `pinget-linux-${ociArch()}`);
+  const bundle = join(REPO, 'dist', 'pinget.mjs');
+  if (!process.env.BENCH_NO_BUILD) {
+    for (const script of ['bundle', 'sea']) if (spawnSync('npm', ['run', '-s', script], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error(`npm run ${script} failed`);
+  }
+  const figures: Figure[] = [];
+  for (const args of [['--version'], ['info']]) {
+    const pair = await comparePair({ argv: [exe, ...args] }, { argv: [NODE, bundle, ...args] }, ROUNDS);
+    figures.push({ what: `pinget ${args.join(' ')}: the single executable vs node pinget.mjs (the bundle)`, pair, maxRatio: 1.0 });
+  }
+  return figures;
 }
 
 async function generateFigure(): Promise<Figure> {
@@ -133,6 +153,7 @@ async function installFigure(): Promise<Figure> {
 
 const FIGURES: [string, () => Promise<Figure | Figure[]>][] = [
   ['help', helpFigure],
+  ['sea', seaFigures],
   ['generate', generateFigure],
   ['download', downloadFigures],
   ['install', installFigure],

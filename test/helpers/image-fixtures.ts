@@ -4,7 +4,8 @@
  * it and `hash generate --root --dedupe base`; and the bundle in the build context.
  */
 import assert from 'node:assert/strict';
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, runCli } from './cli.js';
 import { run, type RunResult } from '../../src/exec.js';
@@ -55,4 +56,33 @@ export async function helloLockfiles(rootfs: string, ctx: string, app: string): 
 export async function bundleInto(ctx: string): Promise<void> {
   await must('npm', ['run', '--silent', 'bundle'], { cwd: REPO_ROOT });
   await copyFile(join(REPO_ROOT, 'dist/pinget.mjs'), join(ctx, 'pinget.mjs'));
+}
+
+export interface PrivatePodman {
+  /** podman's global options for this storage: --root, --runroot, --runtime=runc, --cgroup-manager=cgroupfs. */
+  args: string[];
+  podman: (args: string[], opts?: { cwd?: string }) => Promise<RunResult>;
+  /** Removes every image of this storage, unmounts what it left mounted, and removes its directories. */
+  close: () => Promise<void>;
+}
+
+/**
+ * podman in a storage of its own under `dir` (made here), so a test removes exactly what it made; podman 4.3
+ * runs only with --runtime=runc --cgroup-manager=cgroupfs here.
+ */
+export async function privatePodman(dir: string): Promise<PrivatePodman> {
+  // podman refuses a runroot longer than 50 characters: a short one under the system's temp directory.
+  const runroot = await mkdtemp(join(tmpdir(), 'pgt-run-'));
+  const args = ['--root', join(dir, 'root'), '--runroot', runroot, '--runtime=runc', '--cgroup-manager=cgroupfs'];
+  return {
+    args,
+    podman: (a, opts = {}) => must('podman', [...args, ...a], opts),
+    close: async () => {
+      await run('podman', [...args, 'rmi', '-a', '-f']).catch(() => undefined);
+      const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`) || m.startsWith(`${runroot}/`));
+      for (const m of mounts.sort().reverse()) await run('umount', ['-l', m]);
+      await rm(dir, { recursive: true, force: true });
+      await rm(runroot, { recursive: true, force: true });
+    },
+  };
 }
