@@ -71,5 +71,9 @@ export function indexFetcher(ctx: CommandContext, signal: AbortSignal): IndexFet
       }
       return all.map((t) => out.get(`${t.path}\0${t.sha256}`)!);
     },
+
+    async unpinned(targets) {
+      return (await import('./unpinned-files.js')).fetchUnpinned(ctx, signal, targets);
+    },
   };
 }
