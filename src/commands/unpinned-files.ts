@@ -25,6 +25,8 @@ interface Failure {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const isIntegrity = (e: unknown) => e instanceof PingetError && e.code === 'INTEGRITY';
+/** The reason alone: a PingetError's message without the path it may start with. */
+const why = (e: unknown, path: string) => (e instanceof PingetError ? e.message.replace(`${path}: `, '') : reasonOf(e));
 
 export async function fetchUnpinned(ctx: CommandContext, signal: AbortSignal, targets: Target[]): Promise<{ sha256: string; file: string }[]> {
   const { createProvider } = await import('../fetch/providers.js');
@@ -63,7 +65,7 @@ export async function fetchUnpinned(ctx: CommandContext, signal: AbortSignal, ta
         stored = await ctx.cache.ingestUnpinned(body.stream, signal);
       } catch (e) {
         if (signal.aborted) throw e;
-        mine.push({ path: t.path, code: e instanceof PingetError ? e.code : 'UNAVAILABLE', reason: `${provider.label}: ${reasonOf(e)}` });
+        mine.push({ path: t.path, code: e instanceof PingetError ? e.code : 'UNAVAILABLE', reason: `${base}: ${why(e, t.path)}` });
         continue;
       }
       try {
@@ -71,8 +73,9 @@ export async function fetchUnpinned(ctx: CommandContext, signal: AbortSignal, ta
       } catch (e) {
         if (!stored.existed) await ctx.cache.remove(stored.sha256);
         if (!isIntegrity(e)) throw e;
-        ctx.log.warn(`${t.path}: ${provider.label} served bytes that are not the package its index names; trying the next source`);
-        mine.push({ path: t.path, code: 'INTEGRITY', reason: reasonOf(e) });
+        const reason = `${base}: ${why(e, t.path)}`;
+        if (base !== t.bases.at(-1)) ctx.log.warn(`${t.path}: ${reason}; trying the next source`);
+        mine.push({ path: t.path, code: 'INTEGRITY', reason });
         continue;
       }
       // Only a hint for the next run: a cache that cannot keep it costs a download, not a wrong answer.
@@ -96,7 +99,7 @@ export async function fetchUnpinned(ctx: CommandContext, signal: AbortSignal, ta
   const code: ErrorCode = failures.some((f) => f.code === 'INTEGRITY') ? 'INTEGRITY' : failures.every((f) => f.code === 'NOT_FOUND') ? 'NOT_FOUND' : 'UNAVAILABLE';
   const first = failures.find((f) => f.code === code) ?? failures[0];
   const paths = [...new Set(failures.map((f) => f.path))];
-  throw new PingetError(code, `cannot fetch ${first.path}: ${first.reason}${paths.length > 1 ? ` (and ${paths.length - 1} more file(s))` : ''}`, {
-    details: failures.map((f) => `${f.path}: ${f.reason}`),
+  throw new PingetError(code, `${first.path}: ${first.reason}${paths.length > 1 ? ` (and ${paths.length - 1} more file(s))` : ''}`, {
+    details: failures.length > 1 ? failures.map((f) => `${f.path}: ${f.reason}`) : [],
   });
 }
