@@ -21,7 +21,8 @@ import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { assertRefused } from './helpers/refused.js';
 import { treeDigest } from './helpers/tree-digest.js';
 import { apkBuildHint, apkPathDir, realApk, type ApkGeneration } from './helpers/real-apk.js';
-import { apkToolIndex, buildApk, makeSigningKey, type ApkSpec, type BuiltApk, type SigningKey } from './helpers/apk-repo.js';
+import { buildApk, makeSigningKey, type ApkSpec, type BuiltApk, type SigningKey } from './helpers/apk-repo.js';
+import { realApkIndex } from './helpers/apk2-index.js';
 import { parseLockfile, type Lockfile } from '../src/lockfile.js';
 import { parseApkDb } from '../distros/alpine/apk-db.js';
 import { readGzipMember } from '../distros/alpine/gzip-members.js';
@@ -49,6 +50,7 @@ let key: SigningKey;
 let server: TestServer;
 const paths: Record<number, string> = {};
 const bases: Record<number, string> = {};
+const built = new Map<string, BuiltApk[]>();
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const www = (path: string) => join(work, 'www', path);
@@ -78,20 +80,15 @@ function pinned(l: Lockfile): string[] {
 const readLock = (file: string) => parseLockfile(readFileSync(file, 'utf8'), file);
 const copyRoot = (from: string, to: string) => cpSync(from, to, { recursive: true, verbatimSymlinks: true });
 
+/** The packages of each architecture, and their index, under <www>/v3.20/main/<arch>/. */
 async function publish(): Promise<void> {
-  const keysDir = join(work, 'keys');
-  mkdirSync(keysDir, { recursive: true });
-  writeFileSync(join(keysDir, key.name), key.publicPem);
   for (const arch of ARCHES) {
     const dir = www(`${REPO}/${arch}`);
     mkdirSync(dir, { recursive: true });
-    const files: string[] = [];
-    for (const s of specs(arch)) {
-      const built = await buildApk(s, key);
-      files.push(join(dir, built.fileName));
-      writeFileSync(files.at(-1)!, built.bytes);
-    }
-    writeFileSync(join(dir, 'APKINDEX.tar.gz'), await apkToolIndex((await realApk(2))!, arch, files, key, keysDir));
+    const pkgs = await Promise.all(specs(arch).map((s) => buildApk(s, key)));
+    for (const p of pkgs) writeFileSync(join(dir, p.fileName), p.bytes);
+    built.set(arch, pkgs);
+    writeFileSync(join(dir, 'APKINDEX.tar.gz'), await realApkIndex(pkgs, key, work, undefined, arch));
   }
 }
 
@@ -218,7 +215,8 @@ test('a lying or hanging server: exit 3 for wrong package bytes or a bad index, 
   const other: BuiltApk = await buildApk({ ...specs('x86_64')[1], files: { 'usr/share/beta/README': 'another build\n' } }, key);
   const index = readFileSync(www(`${x86}/APKINDEX.tar.gz`));
   const sigEnd = readGzipMember(index, 0).end;
-  const otherIndex = Buffer.concat([index.subarray(0, sigEnd), (await apkToolIndexOf(other)).subarray(sigEnd)]);
+  const another = await realApkIndex(built.get('x86_64')!.map((p) => (p.spec.name === 'beta' ? other : p)), key, work, undefined, 'x86_64');
+  const otherIndex = Buffer.concat([index.subarray(0, sigEnd), another.subarray(readGzipMember(another, 0).end)]);
   const cases: [string, (rel: string) => Buffer | 'hang' | undefined, string[], number, RegExp][] = [
     ['wrong package bytes', (rel) => (rel === `${x86}/beta-2.1-r0.apk` ? other.bytes : undefined), [], 3, /beta-2\.1-r0\.apk.*not the package the repository index names.*control segment/],
     ['garbage package', (rel) => (rel === `${x86}/beta-2.1-r0.apk` ? Buffer.from('garbage') : undefined), [], 3, /not an apk package/],
@@ -244,14 +242,6 @@ test('a lying or hanging server: exit 3 for wrong package bytes or a bad index, 
     assert.equal(existsSync(out), false, `${what}: wrote ${out}`);
   }
 
-  /** The index of `other` in place of beta, for the tampered-index case. */
-  async function apkToolIndexOf(b: BuiltApk): Promise<Buffer> {
-    const dir = join(work, 'other');
-    mkdirSync(dir, { recursive: true });
-    const files = specs('x86_64').map((s) => (s.name === 'beta' ? b.fileName : `${s.name}-${s.version}.apk`));
-    for (const f of files) writeFileSync(join(dir, f), f === b.fileName ? b.bytes : readFileSync(www(`${x86}/${f}`)));
-    return apkToolIndex((await realApk(2))!, 'x86_64', files.map((f) => join(dir, f)), key, join(work, 'keys'));
-  }
 });
 
 test('warm: a second lock takes the packages from the cache (the server has none left); the same lockfile', async () => {
