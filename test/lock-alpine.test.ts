@@ -27,6 +27,7 @@ import { parseLockfile, type Lockfile } from '../src/lockfile.js';
 import { parseApkDb } from '../distros/alpine/apk-db.js';
 import { readGzipMember } from '../distros/alpine/gzip-members.js';
 import { inspectApkPath } from '../distros/alpine/paths.js';
+import { apkFailure, parseChanges } from '../distros/alpine/apk-resolve.js';
 import { parseIdentityHeader } from '../distros/alpine/identity-header.js';
 
 const ARCHES = ['x86_64', 'aarch64'];
@@ -271,4 +272,30 @@ test('a Wolfi-shaped base (merged /usr, its os-release) locks through the same p
   const l = readLock(join(work, 'wolfi.lock'));
   assert.equal(l.headers.distro, 'wolfi 20220914 x86_64');
   assert.deepEqual(l.entries, readLock(join(work, 'lock3')).entries);
+});
+
+test("apk's change lines, as apk 2 and apk 3 print them (apk 3 pads the counter), and its reasons", () => {
+  const out = [
+    'fetch http://127.0.0.1/v3.20/main/x86_64/APKINDEX.tar.gz',
+    '(1/5) Installing libthing (1.2-r0)',
+    '( 2/12) Upgrading gamma@edge (1.0-r0 -> 1.1-r0)',
+    '(3/5) Replacing docs (1-r0 -> 1-r0)',
+    '(4/5) Downgrading beta (2.1-r0 -> 2.0-r0)',
+    '(5/5) Purging old (1-r0)',
+    '(6/7) Reinstalling alpha (1.0-r0)',
+    'OK: 28 KiB in 7 packages',
+  ].join('\n');
+  assert.deepEqual(parseChanges(out), [
+    { verb: 'Installing', name: 'libthing', tag: undefined, version: '1.2-r0', old: undefined },
+    { verb: 'Upgrading', name: 'gamma', tag: 'edge', version: '1.1-r0', old: '1.0-r0' },
+    { verb: 'Replacing', name: 'docs', tag: undefined, version: '1-r0', old: '1-r0' },
+    { verb: 'Downgrading', name: 'beta', tag: undefined, version: '2.0-r0', old: '2.1-r0' },
+    { verb: 'Purging', name: 'old', tag: undefined, version: '1-r0', old: undefined },
+    { verb: 'Reinstalling', name: 'alpha', tag: undefined, version: '1.0-r0', old: undefined },
+  ]);
+  const missing = apkFailure('', 'ERROR: unable to select packages:\n  nope (no such package):\n    required by: world[nope]\n', ['http://r/main']);
+  assert.equal(missing.message, "no package nope in the base's repositories (http://r/main)");
+  const conflict = apkFailure('', 'ERROR: unable to select packages:\n  broken-1-r0:\n    error: uninstallable\n    satisfies: world[broken]\n', []);
+  assert.match(conflict.message, /^apk cannot install the request: unable to select packages: broken-1-r0:; error: uninstallable; satisfies: world\[broken\]$/);
+  assert.equal(conflict.code, 'BAD_INPUT');
 });
