@@ -155,6 +155,12 @@ for (const g of [2, 3] as const) {
       const inst = await runCli(['install', out, '--root', fresh, '--cache', join(work, `cache${g}`), '--provider', `${server.url}/{{.Name}}`], { env: { PATH: `${paths[g]}:${process.env.PATH}` } });
       assert.equal(inst.code, 0, inst.stderr);
       assert.deepEqual(installed(fresh), installed(oracle));
+      // hash verify of apk's own install: every locked package at its version and build (the apk-identity header
+      // against the installed C:); only the base's packages are unpinned.
+      const verify = await runCli(['hash', 'verify', out, '--root', oracle, '--json']);
+      const doc = JSON.parse(verify.stdout) as { pinned: number; drift: { kind: string; name: string }[] };
+      assert.equal(doc.pinned, ADDED.length);
+      assert.deepEqual(doc.drift.map((d) => `${d.kind} ${d.name}`), ['unpinned docs', 'unpinned gamma']);
     });
 
     test('two architectures from one base: the same names, every file and identity from that architecture\'s index', async () => {
@@ -245,7 +251,7 @@ test('a lying or hanging server: exit 3 for wrong package bytes or a bad index, 
 
 });
 
-test('warm: a second lock takes the packages from the cache (the server has none left); the same lockfile', async () => {
+test('warm: a second lock takes the packages from the cache (the server has none left); the same lockfile; --update unchanged', async () => {
   const cache = join(work, 'cache-warm');
   const first = await lock(3, ['alpha', '--root', bases[3]], {}, cache);
   assert.equal(first.code, 0, first.stderr);
@@ -254,6 +260,12 @@ test('warm: a second lock takes the packages from the cache (the server has none
     const second = await lock(3, ['alpha', '--root', bases[3]], {}, cache);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, first.stdout);
+    // --update asks apk the same again: nothing moved, exit 0, the file untouched.
+    const file = join(work, 'warm.lock');
+    writeFileSync(file, first.stdout);
+    const update = await lock(3, ['--update', file, '--root', bases[3]], {}, cache);
+    assert.equal(update.code, 0, update.stderr);
+    assert.equal(readFileSync(file, 'utf8'), first.stdout);
   } finally {
     server.setHook(undefined);
   }
