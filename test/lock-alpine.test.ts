@@ -207,6 +207,8 @@ test('bad requests: exit 2, one line naming the package or architecture, no file
     [['alpha', '--snapshot', '2026-01-01'], /no dated copies/],
   ];
   for (const [args, reason] of cases) assertRefused(await lock(3, [...args, '--root', base, '-o', out]), args.join(' '), reason, out);
+  // An empty Alpine has no keys to check its indexes with: a base is needed.
+  assertRefused(await lock(3, ['alpha', '--distro', 'alpine:3.20', '-o', out]), 'empty base', /lock for Alpine and Wolfi starts from a base/, out);
   assert.equal(treeDigest(base), digest);
 });
 

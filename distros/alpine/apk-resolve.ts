@@ -66,7 +66,7 @@ export function apkFailure(stdout: string, stderr: string, repos: string[]): Pin
   return new PingetError('BAD_INPUT', `apk cannot install the request: ${error}${why.length ? ` ${why.slice(0, 4).join('; ')}` : ''}`, { details: why.slice(4, 24) });
 }
 
-async function writeWorld(o: ApkRun): Promise<string[]> {
+async function writeScratch(o: ApkRun): Promise<string[]> {
   const dir = o.scratch;
   await mkdir(join(dir, 'root/lib/apk/db'), { recursive: true });
   await mkdir(join(dir, 'root/etc/apk'), { recursive: true });
@@ -104,7 +104,7 @@ async function writeWorld(o: ApkRun): Promise<string[]> {
 
 /** What `apk add NAMES` would change on the base, as apk reports it. */
 export async function apkChoose(o: ApkRun, repoNames: string[]): Promise<Change[]> {
-  const options = await writeWorld(o);
+  const options = await writeScratch(o);
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C', APK_CONFIG: join(o.scratch, 'apk.conf') };
   const res = await run('apk', ['add', '--simulate', ...options, ...o.names], { env, signal: o.signal, missingHint: APK_HINT });
   if (res.code !== 0) throw apkFailure(res.stdout, res.stderr, repoNames);
