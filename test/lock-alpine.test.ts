@@ -286,6 +286,10 @@ test('a Wolfi-shaped base (merged /usr, its os-release) locks through the same p
   const l = readLock(join(work, 'wolfi.lock'));
   assert.equal(l.headers.distro, 'wolfi 20220914 x86_64');
   assert.deepEqual(l.entries, readLock(join(work, 'lock3')).entries);
+  // hash generate of the same root says the same distro (install checks it against the target root's os-release ID).
+  const gen = await runCli(['hash', 'generate', '--root', root, '--cache', join(work, 'cache-wolfi')]);
+  assert.equal(gen.code, 0, gen.stderr);
+  assert.equal(parseLockfile(gen.stdout, 'generated').headers.distro, 'wolfi 20220914 x86_64');
 });
 
 test("apk's change lines, as apk 2 and apk 3 print them (apk 3 pads the counter), and its reasons", () => {
