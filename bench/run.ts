@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { cleanScratch, comparePair, figureLine, GNU_TIME, timeProcess, type Cmd, type Figure } from './measure.js';
 import { debFiles, downloadFiles, pythonServer, REPO } from './fixtures.js';
 import { lockFigures } from './lock.js';
+import { alpineLockFigure } from './lock-alpine.js';
 import { ociFigures } from './oci.js';
 import { ociArch } from '../src/commands/dockerfile.js';
 
@@ -158,6 +159,7 @@ const FIGURES: [string, () => Promise<Figure | Figure[]>][] = [
   ['download', downloadFigures],
   ['install', installFigure],
   ['lock', () => lockFigures({ work, rounds: ROUNDS, pinget, pingetEach })],
+  ['lock-alpine', () => alpineLockFigure({ work, rounds: ROUNDS, pinget })],
   ['oci', () => ociFigures({ rounds: ROUNDS, work, pinget, pingetEach }, (process.env.BENCH_OCI_FILES ?? '500,5000').split(',').map(Number))],
 ];
 

@@ -236,7 +236,8 @@ export async function generateAlpine(
   }
 
   const headers: Record<string, string> = {
-    distro: ['alpine', info.versionId, arch].filter(Boolean).join(' '),
+    // the os-release ID (alpine, wolfi, ...): install checks it against the target root's
+    distro: [info.osId || 'alpine', info.versionId, arch].filter(Boolean).join(' '),
   };
   const snapshot = snapshotOf(io.env ?? process.env, indexes.map((i) => i?.date));
   if (snapshot) headers.snapshot = snapshot;

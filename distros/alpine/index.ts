@@ -42,6 +42,10 @@ export const alpineAdapter: DistroAdapter = {
 
   generate: (root, info, opts) => generateAlpine(root, info, opts),
 
+  resolve: async (req) => (await import('./resolve.js')).resolveAlpine(req),
+
+  nativeArch: async (root) => readApkArch(root, await readInstalled(root).catch(() => [])),
+
   // apk 3 logs every run to var/log/apk.log (apk 2 does not)
   normalization: { volatile: ['var/cache/apk/*', 'lib/apk/db/lock', 'var/log/apk.log'] },
 

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PingetError, reasonOf } from '../../src/errors.js';
-import { parseApk, sha256Hex } from './apk-file.js';
+import { parseApk, sha256Hex, type ApkParts } from './apk-file.js';
 import { inspectApkPath } from './paths.js';
 import { pkgInfoValue } from './pkginfo.js';
 
@@ -21,21 +21,22 @@ export interface ResignedAcceptance {
 }
 
 /**
- * Accepts `bytesFile` for lockfile `path` when its control member has `pinnedIdentity` and its data
- * member matches the control's datahash; throws INTEGRITY saying which part differs otherwise.
+ * The parts of the apk at `bytesFile` once they are proven to be the package `identity` names: its control
+ * member has that identity, its data member the control's datahash, its .PKGINFO the name and version of
+ * lockfile `path`. Otherwise throws INTEGRITY: `what` it is not, and which part differs from what `whose` names.
  */
-export async function acceptResigned(path: string, bytesFile: string, pinnedIdentity: string): Promise<ResignedAcceptance> {
+export async function checkIdentity(path: string, bytesFile: string, identity: string, what: string, whose: string): Promise<{ bytes: Buffer; parts: ApkParts }> {
   const bytes = await readFile(bytesFile);
   const reject = (why: string): never => {
-    throw new PingetError('INTEGRITY', `${path}: the served file is not a re-signed copy of the pinned package: ${why}`);
+    throw new PingetError('INTEGRITY', `${path}: ${what}: ${why}`);
   };
-  let parts;
+  let parts: ApkParts;
   try {
     parts = await parseApk(bytes);
   } catch (e) {
     return reject(`not an apk package (${reasonOf(e)})`);
   }
-  if (parts.identity !== pinnedIdentity) reject(`its control segment is ${parts.identity}, the lockfile pins ${pinnedIdentity}`);
+  if (parts.identity !== identity) reject(`its control segment is ${parts.identity}, ${whose} ${identity}`);
   const datahash = pkgInfoValue(parts.pkginfo, 'datahash');
   if (!datahash) reject('its .PKGINFO has no datahash, so its data segment cannot be checked');
   const dataSha = sha256Hex(bytes.subarray(parts.dataStart));
@@ -44,6 +45,15 @@ export async function acceptResigned(path: string, bytesFile: string, pinnedIden
   const name = pkgInfoValue(parts.pkginfo, 'pkgname');
   const version = pkgInfoValue(parts.pkginfo, 'pkgver');
   if (ref && (ref.name !== name || ref.version !== version)) reject(`its .PKGINFO names ${name}-${version}`);
+  return { bytes, parts };
+}
+
+/**
+ * Accepts `bytesFile` for lockfile `path` when its control member has `pinnedIdentity` and its data
+ * member matches the control's datahash; throws INTEGRITY saying which part differs otherwise.
+ */
+export async function acceptResigned(path: string, bytesFile: string, pinnedIdentity: string): Promise<ResignedAcceptance> {
+  const { bytes, parts } = await checkIdentity(path, bytesFile, pinnedIdentity, 'the served file is not a re-signed copy of the pinned package', 'the lockfile pins');
   const sha256 = sha256Hex(bytes);
   const signers = parts.signatures.map((s) => s.keyName);
   return {

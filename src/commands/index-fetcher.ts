@@ -1,6 +1,7 @@
 /**
  * The IndexFetcher a resolver gets (src/distro/types.ts): signed release files straight from the source, every
- * file a verified document names through the fetch chain by its hash (the cache first, then each base URL).
+ * file a verified document names through the fetch chain by its hash (the cache first, then each base URL), and
+ * files no hash names (apk packages) through unpinned-files.ts.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -70,6 +71,10 @@ export function indexFetcher(ctx: CommandContext, signal: AbortSignal): IndexFet
         }
       }
       return all.map((t) => out.get(`${t.path}\0${t.sha256}`)!);
+    },
+
+    async unpinned(targets) {
+      return (await import('./unpinned-files.js')).fetchUnpinned(ctx, signal, targets);
     },
   };
 }

@@ -19,6 +19,7 @@ import { lockRequest, parseLockRequest, LOCK_HEADER, type LockRequest } from './
 import { lockOutputs, parseSnapshot, readNameFile, type LockArgs } from './lock-inputs.js';
 import { checkOutputFile } from './preflight.js';
 import { loadLockfile } from './plan.js';
+import { warmHashPool } from '../verify/hash-pool.js';
 
 type Base = { root: string } | { empty: EmptyBase };
 
@@ -102,6 +103,8 @@ export async function runLock(args: LockArgs): Promise<void> {
     await ctx.cache.prepare();
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of the ${adapter.id} indexes lock reads`);
     const fetcher = indexFetcher(ctx, signal);
+    // Cached indexes and packages are re-hashed on the pool's workers: booting them overlaps the resolver's work.
+    warmHashPool();
     const out: { arch: string; file?: string; lock: Lockfile; result: ResolveResult }[] = [];
     for (const [i, arch] of arches.entries()) {
       const scratch = await mkdtemp(join(tmpdir(), `pinget-lock-${process.pid}-`));

@@ -129,6 +129,14 @@ export interface IndexFetcher {
    * form (`compression`: gz, xz, zst ...), verified against `plain.sha256` and cached under it (a later run needs neither download nor decompression).
    */
   files(targets: { path: string; sha256: string; bases: string[]; plain?: { sha256: string; compression: string } }[]): Promise<string[]>;
+  /**
+   * Files no verified document names a sha256 for, only something `check` can prove of the bytes (an apk
+   * index's identity of a package's control segment): each from `bases` in order, stored in the cache under the
+   * hash its bytes turn out to have, and returned only once `check` accepted the local file (it throws
+   * INTEGRITY saying why not). `key` names what the file must be (`apk:Q1...`): the sha256 an earlier run
+   * found for it is tried in the cache first, and checked again all the same.
+   */
+  unpinned(targets: { path: string; key: string; bases: string[]; check(file: string): Promise<void> }[]): Promise<{ sha256: string; file: string }[]>;
 }
 
 /** An empty base: a distro release with no package installed, and where its packages are. */

@@ -64,10 +64,12 @@ export interface ApkSpec {
   depends?: string[];
   /** Provided names (`provides`, `p:`): `cmd:hello=1.0-r0`, or unversioned (a virtual name). */
   provides?: string[];
+  /** `install_if` (`i:`): installed by itself once all of these are. */
+  installIf?: string[];
 }
 
 export interface BuiltApk {
-  spec: Required<Pick<ApkSpec, 'name' | 'version' | 'arch'>> & Pick<ApkSpec, 'depends' | 'provides'>;
+  spec: Required<Pick<ApkSpec, 'name' | 'version' | 'arch'>> & Pick<ApkSpec, 'depends' | 'provides' | 'installIf'>;
   bytes: Buffer;
   control: Buffer;
   data: Buffer;
@@ -116,13 +118,14 @@ export async function buildApk(spec: ApkSpec, key?: SigningKey): Promise<BuiltAp
     'license = MIT',
     ...(spec.depends ?? []).map((d) => `depend = ${d}`),
     ...(spec.provides ?? []).map((p) => `provides = ${p}`),
+    ...(spec.installIf?.length ? [`install_if = ${spec.installIf.join(' ')}`] : []),
     `datahash = ${sha256(data)}`,
     '',
   ].join('\n');
   const control = gzipSync(await tarBytes([{ name: '.PKGINFO', data: Buffer.from(pkginfo) }], true), { level: 9 });
   const sig = key ? await signatureMember(key, control) : Buffer.alloc(0);
   const bytes = Buffer.concat([sig, control, data]);
-  return { spec: { name: spec.name, version: spec.version, arch, depends: spec.depends, provides: spec.provides }, bytes, control, data, identity: q1(control), sha256: sha256(bytes), fileName: `${spec.name}-${spec.version}.apk` };
+  return { spec: { name: spec.name, version: spec.version, arch, depends: spec.depends, provides: spec.provides, installIf: spec.installIf }, bytes, control, data, identity: q1(control), sha256: sha256(bytes), fileName: `${spec.name}-${spec.version}.apk` };
 }
 
 /** The same control and data members under a new signature: what Alpine's re-signing produces. */
@@ -134,7 +137,8 @@ export function apkDbRecord(apk: BuiltApk, extra: string[] = []): string {
   const s = apk.spec;
   const deps = s.depends?.length ? [`D:${s.depends.join(' ')}`] : [];
   const provides = s.provides?.length ? [`p:${s.provides.join(' ')}`] : [];
-  return [`C:${apk.identity}`, `P:${s.name}`, `V:${s.version}`, `A:${s.arch}`, `S:${apk.bytes.length}`, 'I:4096', `T:test package ${s.name}`, 'U:https://example.invalid/', 'L:MIT', ...deps, ...provides, ...extra, ''].join('\n');
+  const installIf = s.installIf?.length ? [`i:${s.installIf.join(' ')}`] : [];
+  return [`C:${apk.identity}`, `P:${s.name}`, `V:${s.version}`, `A:${s.arch}`, `S:${apk.bytes.length}`, 'I:4096', `T:test package ${s.name}`, 'U:https://example.invalid/', 'L:MIT', ...deps, ...provides, ...installIf, ...extra, ''].join('\n');
 }
 
 export async function buildApkIndex(pkgs: BuiltApk[], key: SigningKey | undefined, mtime = FIXED_MTIME): Promise<Buffer> {

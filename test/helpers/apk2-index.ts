@@ -13,8 +13,12 @@ import { apkBuildHint, realApk } from './real-apk.js';
 
 const run = promisify(execFile);
 
-/** `scratch`: a directory of the test's own where the packages and the key are put for apk while it runs. */
-export async function realApkIndex(pkgs: BuiltApk[], key: SigningKey, scratch: string, description = 'v3.20.0-test'): Promise<Buffer> {
+/**
+ * `scratch`: a directory of the test's own where the packages and the key are put for apk while it runs.
+ * `rewriteArch`: list noarch packages under this architecture (`apk index --rewrite-arch`, as abuild does: apk
+ * fetches a package from the directory of the arch its record names).
+ */
+export async function realApkIndex(pkgs: BuiltApk[], key: SigningKey, scratch: string, description = 'v3.20.0-test', rewriteArch?: string): Promise<Buffer> {
   const apk = await realApk(2);
   if (apk === undefined) throw new Error(`apk 2 is not built: ${apkBuildHint}`);
   const dir = await mkdtemp(join(scratch, '.apk2-index-'));
@@ -28,7 +32,8 @@ export async function realApkIndex(pkgs: BuiltApk[], key: SigningKey, scratch: s
     const out = join(dir, 'APKINDEX.tar.gz');
     const env = { ...process.env, SOURCE_DATE_EPOCH: String(Math.floor(FIXED_MTIME.getTime() / 1000)) };
     // --keys-dir: apk index refuses packages whose signature it cannot check
-    await run(apk, ['--keys-dir', dir, 'index', '--description', description, '--output', out, ...files], { env });
+    const rewrite = rewriteArch ? ['--rewrite-arch', rewriteArch] : [];
+    await run(apk, ['--keys-dir', dir, 'index', ...rewrite, '--description', description, '--output', out, ...files], { env });
     const body = await readFile(out);
     return Buffer.concat([await signatureMember(key, body), body]);
   } finally {

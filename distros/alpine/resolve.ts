@@ -1,0 +1,125 @@
+/**
+ * `lock` for Alpine and Wolfi: package names -> what `apk add` of them would change on the base. pinget fetches
+ * and checks each repository's APKINDEX (lock-repos.ts), apk chooses (apk-resolve.ts), and since an index names
+ * no sha256 of a package file, each chosen .apk is downloaded through the fetch chain (the cache first), proven to
+ * be the package its index record names (the `C:` identity of its control segment, the datahash of its data) and
+ * hashed. The lockfile lines and the `apk-identity` header are those `hash generate` writes.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PingetError } from '../../src/errors.js';
+import { readOsRelease } from '../../src/distro/os-release.js';
+import type { LockEntry } from '../../src/lockfile.js';
+import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
+import { formatManual } from '../../src/manual-marks.js';
+import { resolveInRoot } from '../../src/root-path.js';
+import type { ApkRecord } from './apk-db.js';
+import { apkChoose, type Change } from './apk-resolve.js';
+import { installedDbFile, readApkArch, readInstalled, readRepositories, snapshotOf } from './generate.js';
+import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
+import { fetchIndexes, type LockRepo } from './lock-repos.js';
+import { worldName } from './manual-marks.js';
+import { apkPath } from './paths.js';
+import { checkIdentity } from './resign.js';
+import { loadApkKeys } from './signature.js';
+
+/** An apk dependency as `apk add` takes it: name, name=version (or <, >, ~), name@tag, cmd:x, so:x; no files. */
+const APK_DEP = /^[A-Za-z0-9_+][A-Za-z0-9_.+:@<>=~-]*$/;
+
+export function checkDeps(names: string[]): void {
+  const bad = names.filter((n) => !APK_DEP.test(n) || n.length > 256);
+  if (bad.length) throw new PingetError('USAGE', `not an apk dependency (name, name=version, name@tag, cmd:x, so:x): ${bad.slice(0, 3).map((b) => JSON.stringify(b.slice(0, 80))).join(', ')}`);
+}
+
+interface Pin {
+  ref: PackageRef;
+  path: string;
+  identity: string;
+  bases: string[];
+}
+
+/** Where apk's choice is: every repository whose index has that package (same identity), for one lockfile path. */
+function locate(c: Change, repos: LockRepo[], arch: string): Pin {
+  const candidates = repos.filter((r) => !c.tag || r.repo.tag === c.tag);
+  let first: { lr: LockRepo; rec: ApkRecord } | undefined;
+  for (const lr of candidates) {
+    const rec = lr.index.records.find((p) => p.name === c.name && p.version === c.version);
+    if (rec) {
+      first = { lr, rec };
+      break;
+    }
+  }
+  if (!first) throw new PingetError('INTERNAL', `apk chose ${c.name} ${c.version}, which no index pinget read has`);
+  const { lr, rec } = first;
+  const what = `${lr.repo.url}/${arch}/APKINDEX.tar.gz`;
+  if (rec.arch && rec.arch !== arch && rec.arch !== 'noarch') throw new PingetError('USAGE', `${what} has ${c.name} ${c.version} only for ${rec.arch}, not ${arch}: the repository does not serve ${arch}`);
+  if (!rec.identity) throw new PingetError('INTEGRITY', `${what}: the record of ${c.name} ${c.version} has no C: identity; its file cannot be checked`);
+  const path = apkPath(lr.repo.branch, lr.repo.repo, arch, rec.name, rec.version);
+  // Mirrors of the same repository (other lines with the same <branch>/<repo>) serve the same path.
+  const bases = repos
+    .filter((r) => r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && p.identity === rec.identity))
+    .map((r) => r.repo.base.replace(/\/+$/, ''));
+  return { ref: { name: rec.name, version: rec.version, arch }, path, identity: rec.identity, bases: [...new Set(bases)] };
+}
+
+export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult> {
+  if (!('root' in req.base)) throw new PingetError('USAGE', 'lock for Alpine and Wolfi starts from a base (--root DIR or --image): its repositories and keys');
+  if (req.snapshot) throw new PingetError('USAGE', '--snapshot: Alpine and Wolfi keep no dated copies of their repositories to resolve against');
+  if (req.targetRelease) throw new PingetError('USAGE', '-t has no meaning for apk: name the repository tag in the dependency instead (name@tag)');
+  checkDeps(req.names);
+  if (!req.recommends) req.log.verbose('--no-install-recommends: apk has no weak dependencies');
+  const root = req.base.root;
+  const records = await readInstalled(root); // the base's database, checked as `hash generate` checks it
+  const baseArch = await readApkArch(root, records);
+  const repos = await readRepositories(root);
+  if (repos.length === 0) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/repositories')}: no repository to resolve against`);
+  const keysDir = join(root, 'etc/apk/keys');
+  const keys = req.allowUnsigned ? undefined : await loadApkKeys(root);
+  if (keys && keys.size === 0) throw new PingetError('INTEGRITY', `${keysDir}: no public key to check the repositories' indexes with; pass --allow-unsigned to skip the check`);
+  const indexes = await fetchIndexes(repos, { arch: req.arch, fetcher: req.fetcher, keys, keysDir, log: req.log });
+  const world = resolveInRoot(root, 'etc/apk/world');
+  const changes = await apkChoose(
+    {
+      scratch: join(req.scratch, 'apk'),
+      arch: req.arch,
+      installed: installedDbFile(root),
+      world: existsSync(world) ? world : undefined,
+      baseArch,
+      repos: indexes.map((r) => ({ tag: r.repo.tag, data: r.data })),
+      keys,
+      names: req.names,
+      signal: req.signal,
+    },
+    repos.map((r) => r.url),
+  );
+
+  for (const c of changes.filter((x) => x.verb === 'Purging')) req.log.warn(`apk would remove ${c.name} ${c.version} from the base; a lockfile only adds packages`);
+  const byPath = new Map<string, Pin>();
+  for (const c of changes) {
+    if (c.verb === 'Purging' || c.verb === 'Reinstalling' || c.verb === 'Updating pinning') continue;
+    const pin = locate(c, indexes, req.arch);
+    byPath.set(pin.path, pin);
+  }
+  const pins = [...byPath.values()];
+  const files = await req.fetcher.unpinned(
+    pins.map((p) => ({
+      path: p.path,
+      key: `apk ${p.identity}`,
+      bases: p.bases,
+      check: async (file: string) => void (await checkIdentity(p.path, file, p.identity, 'not the package the repository index names', 'the index names')),
+    })),
+  );
+
+  const entries: LockEntry[] = pins.map((p, i) => ({ path: p.path, sha256: files[i].sha256 }));
+  const os = await readOsRelease(root);
+  const headers: Record<string, string> = { distro: [os?.ID || 'alpine', os?.VERSION_ID, req.arch].filter(Boolean).join(' ') };
+  const snapshot = snapshotOf(process.env, indexes.map((r) => r.index.date));
+  if (snapshot) headers.snapshot = snapshot;
+  if (pins.length) {
+    headers[IDENTITY_HEADER] = formatIdentityHeader(new Map(pins.map((p) => [p.path, p.identity])));
+    const asked = new Set(req.names.map(worldName));
+    headers.manual = formatManual(pins.filter((p) => asked.has(p.ref.name)).map((p) => p.ref.name));
+  }
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, headers, packages: pins.map((p) => p.ref) };
+}
