@@ -11,6 +11,7 @@ import { checkOutputFile, checkRootIs } from './preflight.js';
 import { chooseDistro, detectRootDistro, loadLockfile } from './plan.js';
 import { example } from './help-examples.js';
 
+
 interface Args extends GlobalArgs {
   names?: string[];
   dedupe?: string[];
@@ -34,7 +35,7 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
         .option('dedupe', repeatable("drop entries already pinned in FILE (a base image's lockfile); repeatable"))
         .option('allow-missing', { type: 'boolean', default: false, describe: 'leave out, with a warning naming them, installed packages no index or cache can pin' })
         .option('offline', { type: 'boolean', default: false, describe: 'never ask a snapshot archive for versions the indexes no longer list' })
-        .option('sources', { type: 'boolean', default: false, describe: "also pin the source packages of the pinned packages (Debian: each .dsc and its files, from the mirrors' signed Sources indexes)" })
+        .option('sources', { type: 'boolean', default: false, describe: "also pin the source packages of the pinned packages (Debian: each .dsc and its files, from the mirrors' signed Sources indexes; rpm: each .src.rpm, from the [*-source] repositories)" })
         .option('image', { type: 'string', requiresArg: true, describe: 'pin an image without running it: an OCI image layout DIR or a docker/podman save FILE' })
         .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to FILE (atomically) instead of stdout' }),
     ) as unknown as Argv<Args>,
@@ -66,7 +67,12 @@ async function generate(args: Args): Promise<void> {
   });
   if (args.sources) {
     const binaries = result.entries;
-    result.entries = [...binaries, ...(await adapter.pinSources!({ root: args.root, info, binaries, archive: ctx.providerContext, log: ctx.log }))];
+    // Source indexes (rpm's source repositories) go through the fetch chain: an unusable cache is exit 2 now.
+    await ctx.cache.prepare();
+    const [{ indexFetcher }, { interruptSignal }] = await Promise.all([import('./index-fetcher.js'), import('../interrupt.js')]);
+    const fetcher = indexFetcher(ctx, interruptSignal());
+    const pinned = await adapter.pinSources!({ root: args.root, info, binaries, fetcher, allowUnsigned: args['allow-unsigned'], archive: ctx.providerContext, log: ctx.log });
+    result.entries = [...binaries, ...pinned];
   }
   const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
   const entries = dedupe(result.entries, bases);
