@@ -102,6 +102,25 @@ test('hash generate --sources pins exactly the .src.rpm of each installed binary
     assert.equal(e.sha256, await sha(join(work, 'src-repo', 'Packages', file)), e.path);
   }
   assert.ok(!sources.some((e) => e.path.includes('pinget-unused')), 'only the sources of what is installed');
+
+  // The source lines are not installed packages: hash verify sees no drift; hash update pins them again.
+  const verify = await cli(['hash', 'verify', withSources, '--root', root]);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const copy = join(work, 'SHA256SUMS-update');
+  await writeFile(copy, await readFile(withSources));
+  const update = await cli(['hash', 'update', copy, '--root', root]);
+  assert.equal(update.code, 0, update.stderr);
+  assert.equal(await readFile(copy, 'utf8'), await readFile(withSources, 'utf8'), 'hash update keeps the source lines');
+});
+
+test('lock --sources: what dnf would add, and the .src.rpm of each from the source repo', async () => {
+  const out = join(work, 'SHA256SUMS-lock');
+  const res = await cli(['lock', 'pinget-unused', '--root', root, '--sources', '-o', out]);
+  assert.equal(res.code, 0, res.stderr);
+  const lock = parseLockfile(await readFile(out, 'utf8'));
+  assert.deepEqual(lock.entries.map((e) => e.path).sort(), ['pinget-unused/9/1/noarch/pinget-unused-9-1.noarch.rpm', 'pinget-unused/9/1/src/pinget-unused-9-1.src.rpm']);
+  assert.equal(lock.entries.find((e) => e.path.endsWith('.src.rpm'))!.sha256, await sha(join(work, 'src-repo', 'Packages', 'pinget-unused-9-1.src.rpm')));
+  assert.equal(lock.headers.lock, 'pinget-unused --sources');
 });
 
 test('download --sources fetches and verifies them from the source repo (they are source rpms); install ignores them', async () => {

@@ -97,7 +97,7 @@ export async function pinFedoraSources(req: SourcesRequest): Promise<LockEntry[]
   const missing = wanted.filter((w) => !found.has(w.file)).map((w) => w.file);
   if (missing.length) {
     const what = `--sources: no source repository lists ${missing.length} source rpm(s): ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}`;
-    if (unreadable.length) throw new PingetError('UNAVAILABLE', `${what}; ${unreadable[0]}${unreadable.length > 1 ? ` (and ${unreadable.length - 1} more source repositories could not be read)` : ''}`, { details: unreadable });
+    if (unreadable.length) throw new PingetError('UNAVAILABLE', `${what}; ${unreadable[0]}${unreadable.length > 1 ? ` (and ${unreadable.length - 1} more source repositories could not be read)` : ''}`, { details: unreadable.length > 1 ? unreadable : [] });
     throw new PingetError('NOT_FOUND', `${what} (read: ${repos.map((r) => r.id).join(', ')})`);
   }
   return [...found.values()];

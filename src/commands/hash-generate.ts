@@ -10,6 +10,7 @@ import { makeContext, printJson, repeatable, warnUnsigned, withGlobalOptions, ty
 import { checkOutputFile, checkRootIs } from './preflight.js';
 import { chooseDistro, detectRootDistro, loadLockfile } from './plan.js';
 import { example } from './help-examples.js';
+import { checkSourcesSupported, pinSourcesFor } from './pin-sources.js';
 
 
 interface Args extends GlobalArgs {
@@ -52,7 +53,7 @@ async function generate(args: Args): Promise<void> {
   if (args.output) await checkOutputFile(args.output);
   const { adapter, info } = await chooseDistro(ctx, undefined, true);
   await checkRootIs(adapter, ctx.args.root, ctx.args.distro, () => detectRootDistro(ctx.args.root));
-  if (args.sources && !adapter.pinSources) throw new PingetError('USAGE', `--sources: pinning source packages is not supported for ${adapter.id} yet`);
+  if (args.sources) checkSourcesSupported(adapter);
   if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
   const leftOut: string[] = [];
   const result = await adapter.generate(args.root, info, {
@@ -65,15 +66,7 @@ async function generate(args: Args): Promise<void> {
     candidateProviders: [...(ctx.args.provider ?? []), ...(ctx.args['provider-append'] ?? [])],
     log: ctx.log,
   });
-  if (args.sources) {
-    const binaries = result.entries;
-    // Source indexes (rpm's source repositories) go through the fetch chain: an unusable cache is exit 2 now.
-    await ctx.cache.prepare();
-    const [{ indexFetcher }, { interruptSignal }] = await Promise.all([import('./index-fetcher.js'), import('../interrupt.js')]);
-    const fetcher = indexFetcher(ctx, interruptSignal());
-    const pinned = await adapter.pinSources!({ root: args.root, info, binaries, fetcher, allowUnsigned: args['allow-unsigned'], archive: ctx.providerContext, log: ctx.log });
-    result.entries = [...binaries, ...pinned];
-  }
+  if (args.sources) result.entries = [...result.entries, ...(await pinSourcesFor(ctx, adapter, info, result.entries, { root: args.root }))];
   const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
   const entries = dedupe(result.entries, bases);
   const headers = restrictManual(result.headers, entries, (path) => adapter.inspect(path));
