@@ -174,8 +174,9 @@ test('diff and the SBOM show the .src.rpm lines', async () => {
   assert.deepEqual(srcPurls, ['pkg:rpm/fedora/pinget-app@2.0-3', 'pkg:rpm/fedora/pinget-liba@1.0-1', 'pkg:rpm/fedora/pinget-libc@0.5-2.fc40']);
 });
 
-test('no source repo, or one without a source rpm: exit 4 naming it, nothing written', async () => {
+test('no source repo, one without a source rpm, one that refuses or hangs: exit 4 naming it, nothing written', async () => {
   const partial = await serveDirectory(join(work, 'src-partial'));
+  const hang = await serveDirectory(join(work, 'src-repo'), () => new Promise<boolean>(() => {}));
   try {
     const cases: [string, string, RegExp][] = [
       ['no-src', '', /has no source repository \(a \[\*-source\] section/],
@@ -196,8 +197,15 @@ test('no source repo, or one without a source rpm: exit 4 naming it, nothing wri
     assert.equal(res.code, 4, res.stderr);
     assert.match(res.stderr, /repo pinget-gone-source/);
     assert.equal(existsSync(join(work, 'never-gone')), false);
+    // One that accepts the request and never answers: --timeout, then exit 4 naming it.
+    const h = await rootWith('hang-src', sourceSection('pinget-hang-source', hang.url));
+    const hung = await cli(['hash', 'generate', '--root', h, '--sources', '--timeout', '2', '-o', join(work, 'never-hang')], 'cache-hang');
+    assert.equal(hung.code, 4, hung.stderr);
+    assert.match(hung.stderr, /repo pinget-hang-source .*repomd\.xml/);
+    assert.equal(existsSync(join(work, 'never-hang')), false);
   } finally {
     await partial.close();
+    await hang.close();
   }
 });
 
