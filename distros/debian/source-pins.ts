@@ -61,13 +61,16 @@ export function stanzasByName(text: string, names: Set<string>): Map<string, Map
   return out;
 }
 
-/** A Packages stanza's source package: its Source field (`name` or `name (version)`), else the binary itself. */
+/** A Packages stanza's source package: its Source field (`name` or `name (version)`), else the binary itself; undefined when unreadable. */
 export function sourceOfStanza(st: Map<string, string>): SourcePackage | undefined {
   const name = st.get('package');
   const version = st.get('version');
   if (!name || !version) return undefined;
-  const m = /^([a-z0-9][a-z0-9+.-]*)(?:\s+\(([^)\s]+)\))?$/.exec(st.get('source')?.trim() ?? '');
-  return m ? { name: m[1], version: m[2] ?? version } : { name, version };
+  const field = st.get('source')?.trim();
+  if (!field) return { name, version };
+  // a Source field pinget cannot read names no source for certain: unknown, never guessed
+  const m = /^([a-z0-9][a-z0-9+.-]*)(?:\s+\(([^)\s]+)\))?$/.exec(field);
+  return m ? { name: m[1], version: m[2] ?? version } : undefined;
 }
 
 /**
