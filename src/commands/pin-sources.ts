@@ -7,7 +7,7 @@ import type { CommandContext } from './context.js';
 /** Why a distro has no source packages pinget can pin, in one true line (exit 2). */
 const NO_SOURCES: Record<string, string> = {
   arch: "Arch Linux's repositories and the Arch Linux Archive hold binary packages and their signatures, no source packages to pin (each package's PKGBUILD is in Arch's git packaging repositories)",
-  alpine: "Alpine publishes no source packages (each package's APKBUILD is in the aports git repository, its upstream tarball where the APKBUILD's source= says)",
+  alpine: "Alpine and Wolfi publish no source packages (an Alpine package's APKBUILD is in the aports git repository, a Wolfi package's melange recipe in Wolfi's os repository, the upstream tarballs where those say)",
 };
 
 /** Refuses --sources before any work where the adapter cannot pin them. */
