@@ -11,7 +11,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { copyFile, lstat, mkdtemp, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { finished, type Readable } from 'node:stream';
 import { PingetError, reasonOf } from './errors.js';
 import { copyHashing, openRegular } from './fs-safe.js';
@@ -107,7 +107,8 @@ export class Cache {
   private readonly opts: CacheOptions;
 
   constructor(dir: string, opts: CacheOptions = {}) {
-    this.dir = dir;
+    // Absolute: its paths are handed to tools that run elsewhere (lock's apt reads relative Dir:: paths under /).
+    this.dir = resolve(dir);
     this.opts = opts;
   }
 

@@ -76,5 +76,10 @@ export async function resolveDebian(req: ResolveRequest): Promise<ResolveResult>
   const marks = choice.packages.filter((p) => manual.has(p.name) || manual.has(`${p.name}:${p.arch}`)).map((p) => markName(p, req.arch));
   if (choice.packages.length) headers.manual = formatManual(marks);
   const entries = [...new Map(choice.entries.map((e) => [e.path, e])).values()].sort(byEntryPath);
-  return { entries, headers, packages: choice.packages };
+  if (!req.sources) return { entries, headers, packages: choice.packages };
+  // --sources: each chosen binary's source package, from the Packages indexes it was chosen from.
+  const { sourcesFromIndexes } = await import('./source-pins.js');
+  const found = await sourcesFromIndexes(lists.flatMap((l) => (l.file && l.name.endsWith('_Packages') ? [l.file] : [])), choice.packages);
+  const byPath = new Map(choice.entries.map((e, i) => [e.path, found[i]]));
+  return { entries, headers, packages: choice.packages, sources: entries.map((e) => byPath.get(e.path)) };
 }

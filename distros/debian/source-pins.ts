@@ -5,18 +5,23 @@
  * dated-trees.ts). A source package no index lists is an error naming the indexes that could not be read:
  * never a lockfile without the sources that were asked for.
  */
+import { readFile } from 'node:fs/promises';
+import { decompress, sniffCompression } from '../../src/decompress.js';
 import { PingetError } from '../../src/errors.js';
 import type { PoliteOptions } from '../../src/fetch/archives/polite.js';
 import { redactUrl } from '../../src/fetch/http-client.js';
 import { unsafePathReason, type LockEntry } from '../../src/lockfile.js';
-import type { SourcesRequest } from '../../src/distro/types.js';
+import type { PackageRef, SourcesRequest } from '../../src/distro/types.js';
 import type { SourcePackage } from '../../src/distro/sbom-types.js';
 import { parseParagraphs } from './deb822.js';
 import { DatedTrees, describe } from './dated-trees.js';
 import { readStatus } from './dpkg-status.js';
 import { KeyResolver } from './keys.js';
 import { inspectDebPath, stripEpoch } from './pool-path.js';
-import { readSources } from './sources.js';
+import { readSources, type SourceEntry } from './sources.js';
+import { baseSources, emptyBaseSources, onSnapshot } from './lock-sources.js';
+import { nativeArch } from './native-arch.js';
+import { readOsRelease } from '../../src/distro/os-release.js';
 
 const key = (s: SourcePackage) => `${s.name}\0${s.version}`;
 
@@ -56,6 +61,40 @@ export function stanzasByName(text: string, names: Set<string>): Map<string, Map
   return out;
 }
 
+/** A Packages stanza's source package: its Source field (`name` or `name (version)`), else the binary itself; undefined when unreadable. */
+export function sourceOfStanza(st: Map<string, string>): SourcePackage | undefined {
+  const name = st.get('package');
+  const version = st.get('version');
+  if (!name || !version) return undefined;
+  const field = st.get('source')?.trim();
+  if (!field) return { name, version };
+  // a Source field pinget cannot read names no source for certain: unknown, never guessed
+  const m = /^([a-z0-9][a-z0-9+.-]*)(?:\s+\(([^)\s]+)\))?$/.exec(field);
+  return m ? { name: m[1], version: m[2] ?? version } : undefined;
+}
+
+/**
+ * `lock --sources`: the source package of each chosen binary, from the verified Packages indexes apt chose from
+ * (plain or compressed files): one pass over each index for all the names.
+ */
+export async function sourcesFromIndexes(files: string[], refs: PackageRef[]): Promise<(SourcePackage | undefined)[]> {
+  const out: (SourcePackage | undefined)[] = refs.map(() => undefined);
+  const names = new Set(refs.map((r) => r.name));
+  for (const file of files) {
+    if (out.every(Boolean)) break;
+    const bytes = await readFile(file);
+    const kind = sniffCompression(bytes);
+    const text = (kind ? await decompress(bytes, kind) : bytes).toString('latin1');
+    const stanzas = stanzasByName(text, names);
+    refs.forEach((r, i) => {
+      if (out[i]) return;
+      const st = stanzas.get(r.name)?.find((f) => f.get('architecture') === r.arch && stripEpoch(f.get('version') ?? '') === stripEpoch(r.version));
+      if (st) out[i] = sourceOfStanza(st);
+    });
+  }
+  return out;
+}
+
 /** Each binary's source package: given by the caller (lock's resolver), else the root's dpkg database. */
 async function sourcesOf(req: SourcesRequest): Promise<SourcePackage[]> {
   const installed = req.root ? await readStatus(req.root) : [];
@@ -76,11 +115,28 @@ async function sourcesOf(req: SourcesRequest): Promise<SourcePackage[]> {
   return [...out.values()];
 }
 
+/**
+ * The apt sources whose suites' Sources indexes are read: the root's own; for `lock` from an empty base, the ones
+ * its resolution read (lock-sources.ts); with `lock --snapshot`, those on the snapshot archive's dated tree.
+ */
+async function sourcesToRead(req: SourcesRequest, root: string): Promise<SourceEntry[]> {
+  const warn = (m: string) => req.log.warn(m);
+  if (!req.empty && !req.snapshot) return (await readSources(root, (file, reason) => warn(`ignoring ${file}: ${reason}`))).filter((s) => s.types.includes('deb') || s.types.includes('deb-src'));
+  const arch = req.info.arch ?? (await nativeArch(root));
+  if (!arch) throw new PingetError('INTERNAL', 'pinDebianSources: no architecture for the lock sources');
+  let read = req.empty ? await emptyBaseSources(req.empty, arch, warn) : await baseSources(root, arch, warn);
+  if (req.snapshot) {
+    const osId = req.empty?.osId ?? ((await readOsRelease(root))?.ID ?? 'debian').toLowerCase();
+    read = onSnapshot(read, osId, req.snapshot, req.archive.archiveUrls ?? {});
+  }
+  return read.map((s) => ({ types: ['deb'], uris: [s.uri], suites: [s.suite], components: s.components, options: {}, signedBy: s.signedBy, origin: s.origin }));
+}
+
 export async function pinDebianSources(req: SourcesRequest): Promise<LockEntry[]> {
   const wanted = await sourcesOf(req);
   if (wanted.length === 0) return [];
   const root = req.root ?? '/';
-  const sources = (await readSources(root, (file, reason) => req.log.warn(`ignoring ${file}: ${reason}`))).filter((s) => s.types.includes('deb') || s.types.includes('deb-src'));
+  const sources = await sourcesToRead(req, root);
   const keys = new KeyResolver(root, req.log);
   const http: PoliteOptions = { timeoutMs: req.archive.timeoutMs, retries: req.archive.retries };
   const found = new Map<string, LockEntry[]>();

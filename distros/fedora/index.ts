@@ -1,29 +1,31 @@
 /** Fedora and RHEL-likes (CentOS Stream, Rocky, Alma, ... where ID_LIKE says so): rpm database + dnf's cached repodata. */
 import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
 import { FAMILY } from './family.js';
-import type { DistroAdapter, DistroInfo, ProviderSpec } from '../../src/distro/types.js';
+import type { DistroAdapter, DistroInfo, ProviderSpec, ProvidersOptions } from '../../src/distro/types.js';
 import { generateFedora, baseArchOf } from './generate.js';
 import { rpmBuildDrift, verifyRpmFiles } from './deep.js';
 import { installRpms } from './install.js';
 import { applyDnfMarks } from './manual-marks.js';
 import { fedoraNormalization } from './normalization.js';
 import { inspectKojiPath, installedRefOf, pinnedEvr } from './nevra.js';
-import { repoVars } from './repo-files.js';
+import { isSourceRepo, repoVars } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
 import { queryInstalled } from './rpmdb.js';
 import { RPM_MD_SCHEME, rpmMdProviderFactory } from './mirror-provider.js';
 import { resolveRepoMirrors } from './mirrors.js';
-import { silentLogger, type Logger } from '../../src/ui/log.js';
+import { silentLogger } from '../../src/ui/log.js';
 
 /**
  * Each enabled repo's baseurls, then up to 3 mirrors from its metalink/mirrorlist when that answers
- * (an unreachable one is a verbose note). `opts.log` comes from the command.
+ * (an unreachable one is a verbose note). With `sources`, the source repos after them, enabled or not
+ * (source-pins.ts pins from them whether enabled or not). `opts.log` comes from the command.
  */
-export async function fedoraProviders(root: string, info: DistroInfo, _headers: Record<string, string> = {}, opts: { log?: Logger } = {}): Promise<ProviderSpec[]> {
+export async function fedoraProviders(root: string, info: DistroInfo, _headers: Record<string, string> = {}, opts: ProvidersOptions = {}): Promise<ProviderSpec[]> {
   const installed = await queryInstalled(root).catch(() => []);
   const basearch = info.arch ?? baseArchOf(installed);
   const vars = repoVars(info.versionId, basearch);
-  const configs = (await readRepoConfigs(root, vars)).filter((c) => c.enabled);
+  const all = await readRepoConfigs(root, vars);
+  const configs = [...all.filter((c) => c.enabled), ...(opts.sources ? all.filter((c) => !c.enabled && isSourceRepo(c)) : [])];
   const log = opts.log ?? silentLogger;
   const mirrors = await Promise.all(configs.map((c) => (c.metalink || c.mirrorlist ? resolveRepoMirrors(c, { log, vars }) : Promise.resolve([] as string[]))));
   return configs.flatMap((c, i) => {
@@ -57,6 +59,8 @@ export const fedoraAdapter: DistroAdapter = {
   inspectFile: async (file) => (await import('./inspect-file.js')).inspectRpmFile(file),
 
   normalization: fedoraNormalization,
+
+  pinSources: async (request) => (await import('./source-pins.js')).pinFedoraSources(request),
 
   installedFacts: async (root, _info, pinned) => (await import('./sbom-facts.js')).rpmInstalledFacts(root, pinned),
 

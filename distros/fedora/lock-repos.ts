@@ -15,7 +15,7 @@ import type { Logger } from '../../src/ui/log.js';
 import { loadKeys, verifyDetached } from '../../src/verify/openpgp.js';
 import { localKeyFiles } from './dnf-cache.js';
 import { resolveRepoMirrors } from './mirrors.js';
-import { parseRepomd } from './repodata.js';
+import { parseRepomd, type Repomd, type RepomdData } from './repodata.js';
 import type { RepoConfig } from './repo-files.js';
 
 const REPOMD_MAX = 4 << 20;
@@ -29,24 +29,37 @@ export interface LockRepo {
   timestamp?: number;
 }
 
-export interface FetchReposOptions {
+/** How a repository's metadata is reached and checked (lock's and --sources' own). */
+export interface RepomdOptions {
   root: string;
   fetcher: IndexFetcher;
-  scratch: string;
   vars: Record<string, string>;
   allowUnsigned?: boolean;
   log: Logger;
   signal?: AbortSignal;
 }
 
-async function basesOf(c: RepoConfig, o: FetchReposOptions): Promise<string[]> {
+export interface FetchReposOptions extends RepomdOptions {
+  scratch: string;
+}
+
+/** A repository's repomd.xml as fetched and, where the repo has repo_gpgcheck, checked. */
+export interface VerifiedRepomd {
+  bases: string[];
+  url: string;
+  data: Buffer;
+  repomd: Repomd;
+  signed: boolean;
+}
+
+async function basesOf(c: RepoConfig, o: RepomdOptions): Promise<string[]> {
   const mirrors = c.baseurls.length ? [] : await resolveRepoMirrors(c, { log: o.log, vars: o.vars, signal: o.signal });
   const bases = [...c.baseurls, ...mirrors].map((u) => u.replace(/\/+$/, '')).filter((u) => /^https?:\/\//i.test(u));
   if (bases.length === 0) throw new PingetError('BAD_INPUT', `${c.source}: repo ${c.id} has no http(s) baseurl, and no mirror list answered; lock fetches each repository's metadata itself`);
   return [...new Set(bases)];
 }
 
-async function checkSignature(c: RepoConfig, url: string, data: Buffer, o: FetchReposOptions): Promise<void> {
+async function checkSignature(c: RepoConfig, url: string, data: Buffer, o: RepomdOptions): Promise<void> {
   const sig = await o.fetcher.document([`${url}.asc`], 64 << 10).catch((e: unknown) => {
     if (e instanceof PingetError && e.code === 'NOT_FOUND') throw new PingetError('INTEGRITY', `${redactUrl(url)}.asc: missing, but repo ${c.id} (${c.source}) has repo_gpgcheck=1; pass --allow-unsigned to skip the check`, { cause: e });
     throw e;
@@ -57,22 +70,34 @@ async function checkSignature(c: RepoConfig, url: string, data: Buffer, o: Fetch
   await verifyDetached(data, sig.data, keys, redactUrl(url));
 }
 
-async function fetchOne(c: RepoConfig, o: FetchReposOptions): Promise<LockRepo & { targets: { path: string; sha256: string; bases: string[] }[] }> {
+/** The repo's repomd.xml from the first of its bases that serves it, its signature checked where the repo asks. */
+export async function fetchRepomd(c: RepoConfig, o: RepomdOptions): Promise<VerifiedRepomd> {
   const bases = await basesOf(c, o);
   const { url, data } = await o.fetcher.document(bases.map((b) => `${b}/repodata/repomd.xml`), REPOMD_MAX);
   const signed = c.repoGpgcheck && !o.allowUnsigned;
   if (signed) await checkSignature(c, url, data, o);
-  const repomd = parseRepomd(data.toString('utf8'), redactUrl(url));
+  return { bases, url, data, repomd: parseRepomd(data.toString('utf8'), redactUrl(url)), signed };
+}
+
+/** A metadata file the verified repomd.xml names, checked for a sha256 and a relative location; undefined when it lists none. */
+export function metadataOf(r: VerifiedRepomd, type: string): RepomdData | undefined {
+  const d = r.repomd.data.find((x) => x.type === type);
+  if (!d) {
+    if (type === 'primary') throw new PingetError('INTEGRITY', `${redactUrl(r.url)}: lists no primary metadata`);
+    return undefined;
+  }
+  if (d.checksumType !== 'sha256' || !/^[0-9a-f]{64}$/.test(d.checksum)) throw new PingetError('BAD_INPUT', `${redactUrl(r.url)}: ${type} has a ${d.checksumType} checksum; pinget needs sha256`);
+  if (!/^[A-Za-z0-9._/-]+$/.test(d.href) || d.href.split('/').includes('..')) throw new PingetError('INTEGRITY', `${redactUrl(r.url)}: ${type} location ${JSON.stringify(d.href.slice(0, 100))} is not a relative path`);
+  return d;
+}
+
+async function fetchOne(c: RepoConfig, o: FetchReposOptions): Promise<LockRepo & { targets: { path: string; sha256: string; bases: string[] }[] }> {
+  const verified = await fetchRepomd(c, o);
+  const { bases, data, repomd, signed } = verified;
   const targets = [];
   for (const type of TYPES) {
-    const d = repomd.data.find((x) => x.type === type);
-    if (!d) {
-      if (type === 'primary') throw new PingetError('INTEGRITY', `${redactUrl(url)}: lists no primary metadata`);
-      continue;
-    }
-    if (d.checksumType !== 'sha256' || !/^[0-9a-f]{64}$/.test(d.checksum)) throw new PingetError('BAD_INPUT', `${redactUrl(url)}: ${type} has a ${d.checksumType} checksum; lock needs sha256`);
-    if (!/^[A-Za-z0-9._/-]+$/.test(d.href) || d.href.split('/').includes('..')) throw new PingetError('INTEGRITY', `${redactUrl(url)}: ${type} location ${JSON.stringify(d.href.slice(0, 100))} is not a relative path`);
-    targets.push({ path: d.href, sha256: d.checksum, bases });
+    const d = metadataOf(verified, type);
+    if (d) targets.push({ path: d.href, sha256: d.checksum, bases });
   }
   const dir = join(o.scratch, c.id);
   await mkdir(join(dir, 'repodata'), { recursive: true });

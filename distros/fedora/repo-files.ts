@@ -93,3 +93,6 @@ export function repoVars(releasever: string | undefined, basearch: string): Reco
   }
   return vars;
 }
+
+/** A repository of source rpms, by the name dnf's shipped repo files give it (fedora-source, updates-source, baseos-source). */
+export const isSourceRepo = (c: RepoConfig) => /-source$/i.test(c.id);

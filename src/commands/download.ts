@@ -43,6 +43,7 @@ export const downloadCommand: CommandModule<object, Args> = {
     const { binaries, sources } = await splitSources(lock.entries, choice?.adapter);
     if (sources.length && !args.sources) ctx.log.info(`leaving out ${sources.length} source package file(s); --sources fetches them too`);
     const entries = args.sources ? lock.entries : binaries;
+    const withSources = args.sources && sources.length > 0;
     const out = resolve(args.output);
     const made = await checkOutputDir(out);
     let results;
@@ -51,7 +52,7 @@ export const downloadCommand: CommandModule<object, Args> = {
       const dir = await OutputDir.open(out, { copy: args.copy, mayLink: (st) => ctx.cache.mayLink(st) }, made);
       try {
         await ctx.cache.prepare();
-        results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}));
+        results = await fetchTargets(ctx, choice, targetsFor(entries, lock, choice?.adapter), lock.headers, (r) => dir.place(r.file, r.target.sha256, r.target.path).then(() => {}), { sources: withSources });
         await dir.finish();
       } finally {
         await dir.close();

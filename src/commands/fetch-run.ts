@@ -6,10 +6,11 @@ import { progressEnabled } from '../ui/progress-enabled.js';
 import type { CommandContext } from './context.js';
 import { closeProviders, makeProviders, providerSpecs, type DistroChoice } from './plan.js';
 
-export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>, deliver?: FetchOptions['deliver']): Promise<FetchResult[]> {
+/** `opts.sources`: the targets include source packages (the distro's source repositories are asked too). */
+export async function fetchTargets(ctx: CommandContext, choice: DistroChoice | undefined, targets: FetchTarget[], headers: Record<string, string>, deliver?: FetchOptions['deliver'], opts: { sources?: boolean } = {}): Promise<FetchResult[]> {
   // An unusable cache is exit 2 now, before the first request, not a failure of every provider.
   await ctx.cache.prepare();
-  const specs = await providerSpecs(ctx, choice, headers);
+  const specs = await providerSpecs(ctx, choice, headers, opts);
   ctx.log.verbose(`providers: cache (${ctx.cache.dir}), ${specs.map((s) => s.template).join(', ') || 'none'}`);
   const providers = await makeProviders(ctx, specs);
   // cli-progress loads only when a display is drawn (a TTY, no --quiet or --json).

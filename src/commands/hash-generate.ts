@@ -10,6 +10,8 @@ import { makeContext, printJson, repeatable, warnUnsigned, withGlobalOptions, ty
 import { checkOutputFile, checkRootIs } from './preflight.js';
 import { chooseDistro, detectRootDistro, loadLockfile } from './plan.js';
 import { example } from './help-examples.js';
+import { checkSourcesSupported, pinSourcesFor } from './pin-sources.js';
+
 
 interface Args extends GlobalArgs {
   names?: string[];
@@ -34,7 +36,7 @@ export const hashGenerateCommand: CommandModule<object, Args> = {
         .option('dedupe', repeatable("drop entries already pinned in FILE (a base image's lockfile); repeatable"))
         .option('allow-missing', { type: 'boolean', default: false, describe: 'leave out, with a warning naming them, installed packages no index or cache can pin' })
         .option('offline', { type: 'boolean', default: false, describe: 'never ask a snapshot archive for versions the indexes no longer list' })
-        .option('sources', { type: 'boolean', default: false, describe: "also pin the source packages of the pinned packages (Debian: each .dsc and its files, from the mirrors' signed Sources indexes)" })
+        .option('sources', { type: 'boolean', default: false, describe: "also pin the source packages of the pinned packages (Debian: each .dsc and its files, from the mirrors' signed Sources indexes; rpm: each .src.rpm, from the [*-source] repositories)" })
         .option('image', { type: 'string', requiresArg: true, describe: 'pin an image without running it: an OCI image layout DIR or a docker/podman save FILE' })
         .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to FILE (atomically) instead of stdout' }),
     ) as unknown as Argv<Args>,
@@ -51,7 +53,7 @@ async function generate(args: Args): Promise<void> {
   if (args.output) await checkOutputFile(args.output);
   const { adapter, info } = await chooseDistro(ctx, undefined, true);
   await checkRootIs(adapter, ctx.args.root, ctx.args.distro, () => detectRootDistro(ctx.args.root));
-  if (args.sources && !adapter.pinSources) throw new PingetError('USAGE', `--sources: pinning source packages is not supported for ${adapter.id} yet`);
+  if (args.sources) checkSourcesSupported(adapter);
   if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
   const leftOut: string[] = [];
   const result = await adapter.generate(args.root, info, {
@@ -64,10 +66,7 @@ async function generate(args: Args): Promise<void> {
     candidateProviders: [...(ctx.args.provider ?? []), ...(ctx.args['provider-append'] ?? [])],
     log: ctx.log,
   });
-  if (args.sources) {
-    const binaries = result.entries;
-    result.entries = [...binaries, ...(await adapter.pinSources!({ root: args.root, info, binaries, archive: ctx.providerContext, log: ctx.log }))];
-  }
+  if (args.sources) result.entries = [...result.entries, ...(await pinSourcesFor(ctx, adapter, info, result.entries, { root: args.root }))];
   const bases = await Promise.all((args.dedupe ?? []).map((f) => loadLockfile(f)));
   const entries = dedupe(result.entries, bases);
   const headers = restrictManual(result.headers, entries, (path) => adapter.inspect(path));

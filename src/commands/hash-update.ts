@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import { versionComparator } from '../distro/version-compare.js';
 import { nameList, parseLeftOut } from '../distro/missing.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
-import { chooseTarget, loadLockfile } from './plan.js';
+import { chooseTarget, loadLockfile, splitSources } from './plan.js';
+import { pinSourcesFor } from './pin-sources.js';
 import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
@@ -28,7 +29,9 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
     const ctx = makeContext(args);
     const old = await loadLockfile(args.file);
     const { adapter, info } = await chooseTarget(ctx, old, [args.file], true);
-    const names = [...new Set(old.entries.map((e) => adapter.inspect(e.path)?.name).filter((n): n is string => !!n))];
+    // Source lines (`--sources`) are pinned again for the updated binaries, as hash generate --sources pins them.
+    const { binaries, sources } = await splitSources(old.entries, adapter);
+    const names = [...new Set(binaries.map((e) => adapter.inspect(e.path)?.name).filter((n): n is string => !!n))];
     if (names.length === 0) throw new PingetError('BAD_INPUT', `${args.file}: no ${adapter.id} packages in it to update`);
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of ${adapter.id} indexes under ${args.root}`);
     const refs = await adapter.installed(args.root, info);
@@ -42,6 +45,7 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
     const unpinned = [...new Set(refs.filter((r) => !pinnedNames.has(r.name) && !leftOut.has(`${r.name}:${r.arch}`)).map((r) => r.name))].sort();
     if (unpinned.length) ctx.log.warn(`${unpinned.length} installed package(s) are not in ${args.file} and stay unpinned (hash generate pins them): ${nameList(unpinned)}`);
     const result = still.length ? await adapter.generate(args.root, info, { only: still, allowUnsigned: args['allow-unsigned'], log: ctx.log }) : { entries: [], headers: {} };
+    if (sources.length) result.entries = [...result.entries, ...(await pinSourcesFor(ctx, adapter, info, result.entries, { root: args.root }))];
     const updated = makeLockfile(result.entries, { ...old.headers, ...result.headers });
     for (const [sha, cid] of old.cids) updated.cids.set(sha, cid); // formatLockfile keeps those whose hash is still listed
     const [{ diffLockfiles }, { formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);

@@ -7,7 +7,7 @@ import { buildDrift, deepVerify, withCachedFiles } from '../verify/deep.js';
 import { isPinnedVersion } from '../distro/version-compare.js';
 import { nameList, parseLeftOut } from '../distro/missing.js';
 import { makeContext, printJson, withGlobalOptions, type GlobalArgs } from './context.js';
-import { chooseTarget, loadLockfiles } from './plan.js';
+import { chooseTarget, loadLockfiles, splitSources } from './plan.js';
 import { example } from './help-examples.js';
 
 interface Args extends GlobalArgs {
@@ -66,7 +66,9 @@ export const hashVerifyCommand: CommandModule<object, Args> = {
     const { adapter, info } = await chooseTarget(ctx, lock, args.files, true);
     const pinned: PackageRef[] = [];
     const entryOf = new Map<PackageRef, LockEntry>();
-    for (const e of lock.entries) {
+    // Source packages (`--sources` lines) are never installed: not drift.
+    const { binaries } = await splitSources(lock.entries, adapter);
+    for (const e of binaries) {
       const ref = adapter.inspect(e.path);
       // a detached signature pinned beside its package (Arch's `<file>.sig` lines) is not a package itself
       if (!ref && e.path.endsWith('.sig') && adapter.inspect(e.path.slice(0, -4))) continue;

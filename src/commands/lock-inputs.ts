@@ -17,6 +17,7 @@ export interface LockArgs extends GlobalArgs {
   dedupe?: string[];
   output?: string;
   update?: string;
+  sources: boolean;
 }
 
 const NAME_FILE_MAX = 1 << 20;

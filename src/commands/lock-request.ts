@@ -12,6 +12,8 @@ export interface LockRequest {
   names: string[];
   recommends: boolean;
   targetRelease?: string;
+  /** `--sources`: the source packages pinned too. */
+  sources?: boolean;
   /** An empty base: the distro and release. */
   empty?: { osId: string; release: string };
 }
@@ -20,6 +22,7 @@ export function lockRequest(r: LockRequest): string {
   const words = [...r.names];
   if (!r.recommends) words.push('--no-install-recommends');
   if (r.targetRelease) words.push('-t', r.targetRelease);
+  if (r.sources) words.push('--sources');
   if (r.empty) words.push('--distro', `${r.empty.osId}:${r.empty.release}`);
   return words.join(' ');
 }
@@ -37,6 +40,7 @@ export function parseLockRequest(headers: Record<string, string>, file: string):
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     if (w === '--no-install-recommends') out.recommends = false;
+    else if (w === '--sources') out.sources = true;
     else if (w === '-t' && words[i + 1]) out.targetRelease = words[++i];
     else if (w === '--distro' && words[i + 1]?.includes(':')) {
       const [osId, release] = words[++i].split(':');

@@ -18,6 +18,7 @@ import { indexFetcher } from './index-fetcher.js';
 import { lockRequest, parseLockRequest, LOCK_HEADER, type LockRequest } from './lock-request.js';
 import { lockOutputs, parseSnapshot, readNameFile, type LockArgs } from './lock-inputs.js';
 import { checkOutputFile } from './preflight.js';
+import { checkSourcesSupported, pinSourcesFor } from './pin-sources.js';
 import { loadLockfile } from './plan.js';
 import { warmHashPool } from '../verify/hash-pool.js';
 
@@ -87,6 +88,7 @@ export async function runLock(args: LockArgs): Promise<void> {
         names: [...(args.names ?? []), ...(args.file ? await readNameFile(args.file) : [])],
         recommends: args['install-recommends'],
         targetRelease: args['target-release'],
+        ...(args.sources ? { sources: true } : {}),
         empty: parseEmptyDistro(args.distro),
       };
   if (request.names.length === 0 && !request.empty) throw new PingetError('USAGE', 'name the packages to lock (or -f FILE)');
@@ -96,6 +98,7 @@ export async function runLock(args: LockArgs): Promise<void> {
 
   const locks = await withBase(args, ctx, request, async (base) => {
     const adapter = await resolverFor(ctx, base, request.empty ? undefined : args.distro);
+    if (request.sources) checkSourcesSupported(adapter);
     const arches = await archesFor(args, adapter, base, old);
     const outputs = old ? [args.update!] : await lockOutputs(args.output, arches);
     for (const o of outputs) if (o !== undefined) await checkOutputFile(o);
@@ -119,11 +122,18 @@ export async function runLock(args: LockArgs): Promise<void> {
           allowUnsigned: args['allow-unsigned'],
           fetcher,
           archive: ctx.providerContext,
+          sources: request.sources,
           scratch,
           stateRoot: join(ctx.cache.dir, 'resolver'),
           log: ctx.log,
           signal,
         });
+        if (request.sources) {
+          const info = { id: adapter.id, osId: request.empty?.osId ?? adapter.id, idLike: [], arch };
+          const where = 'root' in base ? { root: base.root } : { empty: base.empty };
+          const pinned = await pinSourcesFor(ctx, adapter, info, result.entries, { ...where, sources: result.sources, snapshot, signal });
+          result.entries = [...result.entries, ...pinned];
+        }
         out.push({ arch, file: outputs[i], lock: finish(result, bases, adapter, request, dedupeBase), result });
       } finally {
         await rm(scratch, { recursive: true, force: true });

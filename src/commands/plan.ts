@@ -109,12 +109,12 @@ export async function chooseTarget(ctx: CommandContext, lock: Lockfile | undefin
 }
 
 /** The provider specs in order: --provider replaces the default (mirrors, then archives); --provider-append adds. */
-export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | undefined, headers: Record<string, string>): Promise<ProviderSpec[]> {
+export async function providerSpecs(ctx: CommandContext, choice: DistroChoice | undefined, headers: Record<string, string>, opts: { sources?: boolean } = {}): Promise<ProviderSpec[]> {
   const specs: ProviderSpec[] = [];
   if (ctx.args.provider && ctx.args.provider.length > 0) {
     specs.push(...ctx.args.provider.map((template) => ({ template })));
   } else if (choice) {
-    if (choice.rootMirrors !== false) specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers, { log: ctx.log })));
+    if (choice.rootMirrors !== false) specs.push(...(await choice.adapter.providers(ctx.args.root, choice.info, headers, { log: ctx.log, sources: opts.sources })));
     const { archiveDistro, archiveProviders } = await import('../fetch/archives/index.js');
     specs.push(...archiveProviders(archiveDistro(choice.info), headers, ctx.providerContext.archiveUrls));
   }

@@ -166,6 +166,8 @@ export interface ResolveRequest {
   allowUnsigned?: boolean;
   fetcher: IndexFetcher;
   archive: ProviderContext;
+  /** `--sources`: say each entry's source package in the result (ResolveResult.sources), where the indexes tell it. */
+  sources?: boolean;
   /** A directory the resolver may fill (the caller removes it). */
   scratch: string;
   /** A directory kept between runs (in pinget's cache) where the resolver may keep the package manager's own caches. */
@@ -180,6 +182,8 @@ export interface ResolveResult {
   headers: Record<string, string>;
   /** The packages the resolver chose, in the order it reported them. */
   packages: PackageRef[];
+  /** With `sources` asked: each entry's source package, where the resolver's indexes say it (Debian's Source field). */
+  sources?: (SourcePackage | undefined)[];
 }
 
 /** A request for the source packages of pinned binaries (`hash generate --sources`, `lock --sources`). */
@@ -191,8 +195,21 @@ export interface SourcesRequest {
   binaries: LockEntry[];
   /** Each binary's source package where the caller knows it (lock's resolver); else the adapter reads the root. */
   sources?: (SourcePackage | undefined)[];
+  /** Where the adapter fetches the source indexes through the fetch chain (rpm's source repositories). */
+  fetcher?: IndexFetcher;
+  /** `lock`'s base when it is an empty system: its mirrors stand in for a root's configuration. */
+  empty?: EmptyBase;
+  /** `lock --snapshot`: the source indexes as they were at this moment. */
+  snapshot?: Date;
+  allowUnsigned?: boolean;
   archive: ProviderContext;
   log: Logger;
+}
+
+export interface ProvidersOptions {
+  log?: Logger;
+  /** Also the repositories that serve source packages where they are not the binaries' (`download --sources`). */
+  sources?: boolean;
 }
 
 export interface DistroAdapter {
@@ -218,7 +235,7 @@ export interface DistroAdapter {
   /** Provider schemes of this distro's own (mirror formats that need a lookup), used with its templates. */
   providerFactories?: ProviderFactory[];
   /** The mirrors configured in the root, as provider templates; the archives and the cache are added by the caller. */
-  providers(root: string, info: DistroInfo, headers: Record<string, string>, opts?: { log?: Logger }): Promise<ProviderSpec[]>;
+  providers(root: string, info: DistroInfo, headers: Record<string, string>, opts?: ProvidersOptions): Promise<ProviderSpec[]>;
   /**
    * Optional: accepts a file whose whole-file hash differs from the pin when the distro can prove it
    * is the pinned package all the same (Alpine's re-signed packages). Returns a note for the user, or

@@ -54,13 +54,14 @@ export async function makeGpgKey(dir: string, uid: string): Promise<GpgKey> {
   return { home, uid, publicKey };
 }
 
-function specText(p: RpmSpec): string {
+function specText(p: RpmSpec, source: boolean): string {
   return [
     `Name: ${p.name}`,
     `Version: ${p.version}`,
     `Release: ${p.release}`,
     `Summary: pinget test package ${p.name}`,
     'License: MIT',
+    ...(source ? [`Source0: ${p.name}-README`] : []),
     ...(p.arch ? [`BuildArch: ${p.arch}`] : []),
     ...(p.requires ?? []).map((r) => `Requires: ${r}`),
     ...(p.recommends ?? []).map((r) => `Recommends: ${r}`),
@@ -77,23 +78,36 @@ function specText(p: RpmSpec): string {
   ].join('\n');
 }
 
-/** Builds the rpms (signed with `key` when given) and returns their paths. */
-export async function buildRpms(dir: string, specs: RpmSpec[], key?: GpgKey): Promise<string[]> {
+/**
+ * Builds the rpms (signed with `key` when given) and returns their paths. With `sources`, each spec has a
+ * Source0 file and rpmbuild -ba also writes its .src.rpm (signed too), listed by sourceRpmsOf(dir).
+ */
+export async function buildRpms(dir: string, specs: RpmSpec[], key?: GpgKey, opts: { sources?: boolean } = {}): Promise<string[]> {
   const { env } = await rpmToolsEnv(dir, key);
   const specDir = join(dir, 'rpmbuild', 'SPECS');
+  const sourceDir = join(dir, 'rpmbuild', 'SOURCES');
   await mkdir(specDir, { recursive: true });
+  await mkdir(sourceDir, { recursive: true });
   const out: string[] = [];
   for (const p of specs) {
     const spec = join(specDir, `${p.name}.spec`);
-    await writeFile(spec, specText(p));
-    await runChecked('rpmbuild', ['-bb', '--quiet', spec], 'INTERNAL', { env });
+    await writeFile(spec, specText(p, !!opts.sources));
+    if (opts.sources) await writeFile(join(sourceDir, `${p.name}-README`), `the source of ${p.name}\n`);
+    await runChecked('rpmbuild', [opts.sources ? '-ba' : '-bb', '--quiet', spec], 'INTERNAL', { env });
   }
   const rpmsDir = join(dir, 'rpmbuild', 'RPMS');
   for (const arch of (await readdir(rpmsDir)).sort()) {
     for (const f of (await readdir(join(rpmsDir, arch))).sort()) out.push(join(rpmsDir, arch, f));
   }
-  if (key) await runChecked('rpmsign', ['--addsign', ...out], 'INTERNAL', { env });
+  const srpms = opts.sources ? await sourceRpmsOf(dir) : [];
+  if (key) await runChecked('rpmsign', ['--addsign', ...out, ...srpms], 'INTERNAL', { env });
   return out;
+}
+
+/** The .src.rpm files buildRpms(dir, ..., { sources: true }) wrote. */
+export async function sourceRpmsOf(dir: string): Promise<string[]> {
+  const srpmsDir = join(dir, 'rpmbuild', 'SRPMS');
+  return (await readdir(srpmsDir)).sort().map((f) => join(srpmsDir, f));
 }
 
 /** createrepo_c over a copy of the rpms; repomd.xml.asc signed with `key` when given. */
