@@ -266,7 +266,23 @@ test('install checks that it can write the package database before fetching (as 
     'install', lock, '--root', root, '--cache', join(dir, 'cache'), '--provider', `${server.url}/{{.Name}}`,
   ], { env: { ...process.env, HOME: dir, TMPDIR: dir } });
   assert.equal(res.code, 2, res.stderr);
-  assert.match(res.stderr, /cannot write the package database .*var\/lib\/dpkg .*run as root or with --root DIR you own/);
+  assert.match(res.stderr, /^pinget: dpkg installs packages only as root \(you are uid 65534\): run as root, or under fakeroot for a --root DIR you own/);
+  assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+  assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
+
+  // A root the user owns does not help with dpkg: dpkg itself refuses, and pinget says so before fetching.
+  const own = join(dir, 'own-root');
+  await makeRoot(own, DEBIAN_12, 'amd64');
+  await run('chown', ['-R', '65534:65534', own]);
+  const dpkgSays = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'dpkg', `--root=${own}`, `--admindir=${join(own, 'var/lib/dpkg')}`, '--install', lock], { env: { ...process.env, HOME: dir } });
+  assert.notEqual(dpkgSays.code, 0);
+  assert.match(dpkgSays.stderr, /requested operation requires superuser privilege/);
+  const inOwn = await run('setpriv', [
+    '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI,
+    'install', lock, '--root', own, '--cache', join(dir, 'cache'), '--provider', `${server.url}/{{.Name}}`,
+  ], { env: { ...process.env, HOME: dir, TMPDIR: dir } });
+  assert.equal(inOwn.code, 2, inOwn.stderr);
+  assert.match(inOwn.stderr, /dpkg installs packages only as root .*fakeroot/);
   assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
 
   // An -o the user may not write: exit 2 naming it, before anything is generated or fetched.

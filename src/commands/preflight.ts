@@ -80,8 +80,33 @@ async function nearestExisting(path: string): Promise<string> {
   }
 }
 
-/** install: the package database must be writable by us, or the package manager fails after every download. */
-export async function checkPackageDbWritable(adapterId: string, root: string): Promise<void> {
+/**
+ * What each family's package manager needs to install into a root, checked by running it as an unprivileged
+ * user: dpkg refuses ("requested operation requires superuser privilege"; fakeroot satisfies it), pacman too
+ * ("you cannot perform this operation unless you are root"); rpm installs into a root the user owns; apk 3
+ * will not even make its database without --usermode, so root is what pinget can promise for apk.
+ */
+const NEEDS: Record<string, { tool: string; rootOnly: boolean; hint: string }> = {
+  debian: { tool: 'dpkg', rootOnly: true, hint: 'run as root, or under fakeroot for a --root DIR you own (fakeroot pinget install ...)' },
+  arch: { tool: 'pacman', rootOnly: true, hint: 'run as root' },
+  alpine: { tool: 'apk', rootOnly: false, hint: 'run as root' },
+  fedora: { tool: 'rpm', rootOnly: false, hint: 'run as root, or with --root DIR you own' },
+};
+
+/** The one-line hint for installing with this family's package manager as the user we are not. */
+export function installPrivilegeHint(adapterId: string): string {
+  return NEEDS[adapterId]?.hint ?? 'run as root';
+}
+
+/**
+ * install: the package manager must be able to run as us and write the package database, or it fails after
+ * every download. dpkg and pacman refuse to install unless root (or fakeroot's root): said before fetching.
+ */
+export async function checkPackageDbWritable(adapterId: string, root: string, euid = process.geteuid?.() ?? 0): Promise<void> {
+  const needs = NEEDS[adapterId];
+  if (needs?.rootOnly && euid !== 0) {
+    throw new PingetError('USAGE', `${needs.tool} installs packages only as root (you are uid ${euid}): ${needs.hint}`);
+  }
   const candidates = (PACKAGE_DB[adapterId] ?? []).map((rel) => join(root, rel));
   if (candidates.length === 0) return;
   let dir: string | undefined;
@@ -91,7 +116,7 @@ export async function checkPackageDbWritable(adapterId: string, root: string): P
     await access(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PingetError('USAGE', `cannot write the package database ${dir} (${code}): run as root or with --root DIR you own`, { cause: e });
+    throw new PingetError('USAGE', `cannot write the package database ${dir} (${code}): ${installPrivilegeHint(adapterId)}`, { cause: e });
   }
 }
 
