@@ -250,6 +250,26 @@ test('hash generate --distro of another distro than the root is exit 2 and write
   await assert.rejects(readFile(out), /ENOENT/);
 });
 
+test('lock with a cache it cannot write: exit 2 naming it and --cache/PINGET_CACHE, before any request (as an unprivileged user)', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to switch to an unprivileged user');
+  const dir = join(tmp, 'lock-unwritable');
+  await mkdir(dir, { recursive: true });
+  await chmod(tmp, 0o755);
+  await chmod(dir, 0o777);
+  const cache = join(tmp, 'root-owned-cache');
+  await mkdir(cache, { recursive: true });
+  await chmod(cache, 0o755);
+  const requestsBefore = server.requests.length;
+  const res = await run('setpriv', [
+    '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI,
+    'lock', 'hello', '--distro', 'debian:bookworm', '--mirror', `${server.url}/debian`, '-o', join(dir, 'SHA256SUMS'),
+  ], { env: { ...process.env, HOME: dir, TMPDIR: dir, PINGET_CACHE: cache } });
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /^pinget: cache directory .*root-owned-cache\S* is not writable \(EACCES\): choose a writable one with --cache DIR or PINGET_CACHE\n$/);
+  assert.equal(server.requests.length, requestsBefore, 'no request');
+  await assert.rejects(readFile(join(dir, 'SHA256SUMS')), /ENOENT/);
+});
+
 test('install checks that it can write the package database before fetching (as an unprivileged user)', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to switch to an unprivileged user');
   const nobody = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--version']);
