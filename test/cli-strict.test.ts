@@ -141,6 +141,17 @@ test('a misspelled option on any command is exit 2, one line with "did you mean"
   assert.equal(server.requests.length, requestsBefore, 'no request reached the server');
 });
 
+test('cache clean --keep without a lockfile is exit 2, and the cache keeps every blob (it used to be emptied)', async () => {
+  const { dir, cache } = await workArea('keep-nothing');
+  const before = await snapshot(dir);
+  for (const args of [['cache', 'clean', '--keep', '--cache', cache], ['cache', 'clean', '--cache', cache, '--keep']]) {
+    const res = await runCli(args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.equal(res.stderr, 'pinget: --keep needs a value (see pinget cache clean --help)\n');
+  }
+  assert.deepEqual(await snapshot(dir), before, 'cache untouched');
+});
+
 test('a misspelled command gets "did you mean" at every level; a missing lockfile is a usage error before any work', async () => {
   const sub = await runCli(['hash', 'generat']);
   assert.equal(sub.code, 2);

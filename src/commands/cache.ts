@@ -9,7 +9,7 @@ import { SHA256_HEX } from '../verify/sha256.js';
 import type { LayoutFile } from '../publish/oci-layout.js';
 // The OCI and IPFS code loads inside the subcommand that uses it.
 const ociLayout = () => import('../publish/oci-layout.js');
-import { makeContext, printJson, withGlobalOptions, type GlobalArgs, type CommandContext } from './context.js';
+import { makeContext, printJson, repeatable, withGlobalOptions, type GlobalArgs, type CommandContext } from './context.js';
 import { fetchTargets } from './fetch-run.js';
 import { chooseDistro, loadLockfile, loadLockfiles, targetsFor } from './plan.js';
 
@@ -43,7 +43,7 @@ const verify: CommandModule<object, Args> = {
 const clean: CommandModule<object, Args> = {
   command: 'clean',
   describe: 'remove blobs (all, or all but those the --keep lockfiles pin) and leftover temp files',
-  builder: (y: Argv) => withGlobalOptions(y).option('keep', { type: 'string', array: true, describe: 'keep the blobs this lockfile pins; repeatable' }) as Argv<Args>,
+  builder: (y: Argv) => withGlobalOptions(y).option('keep', repeatable('keep the blobs this lockfile pins; repeatable')) as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const keep = new Set<string>();
