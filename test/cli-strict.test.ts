@@ -152,6 +152,26 @@ test('cache clean --keep without a lockfile is exit 2, and the cache keeps every
   assert.deepEqual(await snapshot(dir), before, 'cache untouched');
 });
 
+test('a switch given a value other than true/false is exit 2 naming the switch as typed (yargs read it as off)', async () => {
+  const { lock, cache } = await workArea('switch-values');
+  const requestsBefore = server.requests.length;
+  const P = `${server.url}/{{.Name}}`;
+  const cases: [string[], string, string][] = [
+    [['hash', 'generate', '--root', root, '--offline=such'], '--offline', 'such'],
+    [['hash', 'update', lock, '--root', root, '--dry-run=such'], '--dry-run', 'such'],
+    [['install', lock, '--root', root, '--cache', cache, '--provider', P, '--reinstall=2'], '--reinstall', '2'],
+    [['hash', 'verify', lock, '--root', root, '--only-pinned=yes'], '--only-pinned', 'yes'],
+  ];
+  for (const [args, name, value] of cases) {
+    const res = await runCli(args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.equal(res.stderr, `pinget: ${name} is a switch: give it alone (or =true, =false), not "${value}"\n`);
+  }
+  const fine = await runCli(['hash', 'inspect', lock, '--json=true']);
+  assert.equal(fine.code, 0, fine.stderr);
+  assert.equal(server.requests.length, requestsBefore, 'no request reached the server');
+});
+
 test('a misspelled command gets "did you mean" at every level; a missing lockfile is a usage error before any work', async () => {
   const sub = await runCli(['hash', 'generat']);
   assert.equal(sub.code, 2);
