@@ -317,7 +317,7 @@ test('install checks that it can write the package database before fetching (as 
     'install', lock, '--root', root, '--cache', join(dir, 'cache'), '--provider', `${server.url}/{{.Name}}`,
   ], { env: { ...process.env, HOME: dir, TMPDIR: dir } });
   assert.equal(res.code, 2, res.stderr);
-  assert.match(res.stderr, /^pinget: dpkg installs packages only as root \(you are uid 65534\): run as root, or under fakeroot for a --root DIR you own/);
+  assert.match(res.stderr, /^pinget: dpkg installs packages only as root \(you are uid 65534\): run as root$/m);
   assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
   assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
 
@@ -333,7 +333,7 @@ test('install checks that it can write the package database before fetching (as 
     'install', lock, '--root', own, '--cache', join(dir, 'cache'), '--provider', `${server.url}/{{.Name}}`,
   ], { env: { ...process.env, HOME: dir, TMPDIR: dir } });
   assert.equal(inOwn.code, 2, inOwn.stderr);
-  assert.match(inOwn.stderr, /dpkg installs packages only as root .*fakeroot/);
+  assert.match(inOwn.stderr, /dpkg installs packages only as root \(you are uid 65534\): run as root/);
   assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
 
   // An -o the user may not write: exit 2 naming it, before anything is generated or fetched.

@@ -64,5 +64,5 @@ test('rpm installs into a root an unprivileged user owns, as the fedora hint say
   // so the rpm family is not refused for not being root; its hint for an unwritable database names both ways
   await checkPackageDbWritable('fedora', root, NOBODY);
   assert.equal(installPrivilegeHint('fedora'), 'run as root, or with --root DIR you own');
-  assert.match(installPrivilegeHint('debian'), /fakeroot/);
+  assert.equal(installPrivilegeHint('debian'), 'run as root');
 });

@@ -82,12 +82,12 @@ async function nearestExisting(path: string): Promise<string> {
 
 /**
  * What each family's package manager needs to install into a root, checked by running it as an unprivileged
- * user: dpkg refuses ("requested operation requires superuser privilege"; fakeroot satisfies it), pacman too
+ * user: dpkg refuses ("requested operation requires superuser privilege"), pacman too
  * ("you cannot perform this operation unless you are root"); rpm installs into a root the user owns; apk 3
  * will not even make its database without --usermode, so root is what pinget can promise for apk.
  */
 const NEEDS: Record<string, { tool: string; rootOnly: boolean; hint: string }> = {
-  debian: { tool: 'dpkg', rootOnly: true, hint: 'run as root, or under fakeroot for a --root DIR you own (fakeroot pinget install ...)' },
+  debian: { tool: 'dpkg', rootOnly: true, hint: 'run as root' },
   arch: { tool: 'pacman', rootOnly: true, hint: 'run as root' },
   alpine: { tool: 'apk', rootOnly: false, hint: 'run as root' },
   fedora: { tool: 'rpm', rootOnly: false, hint: 'run as root, or with --root DIR you own' },
@@ -100,7 +100,8 @@ export function installPrivilegeHint(adapterId: string): string {
 
 /**
  * install: the package manager must be able to run as us and write the package database, or it fails after
- * every download. dpkg and pacman refuse to install unless root (or fakeroot's root): said before fetching.
+ * every download. dpkg and pacman refuse to install unless root: said before fetching. (fakeroot is no way
+ * round: it fakes geteuid for pinget but not Node's own stat calls, so the cache's owner checks refuse.)
  */
 export async function checkPackageDbWritable(adapterId: string, root: string, euid = process.geteuid?.() ?? 0): Promise<void> {
   const needs = NEEDS[adapterId];
@@ -116,7 +117,9 @@ export async function checkPackageDbWritable(adapterId: string, root: string, eu
     await access(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PingetError('USAGE', `cannot write the package database ${dir} (${code}): ${installPrivilegeHint(adapterId)}`, { cause: e });
+    // root is refused only by the file system (read-only, immutable): no privilege to suggest then
+    const hint = euid === 0 ? (code === 'EROFS' ? 'it is on a read-only file system' : 'not even root may write it') : installPrivilegeHint(adapterId);
+    throw new PingetError('USAGE', `cannot write the package database ${dir} (${code}): ${hint}`, { cause: e });
   }
 }
 
