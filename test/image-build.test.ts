@@ -17,18 +17,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
-import { bundleInto, cli, helloLockfiles, must } from './helpers/image-fixtures.js';
+import { bundleInto, cli, helloLockfiles, must, privatePodman } from './helpers/image-fixtures.js';
 import { hostCodename, minbaseTarball } from './helpers/minbase.js';
 import { run } from '../src/exec.js';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const havePodman = (await run('podman', ['--version']).catch(() => undefined))?.code === 0;
-const RUNTIME = ['--runtime=runc', '--cgroup-manager=cgroupfs'];
 // runc here may not raise RLIMIT_NOFILE/NPROC to podman's defaults for `podman run`; builds are not affected.
 const RUN_LIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 const TAG = `pinget-test-${process.pid}`;
@@ -41,11 +39,8 @@ test(
   async (t) => {
     const codename = await hostCodename();
     const work = await mkdtemp(join(REPO_ROOT, 'tmp', 'image-build-run-'));
-    const storage = join(work, 'podman');
-    // podman refuses a runroot longer than 50 characters: a short one under the system's temp directory.
-    const runroot = await mkdtemp(join(tmpdir(), 'pgt-run-'));
-    const PODMAN = ['--root', storage, '--runroot', runroot, ...RUNTIME];
-    const podman = (args: string[], opts: { cwd?: string } = {}) => must('podman', [...PODMAN, ...args], opts);
+    const own = await privatePodman(join(work, 'podman'));
+    const { podman, args: PODMAN } = own;
     const digestOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Digest}}', image])).stdout.trim();
     const idOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
     let server: TestServer | undefined;
@@ -121,12 +116,9 @@ test(
     } finally {
       await server?.close();
       // Every image of this run's own storage (the stages' intermediate ones too), then the storage itself.
-      if (havePodman) await run('podman', [...PODMAN, 'rmi', '-a', '-f']).catch(() => undefined);
-      const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${storage}/`) || m.startsWith(`${runroot}/`));
-      for (const m of mounts.sort().reverse()) await run('umount', ['-l', m]);
+      await own.close();
       await rm(BUILDAH_CACHE, { recursive: true, force: true });
       await rm(work, { recursive: true, force: true });
-      await rm(runroot, { recursive: true, force: true });
     }
   },
 );
