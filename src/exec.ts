@@ -40,14 +40,32 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 }
 
 /** Lines of a tool's output that say why it failed: error/failure lines, not (for example) a configuration dump. */
-const REASON = /(^|[^\w-])(errors?|failed|failure|fatal|cannot|can't|unable|denied|refused|not found|no such)(?![\w-])/i;
+const REASON = /(^|[^\w-])(errors?|failed|failure|fatal|cannot|can't|unable|denied|refused|not found|no such|conflicts with)(?![\w-])/i;
+
+/**
+ * The output's lines, trimmed, with a reason line that ends in ':' joined to the indented lines under it
+ * (at most 3): dpkg says "dpkg: error processing archive X (--install):" and the why on the next, indented
+ * line; dnf puts its "Problem:" under "Error:".
+ */
+function reasonLines(output: string): string[] {
+  const raw = output.split('\n');
+  const lines: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    let line = raw[i].trim();
+    if (line.endsWith(':') && REASON.test(line)) {
+      for (let n = 0; n < 3 && i + 1 < raw.length && /^\s+\S/.test(raw[i + 1]); n++) line += ` ${raw[++i].trim()}`;
+    }
+    if (line) lines.push(line);
+  }
+  return lines;
+}
 
 /**
  * Why a tool failed, in at most `max` lines: its lines that say so (dnf, for one, dumps its whole configuration
  * before the error, so the last lines would hide it), else its last lines.
  */
 export function failureReason(output: string, max = 5): string[] {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = reasonLines(output);
   const reasons = [...new Set(lines.filter((l) => REASON.test(l)))];
   return reasons.length > 0 ? reasons.slice(0, max) : lines.slice(-max);
 }

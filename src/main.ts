@@ -183,6 +183,20 @@ function refuseRepeats(cli: Argv, argv: Record<string, unknown>): void {
   }
 }
 
+/**
+ * A switch given a value (`--offline=such`): yargs reads anything but "true" as false and goes on, so the
+ * switch the user meant to turn on is silently off. Only true and false are taken.
+ */
+function refuseSwitchValues(cli: Argv, args: string[]): void {
+  const opts = (cli as unknown as { getOptions(): { boolean: string[] } }).getOptions();
+  const end = args.indexOf('--');
+  for (const a of end < 0 ? args : args.slice(0, end)) {
+    const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(a);
+    if (!m || !opts.boolean.includes(m[1]) || /^(true|false)$/.test(m[2])) continue;
+    throw new PingetError('USAGE', `--${m[1]} is a switch: give it alone (or =true, =false), not ${JSON.stringify(clip(m[2], 40))}`);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   handleInterrupts();
@@ -207,6 +221,7 @@ export async function main(argv: string[]): Promise<number> {
     .middleware(async (argv) => {
       ranCommand = true;
       refuseRepeats(cli, argv);
+      refuseSwitchValues(cli, args);
       await checkArchiveUrls(argv);
     })
     .example(example('$0 hash generate -o SHA256SUMS-amd64', 'pin the packages installed on this system'))

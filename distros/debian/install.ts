@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import pLimit from 'p-limit';
 import { basename, join, resolve } from 'node:path';
 import { PingetError, reasonOf } from '../../src/errors.js';
-import { run } from '../../src/exec.js';
+import { failureReason, run } from '../../src/exec.js';
 import type { InstallOptions, InstallReport, LocalFile, PackageRef } from '../../src/distro/types.js';
 import { parseDpkgStatus } from './dpkg-status.js';
 import { readDebControlFields } from './deb-control.js';
@@ -148,8 +148,11 @@ export async function installDebs(files: LocalFile[], rootIn: string, opts: Inst
       missingHint: 'dpkg is part of every Debian/Ubuntu system; is this one?',
     });
     if (res.code !== 0) {
-      const lines = res.stderr.trim().split('\n');
-      throw new PingetError('PACKAGE_MANAGER', `dpkg --install failed (exit ${res.code}): ${lines.slice(-5).join('; ')}`, { details: lines.slice(-20) });
+      // dpkg names each .deb by its temporary link: the pool basename is what the user knows
+      const output = (res.stderr.trim() ? res.stderr : res.stdout).replaceAll(`${debs}/`, '');
+      throw new PingetError('PACKAGE_MANAGER', `dpkg --install failed (exit ${res.code}): ${failureReason(output).join('; ')}`, {
+        details: failureReason(output, 20),
+      });
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -6,10 +6,11 @@ import { PingetError } from '../errors.js';
 import { formatLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { SHA256_HEX } from '../verify/sha256.js';
+import { nameList, SHOWN_NAMES } from '../distro/missing.js';
 import type { LayoutFile } from '../publish/oci-layout.js';
 // The OCI and IPFS code loads inside the subcommand that uses it.
 const ociLayout = () => import('../publish/oci-layout.js');
-import { makeContext, printJson, withGlobalOptions, type GlobalArgs, type CommandContext } from './context.js';
+import { makeContext, printJson, repeatable, withGlobalOptions, type GlobalArgs, type CommandContext } from './context.js';
 import { fetchTargets } from './fetch-run.js';
 import { chooseDistro, loadLockfile, loadLockfiles, targetsFor } from './plan.js';
 
@@ -35,7 +36,8 @@ const verify: CommandModule<object, Args> = {
     const ctx = makeContext(args);
     const { ok, bad } = await ctx.cache.verify();
     if (args.json) printJson({ ok: bad.length === 0, verified: ok.length, bad });
-    else ctx.log.info(`${ok.length} blobs verified${bad.length ? `, ${bad.length} corrupted and removed: ${bad.join(', ')}` : ''}`);
+    else ctx.log.info(`${ok.length} blobs verified${bad.length ? `, ${bad.length} corrupted and removed: ${nameList(bad)}` : ''}`);
+    if (bad.length > SHOWN_NAMES) ctx.log.verbose(`  removed: ${bad.join(', ')}`);
     if (bad.length) throw new PingetError('INTEGRITY', `${bad.length} corrupted blob${bad.length === 1 ? '' : 's'} removed from ${ctx.cache.dir}`);
   },
 };
@@ -43,7 +45,7 @@ const verify: CommandModule<object, Args> = {
 const clean: CommandModule<object, Args> = {
   command: 'clean',
   describe: 'remove blobs (all, or all but those the --keep lockfiles pin) and leftover temp files',
-  builder: (y: Argv) => withGlobalOptions(y).option('keep', { type: 'string', array: true, describe: 'keep the blobs this lockfile pins; repeatable' }) as Argv<Args>,
+  builder: (y: Argv) => withGlobalOptions(y).option('keep', repeatable('keep the blobs this lockfile pins; repeatable')) as Argv<Args>,
   handler: async (args) => {
     const ctx = makeContext(args);
     const keep = new Set<string>();
@@ -143,7 +145,8 @@ const importCmd: CommandModule<object, Args> = {
     }
     if (args.json) printJson({ imported, rejected, missing });
     else {
-      ctx.log.info(`imported ${imported} files into ${ctx.cache.dir}${rejected.length ? `; rejected ${rejected.length} whose bytes do not match: ${rejected.join(', ')}` : ''}`);
+      ctx.log.info(`imported ${imported} files into ${ctx.cache.dir}${rejected.length ? `; rejected ${rejected.length} whose bytes do not match: ${nameList(rejected)}` : ''}`);
+      if (rejected.length > SHOWN_NAMES) ctx.log.verbose(`  rejected: ${rejected.join(', ')}`);
       // a layout may legitimately hold only some blobs (oras copy of a manifest whose layers were elsewhere)
       if (missing.length) ctx.log.warn(`${missing.length} layers the layout's manifests list are not in ${dir}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
     }

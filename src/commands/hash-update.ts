@@ -4,7 +4,7 @@ import { PingetError } from '../errors.js';
 import { makeLockfile, formatLockfile } from '../lockfile.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { versionComparator } from '../distro/version-compare.js';
-import { nameList, parseLeftOut } from '../distro/missing.js';
+import { nameList, parseLeftOut, SHOWN_NAMES } from '../distro/missing.js';
 import { makeContext, printJson, warnUnsigned, withGlobalOptions, type GlobalArgs } from './context.js';
 import { chooseTarget, loadLockfile, splitSources } from './plan.js';
 import { pinSourcesFor } from './pin-sources.js';
@@ -38,7 +38,8 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
     const installed = new Set(refs.map((r) => r.name));
     const still = names.filter((n) => installed.has(n));
     const gone = names.filter((n) => !installed.has(n));
-    if (gone.length) ctx.log.warn(`no longer installed, dropped from ${args.file}: ${gone.join(', ')}`);
+    if (gone.length) ctx.log.warn(`${gone.length} package(s) no longer installed, dropped from ${args.file}: ${nameList(gone)}`);
+    if (gone.length > SHOWN_NAMES) ctx.log.verbose(`  dropped: ${gone.join(', ')}`);
     // update re-pins what FILE names; what was installed since stays unpinned: say so (--allow-missing's left-out ones aside)
     const pinnedNames = new Set(names);
     const leftOut = parseLeftOut(old.headers);

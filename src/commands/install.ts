@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import pLimit from 'p-limit';
 import { isPinnedVersion } from '../distro/version-compare.js';
+import { nameList } from '../distro/missing.js';
 import type { FetchTarget } from '../fetch/types.js';
 import type { DistroAdapter, DistroInfo, PackageRef } from '../distro/types.js';
 import type { Logger } from '../ui/log.js';
@@ -40,7 +41,14 @@ async function rebuiltOf(ctx: CommandContext, choice: DistroChoice, already: Fet
   if (!choice.adapter.buildDrift || already.length === 0) return new Set();
   const pinned = await withCachedFiles(already.map((t) => ({ ref: t.ref!, entry: { path: t.path, sha256: t.sha256 } })), ctx.cache, ctx.log);
   const drift = await buildDrift(choice.adapter, ctx.args.root, choice.info, pinned, headers, ctx.log);
-  for (const d of drift) ctx.log.warn(`${d.ref.name} ${d.ref.version}: installed, but not the pinned build (${d.reason}); installing the pinned one`);
+  if (drift.length === 1) {
+    const [d] = drift;
+    ctx.log.warn(`${d.ref.name} ${d.ref.version}: installed, but not the pinned build (${d.reason}); installing the pinned one`);
+  } else if (drift.length > 1) {
+    // One line for all (a rebuilt distro can differ in every package), each one's reason with --verbose.
+    ctx.log.warn(`${drift.length} packages installed, but not the pinned builds: ${nameList(drift.map((d) => `${d.ref.name} ${d.ref.version}`))}; installing the pinned ones (each one's reason with --verbose)`);
+    for (const d of drift) ctx.log.verbose(`  ${d.ref.name} ${d.ref.version}: ${d.reason}`);
+  }
   return new Set(drift.map((d) => d.path));
 }
 

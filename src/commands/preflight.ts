@@ -80,8 +80,34 @@ async function nearestExisting(path: string): Promise<string> {
   }
 }
 
-/** install: the package database must be writable by us, or the package manager fails after every download. */
-export async function checkPackageDbWritable(adapterId: string, root: string): Promise<void> {
+/**
+ * What each family's package manager needs to install into a root, checked by running it as an unprivileged
+ * user: dpkg refuses ("requested operation requires superuser privilege"), pacman too
+ * ("you cannot perform this operation unless you are root"); rpm installs into a root the user owns; apk 3
+ * will not even make its database without --usermode, so root is what pinget can promise for apk.
+ */
+const NEEDS: Record<string, { tool: string; rootOnly: boolean; hint: string }> = {
+  debian: { tool: 'dpkg', rootOnly: true, hint: 'run as root' },
+  arch: { tool: 'pacman', rootOnly: true, hint: 'run as root' },
+  alpine: { tool: 'apk', rootOnly: false, hint: 'run as root' },
+  fedora: { tool: 'rpm', rootOnly: false, hint: 'run as root, or with --root DIR you own' },
+};
+
+/** The one-line hint for installing with this family's package manager as the user we are not. */
+export function installPrivilegeHint(adapterId: string): string {
+  return NEEDS[adapterId]?.hint ?? 'run as root';
+}
+
+/**
+ * install: the package manager must be able to run as us and write the package database, or it fails after
+ * every download. dpkg and pacman refuse to install unless root: said before fetching. (fakeroot is no way
+ * round: it fakes geteuid for pinget but not Node's own stat calls, so the cache's owner checks refuse.)
+ */
+export async function checkPackageDbWritable(adapterId: string, root: string, euid = process.geteuid?.() ?? 0): Promise<void> {
+  const needs = NEEDS[adapterId];
+  if (needs?.rootOnly && euid !== 0) {
+    throw new PingetError('USAGE', `${needs.tool} installs packages only as root (you are uid ${euid}): ${needs.hint}`);
+  }
   const candidates = (PACKAGE_DB[adapterId] ?? []).map((rel) => join(root, rel));
   if (candidates.length === 0) return;
   let dir: string | undefined;
@@ -91,7 +117,9 @@ export async function checkPackageDbWritable(adapterId: string, root: string): P
     await access(dir, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PingetError('USAGE', `cannot write the package database ${dir} (${code}): run as root or with --root DIR you own`, { cause: e });
+    // root is refused only by the file system (read-only, immutable): no privilege to suggest then
+    const hint = euid === 0 ? (code === 'EROFS' ? 'it is on a read-only file system' : 'not even root may write it') : installPrivilegeHint(adapterId);
+    throw new PingetError('USAGE', `cannot write the package database ${dir} (${code}): ${hint}`, { cause: e });
   }
 }
 

@@ -27,7 +27,9 @@ export interface UnpinnedItem {
   ref?: { name: string; arch: string };
 }
 
-const SHOWN = 5;
+/** How many names a one-line message shows (nameList); the rest go to --verbose or --json. */
+export const SHOWN_NAMES = 5;
+const SHOWN = SHOWN_NAMES;
 
 /** The lockfile header naming, as `name:arch` separated by spaces, what --allow-missing left out on purpose. */
 export const LEFT_OUT_HEADER = 'left-out';
