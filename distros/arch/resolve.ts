@@ -16,6 +16,7 @@ import { formatManual } from '../../src/manual-marks.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
 import { KeyringLoader, isoFromEpoch, snapshotOf } from './generate.js';
 import { fetchSyncDbs, type LockRepo } from './lock-dbs.js';
+import type { PacmanPackage } from './desc.js';
 import type { PacmanConf } from './pacman-conf.js';
 import type { Keyring } from './signatures.js';
 import { pacmanChoose, type Chosen } from './pacman-resolve.js';
@@ -38,9 +39,16 @@ function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<string, s
 }
 
 /** The lock lines of one chosen package, from its sync database record. */
-function pin(c: Chosen, repos: Map<string, LockRepo>, arch: string): { ref: PackageRef; entries: LockEntry[]; signed: boolean } {
-  const repo = repos.get(c.repo);
-  const rec = repo?.packages.find((p) => p.name === c.name && p.version === c.version);
+/** Each repository with its records by `name version` (a closure of thousands would otherwise scan each database once per package). */
+type Indexed = Map<string, { repo: LockRepo; byNameVersion: Map<string, PacmanPackage> }>;
+
+function indexRepos(repos: LockRepo[]): Indexed {
+  return new Map(repos.map((r) => [r.name, { repo: r, byNameVersion: new Map(r.packages.map((p) => [`${p.name} ${p.version}`, p])) }]));
+}
+
+function pin(c: Chosen, repos: Indexed, arch: string): { ref: PackageRef; entries: LockEntry[]; signed: boolean } {
+  const repo = repos.get(c.repo)?.repo;
+  const rec = repos.get(c.repo)?.byNameVersion.get(`${c.name} ${c.version}`);
   if (!repo || !rec) throw new PingetError('INTERNAL', `pacman chose ${c.repo}/${c.name} ${c.version}, which the sync database pinget read does not have`);
   if (rec.arch !== arch && rec.arch !== 'any') {
     throw new PingetError('USAGE', `[${c.repo}] has ${c.name} ${c.version} only for ${rec.arch}, not for ${arch}: the repository does not serve ${arch}`);
@@ -117,8 +125,8 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
   const { chosen, direct, checked } = await pacmanChoose({ scratch: join(req.scratch, 'pacman'), arch: req.arch, localDb: base.localDb, repos, names: req.names, signal: req.signal });
 
   if (!checked) req.log.warn('not root: pacman checks conflicts only in a real transaction, which needs root; conflicts with the base are not checked');
-  const byName = new Map(repos.map((r) => [r.name, r]));
-  const pinned = chosen.map((c) => pin(c, byName, req.arch));
+  const indexed = indexRepos(repos);
+  const pinned = chosen.map((c) => pin(c, indexed, req.arch));
   const unsigned = pinned.filter((p) => !p.signed).map((p) => `${p.ref.name} ${p.ref.version}`);
   if (unsigned.length) req.log.warn(`no signature in the sync databases for ${unsigned.slice(0, 10).join(', ')}${unsigned.length > 10 ? ', ...' : ''}; installing will need --allow-unsigned or LocalFileSigLevel = Required`);
 
