@@ -155,7 +155,9 @@ export function parseTable(stdout: string, nothingOk: boolean): Chosen[] {
  */
 export async function pacmanChoose(o: PacmanRun): Promise<{ chosen: Chosen[]; direct: Chosen[]; checked: boolean }> {
   const world = await writeWorld(o);
-  const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+  // COLUMNS would make pacman fall back from its package table to a wrapped list when the table is wider.
+  const { COLUMNS: _columns, ...inherited } = process.env;
+  const env = { ...inherited, LC_ALL: 'C', LANG: 'C' };
   const ask = (extra: string[]) => run('pacman', ['-S', '--print', '--print-format', '%r %n %v', ...world.print, ...extra, '--', ...o.names], { env, signal: o.signal, missingHint: PACMAN_HINT });
   // --print takes no lock (libalpm's NOLOCK transaction), and the transaction locks only the scratch dbpath.
   // As root the real transaction's table is the answer; --print --needed (the same resolution) only otherwise.

@@ -28,6 +28,6 @@ export const lockCommand: CommandModule<object, LockArgs> = {
         .option('dedupe', repeatable("drop entries a base image's lockfile FILE pins, and record it (dedupe-base header); repeatable"))
         .option('update', { type: 'string', requiresArg: true, describe: 're-resolve the names LOCKFILE was made from; rewrite it only when it changes (exit 1)' })
         .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to FILE ({arch} is replaced), or SHA256SUMS-<arch> in a directory' }),
-    ).describe('distro', 'NAME:RELEASE (debian:bookworm, ubuntu:noble): start from an empty system of that release; a bare id forces the adapter as elsewhere') as unknown as Argv<LockArgs>,
+    ).describe('distro', 'NAME:RELEASE (debian:bookworm, ubuntu:noble, arch:rolling): start from an empty system of that release; a bare id forces the adapter as elsewhere') as unknown as Argv<LockArgs>,
   handler: async (args) => (await import('./lock-run.js')).runLock(args),
 };
