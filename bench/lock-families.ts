@@ -14,7 +14,7 @@ import { pythonServer } from './fixtures.js';
 import { comparePair, timeProcess, type Cmd, type Figure } from './measure.js';
 import { archBench, fedoraBench, LOCK_COUNT, pointArchBase, pointFedoraBase } from './lock-repos.js';
 
-interface Ctx {
+export interface Ctx {
   work: string;
   rounds: number;
   pinget: (args: string[], extra?: Partial<Cmd>) => Cmd;
@@ -22,7 +22,7 @@ interface Ctx {
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
-async function archFigure(o: Ctx): Promise<Figure> {
+export async function lockArchFigure(o: Ctx): Promise<Figure> {
   const what = `lock of 4 names (Arch, ${LOCK_COUNT}-package signed sync db on 127.0.0.1), cache warm, vs pacman -S --print --needed over the same db`;
   if (!has('pacman') || !has('gpg')) return { what, maxRatio: 1.5, skipped: 'no pacman or gpg' };
   const b = await archBench();
@@ -50,7 +50,7 @@ async function archFigure(o: Ctx): Promise<Figure> {
   }
 }
 
-async function fedoraFigure(o: Ctx): Promise<Figure> {
+export async function lockFedoraFigure(o: Ctx): Promise<Figure> {
   const what = `lock of 4 names (Fedora, ${LOCK_COUNT}-package signed rpm-md repo on 127.0.0.1), cache warm, vs dnf install --assumeno --installroot over the same repodata`;
   if (!has('dnf') || !has('rpm') || !has('gpg')) return { what, maxRatio: 1.5, skipped: 'no dnf, rpm or gpg' };
   const home = join(o.work, 'rpm-home');
@@ -85,8 +85,4 @@ async function fedoraFigure(o: Ctx): Promise<Figure> {
   } finally {
     await server.close();
   }
-}
-
-export async function lockFamilyFigures(o: Ctx): Promise<Figure[]> {
-  return [await archFigure(o), await fedoraFigure(o)];
 }

@@ -115,14 +115,23 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
   if (!req.recommends) req.log.verbose('--no-install-recommends: pacman never installs optional dependencies by itself');
   const base = 'root' in req.base ? await rootBase(req.base.root) : emptyBase(req.base.empty, req.allowUnsigned);
   const conf = req.snapshot ? onArchiveDay(base.conf, req.snapshot, req.archive.archiveUrls ?? {}) : base.conf;
-  const repos = await fetchSyncDbs(conf.repos, {
+  const fetched = await fetchSyncDbs(conf.repos, {
     conf,
     arch: req.arch,
     fetcher: req.fetcher,
     keys: req.allowUnsigned ? undefined : base.keys,
     log: req.log,
   });
-  const { chosen, direct, checked } = await pacmanChoose({ scratch: join(req.scratch, 'pacman'), arch: req.arch, localDb: base.localDb, repos, names: req.names, signal: req.signal });
+  // pinget reads the records while pacman resolves; a database that is not one fails as such, not as pacman's error.
+  const parsed = Promise.all(fetched.map(async (r): Promise<LockRepo> => ({ ...r, packages: await r.packages })));
+  parsed.catch(() => undefined);
+  const { chosen, direct, checked } = await pacmanChoose({ scratch: join(req.scratch, 'pacman'), arch: req.arch, localDb: base.localDb, repos: fetched, names: req.names, signal: req.signal }).catch(
+    async (e: unknown) => {
+      await parsed;
+      throw e;
+    },
+  );
+  const repos = await parsed;
 
   if (!checked) req.log.warn('not root: pacman checks conflicts only in a real transaction, which needs root; conflicts with the base are not checked');
   const indexed = indexRepos(repos);
