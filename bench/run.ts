@@ -18,6 +18,7 @@ import { cleanScratch, comparePair, figureLine, GNU_TIME, timeProcess, type Cmd,
 import { debFiles, downloadFiles, pythonServer, REPO } from './fixtures.js';
 import { lockFigures } from './lock.js';
 import { alpineLockFigure } from './lock-alpine.js';
+import { lockArchFigure, lockFedoraFigure } from './lock-families.js';
 import { ociFigures } from './oci.js';
 import { ociArch } from '../src/commands/dockerfile.js';
 
@@ -160,6 +161,8 @@ const FIGURES: [string, () => Promise<Figure | Figure[]>][] = [
   ['install', installFigure],
   ['lock', () => lockFigures({ work, rounds: ROUNDS, pinget, pingetEach })],
   ['lock-alpine', () => alpineLockFigure({ work, rounds: ROUNDS, pinget })],
+  ['lock-arch', () => lockArchFigure({ work, rounds: ROUNDS, pinget })],
+  ['lock-fedora', () => lockFedoraFigure({ work, rounds: ROUNDS, pinget })],
   ['oci', () => ociFigures({ rounds: ROUNDS, work, pinget, pingetEach }, (process.env.BENCH_OCI_FILES ?? '500,5000').split(',').map(Number))],
 ];
 

@@ -8,7 +8,7 @@ import { packageOf, parseDesc } from '../distros/arch/desc.js';
 import { parseSyncDb } from '../distros/arch/sync-db.js';
 import { inspectArchPath, parseArchPath, parsePackageFilename } from '../distros/arch/paths.js';
 import { databaseSigLevel, expandServer, parsePacmanConf } from '../distros/arch/pacman-conf.js';
-import { pacmanFailure, parsePrint } from '../distros/arch/pacman-resolve.js';
+import { pacmanFailure, parsePrint, parseTable } from '../distros/arch/pacman-resolve.js';
 import { checkTargets } from '../distros/arch/resolve.js';
 import { mirrorProviders } from '../distros/arch/mirrors.js';
 import { planPackages } from '../distros/arch/plan.js';
@@ -199,4 +199,31 @@ test('lock: pacman --print lines, its failures in one line, and the targets it t
   assert.equal(conflict.message, 'pacman cannot install the request: unresolvable package conflicts detected: rival and gamma are in conflict');
   for (const ok of ['glibc', 'core/glibc', 'python>=3.12', 'libstdc++', 'gtk2=2.24.33-1', 'r', '0ad']) checkTargets([ok]);
   for (const bad of ['-Syu', '--config=/x', 'a b', '../etc', 'x;y', '']) assert.throws(() => checkTargets([bad]), /not a pacman target/, bad);
+});
+
+test("pacman -S's VerbosePkgLists table: new installs, an upgrade's two versions, a shrinking package; a liar is INTERNAL", () => {
+  // As pacman 6.0 prints it when LC_ALL=C and stdout is no terminal (the upgrade row has both version columns).
+  const table = [
+    'resolving dependencies...',
+    'looking for conflicting packages...',
+    '',
+    'Package (3)         Old Version  New Version  Net Change  Download Size',
+    '',
+    'core/glibc          2.38-7       2.39-1        -0.15 MiB       9.72 MiB',
+    'extra/lib32-foo                  1:2.0-3        0.02 MiB       0.00 MiB',
+    'pingettest/alpha                 1.0-1          0.00 MiB       0.00 MiB',
+    '',
+    'Total Download Size:   9.72 MiB',
+    '',
+    ':: Proceed with installation? [Y/n] ',
+  ].join('\n');
+  assert.deepEqual(parseTable(table, false), [
+    { repo: 'core', name: 'glibc', version: '2.39-1' },
+    { repo: 'extra', name: 'lib32-foo', version: '1:2.0-3' },
+    { repo: 'pingettest', name: 'alpha', version: '1.0-1' },
+  ]);
+  assert.deepEqual(parseTable(' there is nothing to do\n', true), []);
+  assert.throws(() => parseTable(' there is nothing to do\n', false), (e: Error & { code?: string }) => e.code === 'INTERNAL');
+  assert.throws(() => parseTable(table.replace('Package (3)', 'Package (4)'), false), /announced 4 packages and listed 3/);
+  assert.throws(() => parseTable(table.replace('core/glibc', 'glibc'), false), /does not understand/);
 });

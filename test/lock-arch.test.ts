@@ -139,7 +139,8 @@ test('lock names exactly what pacman -S adds to the base; the lockfile installs 
 
 test('two architectures from one host: the same names, every hash from that architecture\'s database', async () => {
   const out = join(work, 'multi-{arch}');
-  const res = await lock(['alpha', '--root', base, '--arch', 'x86_64,aarch64', '-o', out]);
+  // A narrow COLUMNS in the caller's environment must not change how pacman prints its package table.
+  const res = await lock(['alpha', '--root', base, '--arch', 'x86_64,aarch64', '-o', out], { COLUMNS: '20' });
   assert.equal(res.code, 0, res.stderr);
   const names: Record<string, string[]> = {};
   for (const arch of ['x86_64', 'aarch64']) {

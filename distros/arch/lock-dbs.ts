@@ -27,6 +27,9 @@ export interface LockRepo {
   packages: PacmanPackage[];
 }
 
+/** A database fetched and its signature checked; its records still being read (pacman may run meanwhile). */
+export type FetchedDb = Omit<LockRepo, 'packages'> & { packages: Promise<PacmanPackage[]> };
+
 export interface FetchDbsOptions {
   conf: PacmanConf;
   arch: string;
@@ -38,7 +41,7 @@ export interface FetchDbsOptions {
 
 const notFound = (e: unknown) => e instanceof PingetError && e.code === 'NOT_FOUND';
 
-async function fetchOne(repo: RepoConf, o: FetchDbsOptions): Promise<LockRepo> {
+async function fetchOne(repo: RepoConf, o: FetchDbsOptions): Promise<FetchedDb> {
   const servers = repo.servers.map((s) => expandServer(s, repo.name, o.arch)).filter((s) => /^https?:\/\//i.test(s));
   if (servers.length === 0) throw new PingetError('BAD_INPUT', `pacman.conf: [${repo.name}] has no http(s) Server; lock fetches each repository's database itself`);
   const urls = servers.map((s) => `${s}/${repo.name}.db`);
@@ -58,16 +61,18 @@ async function fetchOne(repo: RepoConf, o: FetchDbsOptions): Promise<LockRepo> {
       throw new PingetError('INTEGRITY', `${redactUrl(url)}: no signature (${repo.name}.db.sig), and the base's pacman.conf requires one for [${repo.name}]; pass --allow-unsigned to skip the check`);
     } else o.log.verbose(`${redactUrl(url)}: unsigned; [${repo.name}]'s SigLevel does not require a database signature`);
   }
-  const packages = await parseSyncDb(data, redactUrl(url)).catch((e: unknown) => {
+  const packages = parseSyncDb(data, redactUrl(url)).catch((e: unknown) => {
     // What the server sent is not what a repository serves: a liar or a broken mirror, as a bad signature is.
     if (e instanceof PingetError && e.code === 'BAD_INPUT') throw new PingetError('INTEGRITY', e.message.replace(/; run pacman -Sy.*$/, ''), { cause: e });
     throw e;
   });
+  // Awaited by the caller after pacman ran; handled here so that a bad database is not an unhandled rejection meanwhile.
+  packages.catch(() => undefined);
   return { name: repo.name, server: url.slice(0, -`/${repo.name}.db`.length), data, packages };
 }
 
 /** Every repository of the configuration, in pacman.conf order, fetched and checked. */
-export async function fetchSyncDbs(repos: RepoConf[], o: FetchDbsOptions): Promise<LockRepo[]> {
+export async function fetchSyncDbs(repos: RepoConf[], o: FetchDbsOptions): Promise<FetchedDb[]> {
   const out = await Promise.all(repos.map((r) => fetchOne(r, o)));
   o.log.verbose(`lock: ${out.length} sync database(s) fetched for ${o.arch}`);
   return out;

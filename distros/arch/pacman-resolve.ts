@@ -64,7 +64,7 @@ async function writeWorld(o: PacmanRun): Promise<{ print: string[]; prepare: str
   // The prepare-only transaction must never download: its server is a directory of the scratch that does not
   // exist, so the download fails at once, before libalpm writes anything (an XferCommand that fails costs a
   // 2 s sleep in pacman).
-  await writeFile(join(dir, 'prepare.conf'), [...conf, ...repos(() => `file://${join(dir, 'no-packages')}`)].join('\n'));
+  await writeFile(join(dir, 'prepare.conf'), [...conf, 'VerbosePkgLists', ...repos(() => `file://${join(dir, 'no-packages')}`)].join('\n'));
   const common = [
     '--root', join(dir, 'root'),
     '--dbpath', join(dir, 'db'),
@@ -107,16 +107,45 @@ export function parsePrint(stdout: string): Chosen[] {
 }
 
 /**
- * Whether pacman's real transaction accepts the request. `--print` skips the conflict checks (pacman 6.0 answers
- * them for it), so the same request also goes through a real `-S` whose preparation (dependencies, conflicts
- * with the base and between the targets, --noconfirm declining to remove anything) pacman runs in full; its
- * download then fails by design, before libalpm writes anything. pacman runs a real transaction only as root.
+ * pacman's real transaction, as root: `--print` skips the conflict checks (pacman 6.0 answers them for it), so the
+ * request goes through a real `-S` whose preparation (dependencies, conflicts with the base and between the
+ * targets, --noconfirm declining to remove anything) pacman runs in full; its download then fails by design,
+ * before libalpm writes anything. Its package table (VerbosePkgLists: `repo/name  [old]  new  sizes`) is the
+ * answer, so the dependencies are resolved once. Undefined when not root (pacman runs a real transaction only as root).
  */
-async function prepare(o: PacmanRun, args: string[], env: NodeJS.ProcessEnv): Promise<{ ok: true } | { ok: false; stdout: string; stderr: string } | undefined> {
+async function prepare(o: PacmanRun, args: string[], env: NodeJS.ProcessEnv): Promise<{ ok: true; chosen: Chosen[] } | { ok: false; stdout: string; stderr: string } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   const res = await run('pacman', ['-S', '--needed', ...args, '--', ...o.names], { env, signal: o.signal, missingHint: PACMAN_HINT });
-  if (res.code === 0 || /failed to commit transaction|failed to retrieve some files|failed retrieving file/.test(res.stderr)) return { ok: true };
+  if (res.code === 0 || /failed to commit transaction|failed to retrieve some files|failed retrieving file/.test(res.stderr)) return { ok: true, chosen: parseTable(res.stdout, res.code === 0) };
   return { ok: false, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** A version as pacman prints it (`[epoch:]pkgver-pkgrel`), not a size (`-0.02`). */
+const VERSION = /^[^-\s]+-[^-\s]+$/;
+
+/** The packages of pacman's VerbosePkgLists table; none when pacman had nothing to do (exit 0 without a table). */
+export function parseTable(stdout: string, nothingOk: boolean): Chosen[] {
+  const lines = stdout.split('\n');
+  const head = lines.findIndex((l) => /^Packages? \(\d+\)/.test(l));
+  if (head < 0) {
+    if (nothingOk) return [];
+    throw new PingetError('INTERNAL', `pacman -S printed no package table: ${stdout.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`);
+  }
+  const count = Number(/\((\d+)\)/.exec(lines[head])![1]);
+  const out: Chosen[] = [];
+  for (const line of lines.slice(head + 1)) {
+    if (!line.trim()) {
+      if (out.length) break;
+      continue;
+    }
+    const [target, ...rest] = line.trim().split(/\s+/);
+    const slash = target.indexOf('/');
+    const versions = rest.filter((t) => VERSION.test(t) && !/^-?[\d.]+$/.test(t));
+    if (slash <= 0 || versions.length === 0) throw new PingetError('INTERNAL', `pacman -S printed a package line pinget does not understand: ${line.slice(0, 200)}`);
+    out.push({ repo: target.slice(0, slash), name: target.slice(slash + 1), version: versions[versions.length - 1] });
+  }
+  if (out.length !== count) throw new PingetError('INTERNAL', `pacman -S announced ${count} packages and listed ${out.length}`);
+  return out;
 }
 
 /**
@@ -126,13 +155,18 @@ async function prepare(o: PacmanRun, args: string[], env: NodeJS.ProcessEnv): Pr
  */
 export async function pacmanChoose(o: PacmanRun): Promise<{ chosen: Chosen[]; direct: Chosen[]; checked: boolean }> {
   const world = await writeWorld(o);
-  const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+  // COLUMNS would make pacman fall back from its package table to a wrapped list when the table is wider.
+  const { COLUMNS: _columns, ...inherited } = process.env;
+  const env = { ...inherited, LC_ALL: 'C', LANG: 'C' };
   const ask = (extra: string[]) => run('pacman', ['-S', '--print', '--print-format', '%r %n %v', ...world.print, ...extra, '--', ...o.names], { env, signal: o.signal, missingHint: PACMAN_HINT });
   // --print takes no lock (libalpm's NOLOCK transaction), and the transaction locks only the scratch dbpath.
-  const [all, direct, full] = await Promise.all([ask(['--needed']), ask(['--nodeps', '--nodeps']), prepare(o, world.prepare, env)]);
+  // As root the real transaction's table is the answer; --print --needed (the same resolution) only otherwise.
+  const root = process.getuid?.() === 0;
+  const [all, direct, full] = await Promise.all([root ? undefined : ask(['--needed']), ask(['--nodeps', '--nodeps']), prepare(o, world.prepare, env)]);
   const repos = o.repos.map((r) => r.name);
-  if (all.code !== 0) throw pacmanFailure(all.stdout, all.stderr, repos);
+  if (all && all.code !== 0) throw pacmanFailure(all.stdout, all.stderr, repos);
   if (direct.code !== 0) throw pacmanFailure(direct.stdout, direct.stderr, repos);
   if (full && !full.ok) throw pacmanFailure(full.stdout, full.stderr, repos);
-  return { chosen: parsePrint(all.stdout), direct: parsePrint(direct.stdout), checked: full !== undefined };
+  const chosen = full?.ok ? full.chosen : parsePrint(all!.stdout);
+  return { chosen, direct: parsePrint(direct.stdout), checked: full !== undefined };
 }

@@ -54,6 +54,7 @@ export async function baseSources(root: string, arch: string, warn: (m: string) 
 /** The sources of an empty base: `--mirror` URIs, else the host's own mirrors of that distro, moved to the release. */
 export async function emptyBaseSources(empty: EmptyBase, arch: string, warn: (m: string) => void): Promise<LockSource[]> {
   const components = ['main'];
+  if (empty.keyrings.length) throw new PingetError('USAGE', `--keyring: an empty ${empty.osId} base checks its indexes with this host's apt keyrings; put the key there (/etc/apt/keyrings) instead`);
   if (empty.mirrors.length) {
     return empty.mirrors.map((uri) => ({ uri: uri.replace(/\/+$/, ''), suite: empty.release, components, origin: `--mirror ${uri}` }));
   }

@@ -14,6 +14,8 @@ import type { RpmDbLocation } from './rpmdb.js';
 
 export interface DnfRun {
   scratch: string;
+  /** dnf's cachedir, kept between runs: its solv caches of the repositories and the rpm database (checked by dnf against their checksums). */
+  cacheDir: string;
   /** The base's root and where its rpm database is. */
   root: string;
   db: RpmDbLocation;
@@ -43,7 +45,7 @@ export interface DnfPackage {
 export const DNF_HINT = 'install dnf (Debian: apt-get install dnf; it brings python3-dnf)';
 
 const SCRIPT = String.raw`
-import json, sys
+import json, shutil, sys
 try:
     import dnf, dnf.exceptions, dnf.subject, hawkey, rpm
 except ImportError as e:
@@ -68,6 +70,9 @@ try:
     base.fill_sack(load_system_repo=True, load_available_repos=True)
 except dnf.exceptions.Error as e:
     print(json.dumps({'error': 'cannot load the repositories: %s' % e})); sys.exit(0)
+# The kept cachedir keeps only the solv caches: each run's copy of the metadata (under a per-baseurl name) goes.
+for r in base.repos.iter_enabled():
+    shutil.rmtree(r._repo.getCachedir(), ignore_errors=True)
 arches = set(p.arch for p in base.sack.query().available())
 if req['arch'] not in arches and arches - {'noarch', 'src', 'nosrc'}:
     print(json.dumps({'arch': sorted(arches - {'src', 'nosrc'})})); sys.exit(0)
@@ -112,12 +117,12 @@ async function dnfPython(): Promise<string> {
 export async function dnfChoose(o: DnfRun): Promise<DnfPackage[]> {
   const python = await dnfPython();
   const installroot = join(o.scratch, 'root');
-  for (const d of ['cache', 'persist', 'log']) await mkdir(join(o.scratch, d), { recursive: true });
+  for (const d of ['persist', 'log']) await mkdir(join(o.scratch, d), { recursive: true });
   // A copy: dnf opens the database for writing (its lock, sqlite's journal) even when it only reads.
   await cp(join(o.root, o.db.dbpath), join(installroot, o.db.dbpath), { recursive: true });
   const input = JSON.stringify({
     installroot,
-    cachedir: join(o.scratch, 'cache'),
+    cachedir: o.cacheDir,
     persistdir: join(o.scratch, 'persist'),
     logdir: join(o.scratch, 'log'),
     dbpath: o.db.dbpath,
@@ -125,7 +130,7 @@ export async function dnfChoose(o: DnfRun): Promise<DnfPackage[]> {
     arch: o.arch,
     releasever: o.releasever,
     weak: o.weak,
-    repos: o.repos,
+    repos: o.repos.map(({ id, dir }) => ({ id, dir })),
     names: o.names,
   });
   // -I: no user site, no PYTHON* variables of the caller's environment.

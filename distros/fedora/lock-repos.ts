@@ -13,6 +13,7 @@ import { redactUrl } from '../../src/fetch/http-client.js';
 import type { IndexFetcher } from '../../src/distro/types.js';
 import type { Logger } from '../../src/ui/log.js';
 import { loadKeys, verifyDetached } from '../../src/verify/openpgp.js';
+import { sha256Bytes } from '../../src/verify/sha256.js';
 import { localKeyFiles } from './dnf-cache.js';
 import { resolveRepoMirrors } from './mirrors.js';
 import { parseRepomd, type Repomd, type RepomdData } from './repodata.js';
@@ -27,6 +28,8 @@ export interface LockRepo {
   dir: string;
   /** Newest metadata timestamp in the verified repomd.xml (seconds), when signed. */
   timestamp?: number;
+  /** sha256 of the verified repomd.xml: what dnf's kept caches are keyed by. */
+  repomdSha256: string;
 }
 
 /** How a repository's metadata is reached and checked (lock's and --sources' own). */
@@ -103,7 +106,7 @@ async function fetchOne(c: RepoConfig, o: FetchReposOptions): Promise<LockRepo &
   await mkdir(join(dir, 'repodata'), { recursive: true });
   await writeFile(join(dir, 'repodata', 'repomd.xml'), data);
   const stamps = repomd.data.map((d) => d.timestamp ?? 0);
-  return { id: c.id, dir, timestamp: signed && stamps.length ? Math.max(...stamps) || undefined : undefined, targets };
+  return { id: c.id, dir, timestamp: signed && stamps.length ? Math.max(...stamps) || undefined : undefined, repomdSha256: sha256Bytes(data), targets };
 }
 
 /** Every enabled repo of the base, fetched, checked and laid out under `o.scratch/<id>/`. */
@@ -120,5 +123,5 @@ export async function fetchRepos(configs: RepoConfig[], o: FetchReposOptions): P
     }
   }
   o.log.verbose(`lock: ${targets.length} metadata file(s) of ${repos.length} repo(s) verified`);
-  return repos.map(({ id, dir, timestamp }) => ({ id, dir, timestamp }));
+  return repos.map(({ id, dir, timestamp, repomdSha256 }) => ({ id, dir, timestamp, repomdSha256 }));
 }

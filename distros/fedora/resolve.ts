@@ -10,6 +10,7 @@ import { readOsRelease } from '../../src/distro/os-release.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
 import { formatManual } from '../../src/manual-marks.js';
+import { resolverStateDir } from '../../src/resolver-state.js';
 import { dnfChoose } from './dnf-resolve.js';
 import { fetchRepos } from './lock-repos.js';
 import { kojiPath, refOf } from './nevra.js';
@@ -28,8 +29,11 @@ export function checkSpecs(names: string[]): void {
 const isoSeconds = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export async function resolveFedora(req: ResolveRequest): Promise<ResolveResult> {
-  if (!('root' in req.base)) throw new PingetError('USAGE', 'lock for Fedora and the RHEL family starts from a base (--root DIR or --image): its rpm database, repo files and keys');
-  if (req.snapshot) throw new PingetError('USAGE', '--snapshot: Fedora and the RHEL family keep no dated copies of their repositories to resolve against');
+  // Koji keeps every build but no repository as it was on a day, so there is nothing dated to resolve against.
+  if (req.snapshot) {
+    throw new PingetError('USAGE', '--snapshot: Fedora and the RHEL family have no dated snapshot archive of their repositories; to resolve as of a date, point the base\'s repo files (baseurl=) at a dated compose\'s tree and lock without --snapshot');
+  }
+  if (!('root' in req.base)) throw new PingetError('USAGE', 'lock for Fedora and the RHEL family starts from a base (--root DIR or --image): its rpm database, repo files and keys; an empty --distro fedora:RELEASE base is not supported yet');
   if (req.targetRelease) throw new PingetError('USAGE', '-t has no meaning for dnf: name the version in the spec instead (name-version)');
   checkSpecs(req.names);
   const root = req.base.root;
@@ -42,7 +46,8 @@ export async function resolveFedora(req: ResolveRequest): Promise<ResolveResult>
   if (configs.length === 0) throw new PingetError('BAD_INPUT', `${root}/etc/yum.repos.d: no enabled repository to resolve against`);
   if (req.allowUnsigned && configs.some((c) => c.repoGpgcheck)) req.log.verbose('--allow-unsigned: repomd.xml signatures are not checked');
   const repos = await fetchRepos(configs, { root, fetcher: req.fetcher, scratch: join(req.scratch, 'repos'), vars, allowUnsigned: req.allowUnsigned, log: req.log, signal: req.signal });
-  const chosen = await dnfChoose({ scratch: join(req.scratch, 'dnf'), root, db, arch: req.arch, releasever: releasever || '0', repos, names: req.names, weak: req.recommends, signal: req.signal });
+  const cacheDir = await resolverStateDir(req.stateRoot, 'dnf', [req.arch, releasever, ...repos.map((r) => `${r.id} ${r.repomdSha256}`)]);
+  const chosen = await dnfChoose({ scratch: join(req.scratch, 'dnf'), cacheDir, root, db, arch: req.arch, releasever: releasever || '0', repos, names: req.names, weak: req.recommends, signal: req.signal });
 
   const entries: LockEntry[] = [];
   const packages: PackageRef[] = [];

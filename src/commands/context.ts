@@ -71,7 +71,7 @@ export function splitList(value: string): string[] {
 }
 
 /** The options made with repeatable(): given several times, they are a list; any other option is refused twice. */
-export const REPEATABLE_OPTIONS = new Set(['provider', 'provider-append', 'archive-url', 'dedupe', 'mirror']);
+export const REPEATABLE_OPTIONS = new Set(['provider', 'provider-append', 'archive-url', 'dedupe', 'mirror', 'keyring']);
 
 /** A repeatable option: one value per flag (never a positional), collected into a list; name it in REPEATABLE_OPTIONS. */
 export function repeatable(describe: string, opts: { commas?: boolean } = {}): Options {

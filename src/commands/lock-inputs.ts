@@ -14,6 +14,7 @@ export interface LockArgs extends GlobalArgs {
   'install-recommends': boolean;
   'target-release'?: string;
   mirror?: string[];
+  keyring?: string[];
   dedupe?: string[];
   output?: string;
   update?: string;

@@ -25,6 +25,9 @@ import { warmHashPool } from '../verify/hash-pool.js';
 type Base = { root: string } | { empty: EmptyBase };
 
 const HOST_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'armhf', ia32: 'i386', ppc64: 'ppc64el', s390x: 's390x', riscv64: 'riscv64' };
+/** The machine's name as pacman and rpm spell it (uname -m), for the distros that do. */
+const MACHINE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const DPKG_NAMED = new Set(['debian', 'ubuntu']);
 
 async function resolverFor(ctx: CommandContext, base: Base, distroId: string | undefined): Promise<DistroAdapter> {
   const { adapterById, detectDistro, loadAdapter } = await import('../distro-registry.js');
@@ -50,7 +53,7 @@ async function archesFor(args: LockArgs, adapter: DistroAdapter, base: Base, fro
   const header = fromLock?.headers.distro?.trim().split(/\s+/).pop();
   if (header) return [header];
   const native = 'root' in base ? await adapter.nativeArch?.(base.root) : undefined;
-  const arch = native ?? HOST_ARCH[process.arch];
+  const arch = native ?? (DPKG_NAMED.has(adapter.id) ? HOST_ARCH : MACHINE)[process.arch];
   if (!arch) throw new PingetError('USAGE', 'cannot tell the architecture to resolve for; pass --arch');
   return [arch];
 }
@@ -65,9 +68,10 @@ function finish(result: ResolveResult, bases: Lockfile[], adapter: DistroAdapter
 async function withBase<T>(args: LockArgs, ctx: CommandContext, request: LockRequest, fn: (base: Base) => Promise<T>): Promise<T> {
   if (request.empty) {
     if (args.image || args.root !== '/') throw new PingetError('USAGE', '--distro NAME:RELEASE starts from an empty system; it takes no --root or --image');
-    return fn({ empty: { ...request.empty, mirrors: args.mirror ?? [] } });
+    return fn({ empty: { ...request.empty, mirrors: args.mirror ?? [], keyrings: args.keyring ?? [] } });
   }
   if (args.mirror?.length) throw new PingetError('USAGE', '--mirror goes with --distro NAME:RELEASE; a base root or image brings its own apt sources');
+  if (args.keyring?.length) throw new PingetError('USAGE', '--keyring goes with --distro NAME:RELEASE; a base root or image brings its own keys');
   if (!args.image) {
     if (!(await stat(args.root).catch(() => undefined))?.isDirectory()) throw new PingetError('USAGE', `--root ${args.root}: no such directory`);
     return fn({ root: args.root });

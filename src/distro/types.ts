@@ -147,6 +147,8 @@ export interface EmptyBase {
   release: string;
   /** Mirror base URIs; empty: the host's configured mirrors of that distro. */
   mirrors: string[];
+  /** OpenPGP public key files the indexes are checked with (`--keyring`), for distros whose keys an empty system cannot bring. */
+  keyrings: string[];
 }
 
 /** Package names -> the files that installing them would add to a base (`pinget lock`). */
