@@ -8,17 +8,19 @@
  * processes that are gone, and never a live process's.
  */
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { copyFile, lstat, mkdtemp, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { chmod, copyFile, lstat, mkdtemp, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { finished, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { PingetError, reasonOf } from './errors.js';
 import { copyHashing, openRegular } from './fs-safe.js';
 import { onlyWeCanChange, openCacheDirs, type CacheDirs } from './cache-trust.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { SHA256_HEX } from './verify/sha256.js';
 import { hashFileOffThread, hashPoolStarted, type FileHash } from './verify/hash-pool.js';
+import { writeHashing } from './write-hashing.js';
+import { GroupSync } from './group-sync.js';
 
 export interface BlobInfo {
   sha256: string;
@@ -26,76 +28,6 @@ export interface BlobInfo {
 }
 
 export { defaultCacheDir } from './cache-dir.js';
-
-/** About this many bytes go to disk per writev(2) while a blob streams in. */
-const WRITE_BATCH = 1 << 20;
-
-/** writev(2) of every byte of `chunks`; a short write (near a full disk) continues where it stopped. */
-async function writeAll(fh: FileHandle, chunks: Buffer[]): Promise<void> {
-  let rest = chunks;
-  for (;;) {
-    const total = rest.reduce((n, c) => n + c.length, 0);
-    const { bytesWritten } = await fh.writev(rest);
-    if (bytesWritten >= total) return;
-    if (bytesWritten === 0) throw Object.assign(new Error('write returned 0 bytes'), { code: 'EIO' });
-    let skip = bytesWritten;
-    const left: Buffer[] = [];
-    for (const c of rest) {
-      if (skip >= c.length) skip -= c.length;
-      else {
-        left.push(skip > 0 ? c.subarray(skip) : c);
-        skip = 0;
-      }
-    }
-    rest = left;
-  }
-}
-
-/**
- * Writes every chunk of `source` to `fh` and hashes it. Flowing mode ('data' events), not for-await:
- * read() would concatenate the chunks a Readable has buffered, a copy of every byte.
- */
-function writeHashing(source: Readable, fh: FileHandle, onBytes?: (n: number) => void): Promise<{ sha256: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    let writing: Promise<void> = Promise.resolve();
-    let failed = false;
-    const fail = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      source.off('data', onData);
-      source.destroy();
-      reject(e);
-    };
-    const flush = () => {
-      const chunks = batch;
-      batch = [];
-      batchBytes = 0;
-      writing = writing.then(() => writeAll(fh, chunks));
-      return writing;
-    };
-    const onData = (chunk: Buffer) => {
-      hash.update(chunk);
-      bytes += chunk.length;
-      onBytes?.(chunk.length);
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      if (batchBytes < WRITE_BATCH) return;
-      // One write in flight per blob: the source waits for the disk.
-      source.pause();
-      flush().then(() => failed || source.resume(), fail);
-    };
-    source.on('data', onData);
-    finished(source, { writable: false }, (err) => {
-      if (err) return fail(err);
-      if (failed) return;
-      flush().then(() => resolve({ sha256: hash.digest('hex'), bytes }), fail);
-    });
-  });
-}
 
 export interface CacheOptions {
   /** Accept a cache directory others can write (--trust-shared-cache); see cache-trust.ts. */
@@ -173,7 +105,7 @@ export class Cache {
   /** Removes the temp files of processes that are gone (a kill -9, a crash); a live process's stay. */
   async sweepTemp(): Promise<number> {
     const tmp = (await this.open(false))?.tmp;
-    return tmp ? sweepTempFiles(tmp.at('')) : 0;
+    return tmp ? sweepTempFiles(tmp.at(''), { dirs: true }) : 0;
   }
 
   /** rename(2) into blobs/, opening blobs/ again if someone removed it meanwhile. */
@@ -230,6 +162,44 @@ export class Cache {
       throw signal?.aborted ? signal.reason : (dirs.tmp?.explain(dirs.blobs?.explain(e) ?? e) ?? e);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private readonly groupSync = new GroupSync();
+
+  /**
+   * Takes a file of the caller's own (a blob a provider staged: nothing else writes it any more) into
+   * the cache under its expected hash: moved into tmp/ (no copy) when on the cache's file system, hashed
+   * there off the main thread, then made durable with the other files ready at the same time (one
+   * syncfs, group-sync.ts) and renamed into place. A mismatch removes it and is an INTEGRITY error, as
+   * for ingest(); on another file system it is streamed in by ingest(). The file is gone afterwards.
+   */
+  async ingestOwned(sha256: string, file: string, signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
+    const { path: tmp, dirs } = await this.tempFile(sha256);
+    try {
+      await rename(file, tmp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw dirs.tmp!.explain(e);
+      try {
+        return await this.ingest(sha256, createReadStream(file, { highWaterMark: 1 << 20 }), signal);
+      } finally {
+        await rm(file, { force: true }).catch(() => {});
+      }
+    }
+    try {
+      const res = await hashFileOffThread(tmp);
+      if (res.kind === 'missing') throw new PingetError('UNAVAILABLE', `${this.tmpDir}: the temp file of ${sha256} vanished before it was hashed (a concurrent cleanup?)`);
+      if (res.kind !== 'file') throw new PingetError('INTEGRITY', `expected sha256 ${sha256}, got ${res.kind === 'symlink' ? 'a symbolic link' : res.what}`);
+      if (res.sha256 !== sha256) throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${res.sha256} (${res.bytes} bytes)`);
+      signal?.throwIfAborted();
+      if (dirs.shared) await chmod(tmp, 0o644);
+      await this.groupSync.durable(tmp, dirs.tmp!.fd);
+      await this.moveIntoPlace(tmp, dirs, sha256);
+      return this.blobPath(sha256);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw signal?.aborted ? signal.reason : (dirs.tmp?.explain(dirs.blobs?.explain(e) ?? e) ?? e);
     }
   }
 

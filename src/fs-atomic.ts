@@ -45,9 +45,10 @@ export function processAlive(pid: number): boolean {
 
 /**
  * Removes the temp files in `dir` whose writer is gone, and those of older versions (no pid in the
- * name); a live process's temp files stay. Returns how many went.
+ * name); a live process's temp files stay. Returns how many went. `dirs`: temp directories too
+ * (the cache's tmp/, where a registry's blobs are staged).
  */
-export async function sweepTempFiles(dir: string): Promise<number> {
+export async function sweepTempFiles(dir: string, opts: { dirs?: boolean } = {}): Promise<number> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -59,7 +60,7 @@ export async function sweepTempFiles(dir: string): Promise<number> {
     if (!isTempName(name)) continue;
     const pid = tempOwner(name);
     if (pid !== undefined && processAlive(pid)) continue;
-    await rm(join(dir, name), { force: true });
+    await rm(join(dir, name), { force: true, recursive: !!opts.dirs });
     removed++;
   }
   return removed;

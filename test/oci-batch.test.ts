@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -184,4 +184,35 @@ test('a registry that accepts connections and never answers: oras is stopped aft
     for (const s of sockets) s.destroy();
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test('oras stages a wrong blob (a liar behind the copy): caught when the cache takes it in, that file alone from the next provider; staging left nowhere', async () => {
+  const { dir, files } = await makeFiles(Array.from({ length: 12 }, (_, i) => `l/${String(i).padStart(2, '0')}.deb`));
+  await pushToOci(`oci+http://${reg.host}/liar:v1`, files, { log: silentLogger, env });
+  const victim = files[5];
+  // Runs the real copy, then flips a byte of the victim's staged blob before oras's report reaches pinget.
+  const liar = join(work, 'oras-liar');
+  await writeFile(
+    liar,
+    `#!/bin/sh\nif [ "$1" = cp ]; then\n  out=$(oras "$@"); rc=$?\n  for a in "$@"; do last=$a; done\n  f="\${last%:copy}/blobs/sha256/${victim.sha256}"\n  [ -s "$f" ] && printf X | dd of="$f" bs=1 seek=7 conv=notrunc 2>/dev/null\n  printf '%s\\n' "$out"\n  exit $rc\nfi\nexec oras "$@"\n`,
+  );
+  await chmod(liar, 0o755);
+  const cacheDir = join(work, 'cache-liar');
+  const cache = new Cache(cacheDir);
+  await cache.prepare();
+  // Staged in the cache's tmp/ as the CLI does (spoolDir): the cache moves the blobs in.
+  const p = createOciProvider(`oci+http://${reg.host}/liar`, { ...ctx, spoolDir: join(cacheDir, 'tmp') }, { env: { ...env, PINGET_ORAS: liar } })!;
+  const mirror = new FileProvider(`${pathToFileURL(dir).href}/{{.Name}}`);
+  let got;
+  try {
+    got = await fetchAll(targets(files), { cache, providers: [p, mirror], jobs: 4, log: silentLogger });
+  } finally {
+    await p.close?.();
+  }
+  assert.deepEqual(
+    got.map((r) => r.source),
+    files.map((f) => (f === victim ? mirror.label : p.label)),
+  );
+  for (const [i, r] of got.entries()) assert.deepEqual(await readFile(r.file), await readFile(files[i].file));
+  assert.deepEqual(await readdir(join(cacheDir, 'tmp')), [], 'no staging directory or temp file left');
 });

@@ -130,10 +130,15 @@ async function fromProvider(target: FetchTarget, provider: Provider, opts: Fetch
   let body: Readable | undefined;
   try {
     const opened = await provider.open(target, signal);
-    body = opened.stream;
     onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
-    const file = await cache.ingest(target.sha256, body, signal, onProgress && ((n) => onProgress({ kind: 'bytes', target, bytes: n })));
+    let file: string;
+    if (opened.file) file = await cache.ingestOwned(target.sha256, opened.file, signal);
+    else {
+      body = opened.stream;
+      file = await cache.ingest(target.sha256, body, signal, onProgress && ((n) => onProgress({ kind: 'bytes', target, bytes: n })));
+    }
     const bytes = await sizeOf(file);
+    if (opened.file) onProgress?.({ kind: 'bytes', target, bytes });
     onProgress?.({ kind: 'done', target, bytes, source: provider.label });
     return { target, file, source: provider.label, bytes };
   } catch (e) {
@@ -225,7 +230,6 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
-  const limit = pLimit(Math.max(1, opts.jobs));
 
   const bySha = new Map<string, FetchTarget>();
   const groups = new Map<string, FetchTarget[]>();
@@ -242,7 +246,8 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
   const failed = new Map<string, { target: FetchTarget; failures: ProviderFailure[] }>();
   const done = new Map<string, FetchResult>();
   /** Runs one stage for `list`, `jobs` at a time; returns the targets it left for the next stage. */
-  const runStage = async (list: FetchTarget[], step: (t: FetchTarget, failures: ProviderFailure[]) => Promise<FetchResult | undefined>, last: boolean) => {
+  const runStage = async (list: FetchTarget[], step: (t: FetchTarget, failures: ProviderFailure[]) => Promise<FetchResult | undefined>, last: boolean, jobs: number) => {
+    const limit = pLimit(Math.max(1, jobs));
     const left = new Set<FetchTarget>();
     const settled = await Promise.allSettled(
       list.map((target) =>
@@ -273,6 +278,8 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
         pending,
         async (target, failures) => (i === 0 ? await fromCache(target, opts, failures) : undefined) ?? tryProviders(target, providers, opts, signal, failures),
         last,
+        // What a batching provider staged is local work (a rename, a hash, a sync shared by many): more at once.
+        i > 0 ? Math.max(opts.jobs, providers[0].stagedJobs ?? 0) : opts.jobs,
       );
     }
   } finally {

@@ -17,6 +17,7 @@ import { PingetError, reasonOf } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { SHA256_HEX, sha256Bytes } from '../verify/sha256.js';
 import { tagReference, type OciRepo } from './oci-ref.js';
+import { tempName } from '../fs-atomic.js';
 import { orasRemoteFlags, RegistryAuthError, runOrasLines } from './oras.js';
 
 /** Manifest media types whose layers are blobs (an index's are manifests: skipped). */
@@ -36,6 +37,11 @@ export interface BatchOptions {
   maxBytes: number;
   /** Names the provider in messages. */
   label: string;
+  /**
+   * The cache's tmp dir: blobs are staged there, on the cache's file system, so the cache moves them in
+   * instead of copying; a killed run's staging is swept like its temp files. Default: the OS temp dir.
+   */
+  spoolDir?: string;
 }
 
 interface Manifest {
@@ -131,7 +137,7 @@ export class OciBatch {
     const found = jobs.reduce((n, j) => n + j.mine.size, 0);
     this.opts.log.verbose(`${this.opts.label}: ${found} of ${wanted.size} blobs in ${jobs.length} of ${tags.length} tagged manifests; the rest blob by blob`);
     if (jobs.length === 0) return;
-    this.work ??= await mkdtemp(join(tmpdir(), 'pinget-oci-'));
+    this.work ??= await this.stagingDir();
     const stop = AbortSignal.any([signal, this.stop.signal]);
     const limit = pLimit(Math.max(1, Math.min(2, this.opts.jobs)));
     const copies = jobs.map((j, i) => {
@@ -143,6 +149,19 @@ export class OciBatch {
     });
     // Failures are per blob (open() falls back to fetching it alone); nothing here may go unhandled.
     this.copying = Promise.allSettled(copies);
+  }
+
+  private async stagingDir(): Promise<string> {
+    if (this.opts.spoolDir) {
+      const dir = join(this.opts.spoolDir, tempName('oci'));
+      try {
+        await mkdir(dir, { mode: 0o700 });
+        return dir;
+      } catch (e) {
+        this.opts.log.verbose(`${this.opts.label}: cannot stage in ${this.opts.spoolDir} (${reasonOf(e)}); staging in the OS temp dir`);
+      }
+    }
+    return mkdtemp(join(tmpdir(), 'pinget-oci-'));
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { SHA256_HEX } from '../verify/sha256.js';
 import { PingetError } from '../errors.js';
 import { blobReference, ociScheme, parseOciRepo, type OciRepo } from './oci-ref.js';
@@ -47,12 +48,15 @@ export class OciProvider implements Provider {
     private readonly opts: OciProviderOptions = {},
   ) {
     this.label = template;
-    this.batch = new OciBatch(repo, { log: ctx.log, env: opts.env, jobs: ctx.jobs ?? 8, idleMs: ctx.timeoutMs, maxBytes: this.maxBytes, label: template });
+    this.batch = new OciBatch(repo, { log: ctx.log, env: opts.env, jobs: ctx.jobs ?? 8, spoolDir: ctx.spoolDir, idleMs: ctx.timeoutMs, maxBytes: this.maxBytes, label: template });
   }
 
   private get maxBytes(): number {
     return this.ctx.maxBytes ?? DEFAULT_MAX_BYTES;
   }
+
+  /** Staged blobs cost a rename, a hash and a share of one sync each: this many at once keeps the syncs full. */
+  readonly stagedJobs = 64;
 
   prefetch(targets: FetchTarget[], signal: AbortSignal): Promise<void> {
     return this.batch.run(
@@ -68,22 +72,70 @@ export class OciProvider implements Provider {
     const staged = await abortable(this.batch.take(target.sha256), signal);
     if (staged) {
       const { file, size } = staged;
-      // `end`: a read stream without one reads in buffers of highWaterMark, whatever the file's size.
-      const stream = createReadStream(file, { highWaterMark: 1 << 20, start: 0, end: Math.max(0, size - 1), signal });
-      // Read once: the chain has the bytes (or rejected them) when the stream closes. No --max-size cut
-      // needed: the batch took only blobs declared within it, and oras stored exactly the declared size.
-      stream.once('close', () => void unlink(file).catch(() => {}));
-      return { stream, size };
+      let stream: Readable | undefined;
+      // The chain moves the file into the cache (`file`); the stream is made only for a reader that wants one.
+      // No --max-size cut needed: the batch took only blobs declared within it, and oras stored exactly that size.
+      return {
+        file,
+        size,
+        get stream() {
+          // `end`: a read stream without one reads in buffers of highWaterMark, whatever the file's size.
+          if (stream) return stream;
+          stream = createReadStream(file, { highWaterMark: 1 << 20, start: 0, end: Math.max(0, size - 1), signal });
+          // Read once: the chain has the bytes (or rejected them) when the stream closes.
+          stream.once('close', () => void unlink(file).catch(() => {}));
+          return stream;
+        },
+      };
     }
     const ref = blobReference(this.repo, target.sha256);
+    const release = await this.slot(signal);
     this.ctx.log.verbose(`oras blob fetch ${ref} (${target.path})`);
-    const { stream, child } = await streamOras(['blob', 'fetch', ...orasRemoteFlags(this.repo), '--output', '-', ref], where, {
-      env: this.opts.env,
-      signal,
-    });
-    this.children.add(child);
-    child.once('close', () => this.children.delete(child));
-    return { stream: capBytes(stream, this.maxBytes, where) };
+    try {
+      const { stream, child } = await streamOras(['blob', 'fetch', ...orasRemoteFlags(this.repo), '--output', '-', ref], where, {
+        env: this.opts.env,
+        signal,
+      });
+      this.children.add(child);
+      child.once('close', () => {
+        this.children.delete(child);
+        release();
+      });
+      return { stream: capBytes(stream, this.maxBytes, where) };
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Per-blob oras processes running, and the opens waiting for one of them to end. */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /** Waits until fewer than --jobs per-blob processes run (the chain runs more opens at once: stagedJobs). */
+  private async slot(signal: AbortSignal): Promise<() => void> {
+    while (this.running >= (this.ctx.jobs ?? 8)) {
+      signal.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) this.waiting.splice(i, 1);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.waiting.push(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    }
+    signal.throwIfAborted();
+    this.running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      this.waiting[0]?.();
+    };
   }
 
   async close(): Promise<void> {

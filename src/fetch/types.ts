@@ -19,6 +19,12 @@ export interface FetchBody {
   stream: Readable;
   /** Expected length, when the provider knows it (for progress). */
   size?: number;
+  /**
+   * A file holding the same bytes that the provider hands over (staged by it, written by nothing any
+   * more): the cache may move it in instead of reading `stream` (Cache.ingestOwned). Whichever is
+   * used, the bytes are verified; the file is gone afterwards, and `stream` is not to be read then.
+   */
+  file?: string;
 }
 
 export interface Provider {
@@ -37,6 +43,12 @@ export interface Provider {
    * stop the whole run (refused credentials); anything else is for open() to report per target.
    */
   prefetch?(targets: FetchTarget[], signal: AbortSignal): Promise<void>;
+  /**
+   * With prefetch: how many targets the chain may work on at once after it (default --jobs). Serving a
+   * staged file is local work, so more than --jobs pays; the provider itself keeps what it still
+   * fetches over the network to --jobs at a time.
+   */
+  readonly stagedJobs?: number;
   /** Releases connections, child processes. */
   close?(): Promise<void>;
 }
