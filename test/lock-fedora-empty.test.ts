@@ -4,7 +4,7 @@
  * with a dependency chain, a weak dependency and a virtual provide. The oracle is dnf's own install into an empty
  * installroot with the same repositories (nothing of the host's dnf): lock names exactly what it installs,
  * Recommends on and off, and `pinget install` of the lockfile into another empty root gives the same rpm set.
- * No --mirror, no --keyring, a bad keyring file, an unknown package: exit 2, nothing written; a repomd.xml signed
+ * No --mirror, no --keyring, a bad keyring file, --sources, an unknown package: exit 2, nothing written; a repomd.xml signed
  * by another key or not signed at all: exit 3 (unsigned only with --allow-unsigned).
  */
 import { after, before, test } from 'node:test';
@@ -106,7 +106,7 @@ test('lock from an empty system names exactly what dnf installs into an empty ro
   }
 });
 
-test('refused: no --mirror, no key, a key file that is none, an unknown package; exit 2, one line, nothing written', async () => {
+test('refused: no --mirror, no key, a key file that is none, --sources, an unknown package; exit 2, one line, nothing written', async () => {
   const out = join(work, 'never-written');
   const garbage = join(work, 'garbage.asc');
   await writeFile(garbage, 'not a key\n');
@@ -114,6 +114,7 @@ test('refused: no --mirror, no key, a key file that is none, an unknown package;
     ['no mirror', ['pinget-app', '--distro', 'fedora:40', '--keyring', key.publicKey], /--distro fedora:40 needs --mirror URL/],
     ['no key', ['pinget-app', ...mirrors(apps, libs)], /--distro fedora:40 has no keys .*--keyring FILE.*--allow-unsigned/],
     ['garbage key', ['pinget-app', ...mirrors(apps, libs), '--keyring', garbage], /--keyring .*garbage\.asc/],
+    ['--sources', ['pinget-app', '--sources', ...mirrors(apps, libs), '--keyring', key.publicKey], /--sources: an empty Fedora base has no \[\*-source\] repositories/],
     ['unknown package', ['pinget-app', 'no-such-package', ...mirrors(apps, libs), '--keyring', key.publicKey], /no package no-such-package in the repositories/],
   ];
   for (const [what, args, reason] of cases) assertRefused(await lock([...args, '-o', out]), what, reason, out);

@@ -80,6 +80,8 @@ export async function resolveFedora(req: ResolveRequest): Promise<ResolveResult>
   if (req.snapshot) {
     throw new PingetError('USAGE', '--snapshot: Fedora and the RHEL family have no dated snapshot archive of their repositories; to resolve as of a date, point the base\'s repo files (baseurl=) at a dated compose\'s tree and lock without --snapshot');
   }
+  // The source rpms come from a base's [*-source] repo files; an empty system has none (and the host's are not its).
+  if (req.sources && 'empty' in req.base) throw new PingetError('USAGE', '--sources: an empty Fedora base has no [*-source] repositories to pin the source rpms from; lock from a base (--root or --image) whose repo files name them');
   if (req.targetRelease) throw new PingetError('USAGE', '-t has no meaning for dnf: name the version in the spec instead (name-version)');
   checkSpecs(req.names);
   const base = 'root' in req.base ? await rootBase(req.base.root, req.arch) : await emptyBase(req.base.empty, req.arch, req.allowUnsigned);
