@@ -1,7 +1,7 @@
 /**
  * `pinget lock --distro fedora:40 --mirror URL --keyring FILE`: an empty Fedora system as the base, against two
  * real signed rpm-md repositories served on 127.0.0.1 (rpms built and signed here, createrepo_c, repomd.xml.asc)
- * with a dependency chain, a weak dependency and a virtual provide. The oracle is dnf's own install into an empty
+ * (one named with `$releasever/$basearch`) with a dependency chain, a weak dependency and a virtual provide. The oracle is dnf's own install into an empty
  * installroot with the same repositories (nothing of the host's dnf): lock names exactly what it installs,
  * Recommends on and off, and `pinget install` of the lockfile into another empty root gives the same rpm set.
  * No --mirror, no --keyring, a bad keyring file, --sources, an unknown package: exit 2, nothing written; a repomd.xml signed
@@ -33,7 +33,9 @@ let koji: TestServer;
 
 const DB = ['--dbpath', '/var/lib/rpm'];
 const lock = (args: string[]) => runCli(['lock', '--cache', join(work, 'cache'), ...args], { env: { SOURCE_DATE_EPOCH: '' }, timeoutMs: 180_000 });
-const mirrors = (a: TestServer, l: TestServer) => ['--distro', 'fedora:40', '--mirror', a.url, '--mirror', l.url];
+/** libs is served under `$releasever/$basearch/`: the mirror URL names it with dnf's variables. */
+const libsUrl = (l: TestServer) => (l === libs ? `${l.url}/$releasever/$basearch` : l.url);
+const mirrors = (a: TestServer, l: TestServer) => ['--distro', 'fedora:40', '--mirror', a.url, '--mirror', libsUrl(l)];
 
 async function rpmQa(root: string): Promise<string[]> {
   const res = await runChecked('rpm', ['--root', root, ...DB, '-qa', '--qf', '%{NAME} %{VERSION}-%{RELEASE} %{ARCH}\\n'], 'INTERNAL', { env });
@@ -46,7 +48,7 @@ async function oracle(names: string[], weak: boolean): Promise<string[]> {
   await mkdir(root, { recursive: true });
   const repo = (id: string, url: string) => `[${id}]\nname=${id}\nbaseurl=${url}/\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://${key.publicKey}\n`;
   await mkdir(join(work, 'host-repos'), { recursive: true });
-  await writeFile(join(work, 'host-repos', 'test.repo'), repo('apps', apps.url) + repo('libs', libs.url));
+  await writeFile(join(work, 'host-repos', 'test.repo'), repo('apps', apps.url) + repo('libs', libsUrl(libs)));
   await runChecked('dnf', ['-y', '-q', `--installroot=${root}`, '--releasever=40', ...(await hostDnfOptions(work)), `--setopt=install_weak_deps=${weak ? 'True' : 'False'}`, 'install', ...names], 'INTERNAL', { env });
   return rpmQa(root);
 }
@@ -69,7 +71,7 @@ before(async () => {
   );
   const isApp = (f: string) => /\/pinget-(app|weak)-/.test(f);
   await makeRepo(join(work, 'apps'), rpms.filter(isApp), key);
-  await makeRepo(join(work, 'libs'), rpms.filter((f) => !isApp(f)), key);
+  await makeRepo(join(work, 'libs', '40', 'x86_64'), rpms.filter((f) => !isApp(f)), key);
   await makeRepo(join(work, 'libs-other'), rpms.filter((f) => !isApp(f)), other);
   await makeRepo(join(work, 'libs-unsigned'), rpms.filter((f) => !isApp(f)));
   await makeKojiTree(join(work, 'koji'), rpms, env);
@@ -81,7 +83,7 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-test('lock from an empty system names exactly what dnf installs into an empty root (Recommends on and off); the lockfile installs to the same set', async () => {
+test('lock from an empty system names exactly what dnf installs into an empty root (Recommends on and off); the lockfile installs to the same set; --update finds it unchanged', async () => {
   for (const weak of [true, false]) {
     const out = join(work, `SHA256SUMS-${weak}`);
     const res = await lock(['pinget-app', ...mirrors(apps, libs), '--keyring', key.publicKey, '-o', out, ...(weak ? [] : ['--no-install-recommends'])]);
@@ -103,6 +105,11 @@ test('lock from an empty system names exactly what dnf installs into an empty ro
     const inst = await runCli(['install', out, '--root', fresh, '--cache', join(work, 'cache'), '--provider', `${koji.url}/{{.Name}}`]);
     assert.equal(inst.code, 0, inst.stderr);
     assert.deepEqual(await rpmQa(fresh), installed);
+
+    // The refresh workflow: --update re-resolves the lock header's request on the same mirrors; nothing moved.
+    const upd = await lock(['--update', out, '--mirror', apps.url, '--mirror', libsUrl(libs), '--keyring', key.publicKey]);
+    assert.equal(upd.code, 0, upd.stderr);
+    assert.match(upd.stderr, /unchanged/);
   }
 });
 
