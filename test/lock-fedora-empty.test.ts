@@ -1,11 +1,13 @@
 /**
  * `pinget lock --distro fedora:40 --mirror URL --keyring FILE`: an empty Fedora system as the base, against two
- * real signed rpm-md repositories served on 127.0.0.1 (rpms built and signed here, createrepo_c, repomd.xml.asc)
- * (one named with `$releasever/$basearch`) with a dependency chain, a weak dependency and a virtual provide. The oracle is dnf's own install into an empty
- * installroot with the same repositories (nothing of the host's dnf): lock names exactly what it installs,
- * Recommends on and off, and `pinget install` of the lockfile into another empty root gives the same rpm set.
- * No --mirror, no --keyring, a bad keyring file, --sources, an unknown package: exit 2, nothing written; a repomd.xml signed
- * by another key or not signed at all: exit 3 (unsigned only with --allow-unsigned).
+ * real signed rpm-md repositories served on 127.0.0.1 (rpms built and signed here, createrepo_c, repomd.xml.asc;
+ * one named with `$releasever/$basearch`) with a dependency chain, a weak dependency and a virtual provide. The
+ * oracle is dnf's own install into an empty installroot with the same repositories (nothing of the host's dnf):
+ * lock names exactly what it installs, Recommends on and off, and `pinget install` of the lockfile into another
+ * empty root gives the same rpm set.
+ * No --mirror, no --keyring, a bad keyring file, --sources, an architecture the repositories lack, an unknown package:
+ * exit 2, nothing written; a repomd.xml signed by another key or not signed at all: exit 3 (unsigned only with
+ * --allow-unsigned); a mirror that hangs: exit 4.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,7 +115,7 @@ test('lock from an empty system names exactly what dnf installs into an empty ro
   }
 });
 
-test('refused: no --mirror, no key, a key file that is none, --sources, an unknown package; exit 2, one line, nothing written', async () => {
+test('refused: no --mirror, no key, a key file that is none, --sources, an architecture the repositories lack, an unknown package; exit 2, one line, nothing written', async () => {
   const out = join(work, 'never-written');
   const garbage = join(work, 'garbage.asc');
   await writeFile(garbage, 'not a key\n');
@@ -125,9 +127,14 @@ test('refused: no --mirror, no key, a key file that is none, --sources, an unkno
     ['unknown package', ['pinget-app', 'no-such-package', ...mirrors(apps, libs), '--keyring', key.publicKey], /no package no-such-package in the repositories/],
   ];
   for (const [what, args, reason] of cases) assertRefused(await lock([...args, '-o', out]), what, reason, out);
+  // The unsigned copy of libs is flat (with $basearch in its URL aarch64 would be a 404, exit 4); --allow-unsigned warns, a second line.
+  const arch = await lock(['pinget-app', ...mirrors(apps, unsigned), '--allow-unsigned', '--arch', 'aarch64', '-o', out]);
+  assert.equal(arch.code, 2, arch.stderr);
+  assert.match(arch.stderr, /^pinget: the repositories \(mirror1, mirror2\) do not serve aarch64: their packages are for noarch, x86_64$/m);
+  await assert.rejects(readFile(out), 'nothing written');
 });
 
-test('a repomd.xml signed by another key, or not signed, is exit 3; unsigned resolves only with --allow-unsigned', async () => {
+test('a repomd.xml signed by another key, or not signed, is exit 3; unsigned resolves only with --allow-unsigned; a hanging mirror is exit 4', async () => {
   const out = join(work, 'SHA256SUMS-bad');
   for (const [srv, reason] of [[otherKey, /repomd\.xml: signed by unknown key/], [unsigned, /repomd\.xml\.asc: missing.*--allow-unsigned/]] as [TestServer, RegExp][]) {
     const res = await lock(['pinget-app', ...mirrors(apps, srv), '--keyring', key.publicKey, '-o', out]);
@@ -139,4 +146,16 @@ test('a repomd.xml signed by another key, or not signed, is exit 3; unsigned res
   const res = await lock(['pinget-app', ...mirrors(apps, unsigned), '--allow-unsigned', '-o', out]);
   assert.equal(res.code, 0, res.stderr);
   assert.equal(parseLockfile(await readFile(out, 'utf8'), out).headers.manual, 'pinget-app');
+
+  // A mirror that never answers: exit 4 after --timeout, nothing written.
+  const hang = await serveDirectory(join(work, 'apps'), () => new Promise<boolean>(() => {}));
+  try {
+    const hung = join(work, 'SHA256SUMS-hang');
+    const h = await lock(['pinget-app', ...mirrors(hang, libs), '--keyring', key.publicKey, '--timeout', '2', '--retries', '0', '-o', hung]);
+    assert.equal(h.code, 4, h.stderr);
+    assert.doesNotMatch(h.stderr, /\n\s+at /);
+    await assert.rejects(readFile(hung), 'nothing written');
+  } finally {
+    await hang.close();
+  }
 });
