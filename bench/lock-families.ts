@@ -50,7 +50,8 @@ export async function lockArchFigure(o: Ctx): Promise<Figure> {
   }
 }
 
-export async function lockFedoraFigure(o: Ctx): Promise<Figure> {
+/** The base's figure, then an empty system's (`--distro fedora:40 --mirror --keyring`: the base has no packages, so both ask dnf the same). */
+export async function lockFedoraFigure(o: Ctx): Promise<Figure | Figure[]> {
   const what = `lock of 4 names (Fedora, ${LOCK_COUNT}-package signed rpm-md repo on 127.0.0.1), cache warm, vs dnf install --assumeno --installroot over the same repodata`;
   if (!has('dnf') || !has('rpm') || !has('gpg')) return { what, maxRatio: 1.5, skipped: 'no dnf, rpm or gpg' };
   const home = join(o.work, 'rpm-home');
@@ -65,6 +66,9 @@ export async function lockFedoraFigure(o: Ctx): Promise<Figure> {
     const cache = join(o.work, 'lock-fedora-cache');
     const lock = o.pinget(['lock', ...b.names, '--root', b.base, '--cache', cache, '-o', join(o.work, 'lock-fedora-out')]);
     await timeProcess(lock);
+    const keyring = join(b.base, 'etc/pki/rpm-gpg/RPM-GPG-KEY-bench');
+    const empty = o.pinget(['lock', ...b.names, '--distro', 'fedora:40', '--mirror', server.url, '--keyring', keyring, '--arch', 'x86_64', '--cache', cache, '-o', join(o.work, 'lock-fedora-empty-out')]);
+    await timeProcess(empty);
     const root = join(o.work, 'dnf-ref-root');
     await cp(b.base, root, { recursive: true });
     await rm(join(root, 'etc/yum.repos.d'), { recursive: true, force: true });
@@ -81,7 +85,11 @@ export async function lockFedoraFigure(o: Ctx): Promise<Figure> {
     if (!/Operation aborted/.test(once.stdout + once.stderr)) throw new Error(`dnf did not resolve the request: ${once.stderr.trim().split('\n').pop()}`);
     const count = /Install\s+(\d+) Package/.exec(once.stdout)?.[1];
     const pair = await comparePair(lock, dnf, o.rounds);
-    return { what: `${what} (${count} packages chosen)`, pair, maxRatio: 1.5, maxRssMiB: 300 };
+    const emptyPair = await comparePair(empty, dnf, o.rounds);
+    return [
+      { what: `${what} (${count} packages chosen)`, pair, maxRatio: 1.5, maxRssMiB: 300 },
+      { what: `${what.replace('lock of 4 names', 'lock of 4 names from an empty system (--distro fedora:40 --mirror --keyring)')} (${count} packages chosen)`, pair: emptyPair, maxRatio: 1.5, maxRssMiB: 300 },
+    ];
   } finally {
     await server.close();
   }

@@ -11,7 +11,7 @@ import { ARCH_ARCHIVE_NAME, snapshotDays } from '../../src/fetch/archives/arch.j
 import type { LockEntry } from '../../src/lockfile.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import type { EmptyBase, PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
-import { loadKeys } from '../../src/verify/openpgp.js';
+import { loadKeyringOption } from '../../src/verify/openpgp.js';
 import { formatManual } from '../../src/manual-marks.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
 import { KeyringLoader, isoFromEpoch, snapshotOf } from './generate.js';
@@ -95,16 +95,9 @@ function emptyBase(empty: EmptyBase, allowUnsigned: boolean | undefined): ArchBa
   }
   const servers = empty.mirrors.map((m) => (m.includes('$repo') ? m : `${m.replace(/\/+$/, '')}/$repo/os/$arch`));
   let keys: Promise<Keyring> | undefined;
-  const load = async () => {
-    const skipped: string[] = [];
-    const found = await loadKeys(empty.keyrings, (file, why) => skipped.push(`${file}: ${why}`));
-    if (skipped.length) throw new PingetError('USAGE', `--keyring ${skipped[0]}`);
-    if (found.length === 0) throw new PingetError('USAGE', `--keyring ${empty.keyrings.join(', ')}: no OpenPGP public key in it`);
-    return found;
-  };
   return {
     conf: { options: { SigLevel: ['Required', 'DatabaseRequired'] }, repos: EMPTY_REPOS.map((name) => ({ name, servers })) },
-    keys: () => (keys ??= load()),
+    keys: () => (keys ??= loadKeyringOption(empty.keyrings)),
     distro: 'arch rolling',
   };
 }

@@ -16,9 +16,9 @@ export interface DnfRun {
   scratch: string;
   /** dnf's cachedir, kept between runs: its solv caches of the repositories and the rpm database (checked by dnf against their checksums). */
   cacheDir: string;
-  /** The base's root and where its rpm database is. */
+  /** The base's root and where its rpm database is; none: an empty system, nothing installed. */
   root: string;
-  db: RpmDbLocation;
+  db?: RpmDbLocation;
   arch: string;
   releasever: string;
   repos: { id: string; dir: string }[];
@@ -67,7 +67,7 @@ for r in req['repos']:
 rpm.addMacro('_dbpath', req['dbpath'])
 rpm.addMacro('_db_backend', req['backend'])
 try:
-    base.fill_sack(load_system_repo=True, load_available_repos=True)
+    base.fill_sack(load_system_repo=req['system'], load_available_repos=True)
 except dnf.exceptions.Error as e:
     print(json.dumps({'error': 'cannot load the repositories: %s' % e})); sys.exit(0)
 # The kept cachedir keeps only the solv caches: each run's copy of the metadata (under a per-baseurl name) goes.
@@ -119,14 +119,16 @@ export async function dnfChoose(o: DnfRun): Promise<DnfPackage[]> {
   const installroot = join(o.scratch, 'root');
   for (const d of ['persist', 'log']) await mkdir(join(o.scratch, d), { recursive: true });
   // A copy: dnf opens the database for writing (its lock, sqlite's journal) even when it only reads.
-  await cp(join(o.root, o.db.dbpath), join(installroot, o.db.dbpath), { recursive: true });
+  if (o.db) await cp(join(o.root, o.db.dbpath), join(installroot, o.db.dbpath), { recursive: true });
+  const db = o.db ?? { dbpath: '/usr/lib/sysimage/rpm', backend: 'sqlite' };
   const input = JSON.stringify({
     installroot,
     cachedir: o.cacheDir,
     persistdir: join(o.scratch, 'persist'),
     logdir: join(o.scratch, 'log'),
-    dbpath: o.db.dbpath,
-    backend: o.db.backend,
+    dbpath: db.dbpath,
+    backend: db.backend,
+    system: !!o.db,
     arch: o.arch,
     releasever: o.releasever,
     weak: o.weak,
@@ -143,7 +145,7 @@ export async function dnfChoose(o: DnfRun): Promise<DnfPackage[]> {
   }
   if (doc.nodnf) throw new PingetError('UNAVAILABLE', `${python} has no dnf module (${doc.nodnf}): ${DNF_HINT}`);
   if (doc.arch) throw new PingetError('USAGE', `the repositories (${o.repos.map((r) => r.id).join(', ')}) do not serve ${o.arch}: their packages are for ${doc.arch.join(', ')}`);
-  if (doc.missing) throw new PingetError('BAD_INPUT', `no package ${doc.missing.join(', ')} in the base's repositories (${o.repos.map((r) => r.id).join(', ')})`);
+  if (doc.missing) throw new PingetError('BAD_INPUT', `no package ${doc.missing.join(', ')} in the repositories (${o.repos.map((r) => r.id).join(', ')})`);
   if (doc.error) throw new PingetError('BAD_INPUT', `dnf cannot install the request: ${doc.error.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join('; ')}`);
   return doc.packages ?? [];
 }

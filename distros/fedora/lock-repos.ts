@@ -12,7 +12,7 @@ import { PingetError } from '../../src/errors.js';
 import { redactUrl } from '../../src/fetch/http-client.js';
 import type { IndexFetcher } from '../../src/distro/types.js';
 import type { Logger } from '../../src/ui/log.js';
-import { loadKeys, verifyDetached } from '../../src/verify/openpgp.js';
+import { loadKeys, verifyDetached, type PublicKey } from '../../src/verify/openpgp.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
 import { localKeyFiles } from './dnf-cache.js';
 import { resolveRepoMirrors } from './mirrors.js';
@@ -38,6 +38,8 @@ export interface RepomdOptions {
   fetcher: IndexFetcher;
   vars: Record<string, string>;
   allowUnsigned?: boolean;
+  /** The keys every signed repomd.xml is checked with (an empty base's --keyring), instead of each repo's gpgkey files in the root. */
+  keys?: PublicKey[];
   log: Logger;
   signal?: AbortSignal;
 }
@@ -64,9 +66,11 @@ async function basesOf(c: RepoConfig, o: RepomdOptions): Promise<string[]> {
 
 async function checkSignature(c: RepoConfig, url: string, data: Buffer, o: RepomdOptions): Promise<void> {
   const sig = await o.fetcher.document([`${url}.asc`], 64 << 10).catch((e: unknown) => {
-    if (e instanceof PingetError && e.code === 'NOT_FOUND') throw new PingetError('INTEGRITY', `${redactUrl(url)}.asc: missing, but repo ${c.id} (${c.source}) has repo_gpgcheck=1; pass --allow-unsigned to skip the check`, { cause: e });
+    const why = o.keys ? 'is checked with --keyring' : 'has repo_gpgcheck=1';
+    if (e instanceof PingetError && e.code === 'NOT_FOUND') throw new PingetError('INTEGRITY', `${redactUrl(url)}.asc: missing, but repo ${c.id} (${c.source}) ${why}; pass --allow-unsigned to skip the check`, { cause: e });
     throw e;
   });
+  if (o.keys) return verifyDetached(data, sig.data, o.keys, redactUrl(url));
   const keyFiles = localKeyFiles(o.root, c);
   const keys = keyFiles.length ? await loadKeys(keyFiles) : [];
   if (keys.length === 0) throw new PingetError('INTEGRITY', `${c.source}: repo ${c.id} has repo_gpgcheck=1 but no readable gpgkey=file:// in the base to check ${redactUrl(url)} with; pass --allow-unsigned to skip`);

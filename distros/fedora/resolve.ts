@@ -8,15 +8,17 @@ import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import type { LockEntry } from '../../src/lockfile.js';
-import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
+import type { EmptyBase, PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
+import { redactUrl } from '../../src/fetch/http-client.js';
+import { loadKeyringOption, type PublicKey } from '../../src/verify/openpgp.js';
 import { formatManual } from '../../src/manual-marks.js';
 import { resolverStateDir } from '../../src/resolver-state.js';
 import { dnfChoose } from './dnf-resolve.js';
 import { fetchRepos } from './lock-repos.js';
 import { kojiPath, refOf } from './nevra.js';
-import { repoVars } from './repo-files.js';
+import { expandVars, repoVars, type RepoConfig } from './repo-files.js';
 import { readRepoConfigs } from './repos.js';
-import { findRpmDb } from './rpmdb.js';
+import { findRpmDb, type RpmDbLocation } from './rpmdb.js';
 
 /** A dnf package spec: name, name-version[-release], name.arch, a provide; no spaces, no options, no globs. */
 const DNF_SPEC = /^[A-Za-z0-9_+/][A-Za-z0-9._+:~^()/-]*$/;
@@ -28,24 +30,65 @@ export function checkSpecs(names: string[]): void {
 
 const isoSeconds = (s: number) => new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** What a resolution reads of its base: the installed packages, the repositories and how they are checked, the release. */
+interface FedoraBase {
+  root: string;
+  db?: RpmDbLocation;
+  osId: string;
+  releasever: string;
+  configs: RepoConfig[];
+  keys?: PublicKey[];
+}
+
+async function rootBase(root: string, arch: string): Promise<FedoraBase> {
+  const db = await findRpmDb(root);
+  if (!db) throw new PingetError('BAD_INPUT', `${root}: no rpm database; is this an rpm-based root?`);
+  const os = await readOsRelease(root);
+  const releasever = os?.VERSION_ID ?? '';
+  const configs = (await readRepoConfigs(root, repoVars(releasever || undefined, arch))).filter((c) => c.enabled);
+  if (configs.length === 0) throw new PingetError('BAD_INPUT', `${root}/etc/yum.repos.d: no enabled repository to resolve against`);
+  return { root, db, osId: (os?.ID ?? 'fedora').toLowerCase(), releasever, configs };
+}
+
+/**
+ * An empty system (`--distro fedora:40`): nothing installed, the `--mirror` rpm-md repositories (each URL holds
+ * repodata/; `$releasever` and `$basearch` are substituted), releasever the release given. An empty system has no
+ * keys, so each repomd.xml must be signed (repomd.xml.asc) by a `--keyring` key; unsigned only with --allow-unsigned.
+ */
+async function emptyBase(empty: EmptyBase, arch: string, allowUnsigned: boolean | undefined): Promise<FedoraBase> {
+  const what = `--distro ${empty.osId}:${empty.release}`;
+  if (empty.mirrors.length === 0) throw new PingetError('USAGE', `${what} needs --mirror URL: an rpm-md repository (URL/repodata/repomd.xml); repeatable`);
+  if (!allowUnsigned && empty.keyrings.length === 0) {
+    throw new PingetError('USAGE', `${what} has no keys to check the repositories with: pass --keyring FILE (the RPM-GPG-KEY that signs their repomd.xml), or --allow-unsigned for unsigned repositories`);
+  }
+  const vars = repoVars(empty.release, arch);
+  const configs = empty.mirrors.map((m, i): RepoConfig => ({
+    id: `mirror${i + 1}`,
+    source: `--mirror ${redactUrl(m)}`,
+    baseurls: [expandVars(m, vars)],
+    enabled: true,
+    gpgcheck: true,
+    repoGpgcheck: !allowUnsigned,
+    gpgkeys: [],
+  }));
+  const keys = allowUnsigned ? undefined : await loadKeyringOption(empty.keyrings);
+  return { root: '/', osId: empty.osId, releasever: empty.release, configs, keys };
+}
+
 export async function resolveFedora(req: ResolveRequest): Promise<ResolveResult> {
   // Koji keeps every build but no repository as it was on a day, so there is nothing dated to resolve against.
   if (req.snapshot) {
     throw new PingetError('USAGE', '--snapshot: Fedora and the RHEL family have no dated snapshot archive of their repositories; to resolve as of a date, point the base\'s repo files (baseurl=) at a dated compose\'s tree and lock without --snapshot');
   }
-  if (!('root' in req.base)) throw new PingetError('USAGE', 'lock for Fedora and the RHEL family starts from a base (--root DIR or --image): its rpm database, repo files and keys; an empty --distro fedora:RELEASE base is not supported yet');
+  // The source rpms come from a base's [*-source] repo files; an empty system has none (and the host's are not its).
+  if (req.sources && 'empty' in req.base) throw new PingetError('USAGE', '--sources: an empty Fedora base has no [*-source] repositories to pin the source rpms from; lock from a base (--root or --image) whose repo files name them');
   if (req.targetRelease) throw new PingetError('USAGE', '-t has no meaning for dnf: name the version in the spec instead (name-version)');
   checkSpecs(req.names);
-  const root = req.base.root;
-  const db = await findRpmDb(root);
-  if (!db) throw new PingetError('BAD_INPUT', `${root}: no rpm database; is this an rpm-based root?`);
-  const os = await readOsRelease(root);
-  const releasever = os?.VERSION_ID ?? '';
-  const vars = repoVars(releasever || undefined, req.arch);
-  const configs = (await readRepoConfigs(root, vars)).filter((c) => c.enabled);
-  if (configs.length === 0) throw new PingetError('BAD_INPUT', `${root}/etc/yum.repos.d: no enabled repository to resolve against`);
+  const base = 'root' in req.base ? await rootBase(req.base.root, req.arch) : await emptyBase(req.base.empty, req.arch, req.allowUnsigned);
+  const { root, db, releasever, configs } = base;
   if (req.allowUnsigned && configs.some((c) => c.repoGpgcheck)) req.log.verbose('--allow-unsigned: repomd.xml signatures are not checked');
-  const repos = await fetchRepos(configs, { root, fetcher: req.fetcher, scratch: join(req.scratch, 'repos'), vars, allowUnsigned: req.allowUnsigned, log: req.log, signal: req.signal });
+  const vars = repoVars(releasever || undefined, req.arch);
+  const repos = await fetchRepos(configs, { root, fetcher: req.fetcher, scratch: join(req.scratch, 'repos'), vars, allowUnsigned: req.allowUnsigned, keys: base.keys, log: req.log, signal: req.signal });
   const cacheDir = await resolverStateDir(req.stateRoot, 'dnf', [req.arch, releasever, ...repos.map((r) => `${r.id} ${r.repomdSha256}`)]);
   const chosen = await dnfChoose({ scratch: join(req.scratch, 'dnf'), cacheDir, root, db, arch: req.arch, releasever: releasever || '0', repos, names: req.names, weak: req.recommends, signal: req.signal });
 
@@ -60,7 +103,7 @@ export async function resolveFedora(req: ResolveRequest): Promise<ResolveResult>
     entries.push({ path, sha256: p.chksum });
     packages.push(refOf(nevra));
   }
-  const headers: Record<string, string> = { distro: [(os?.ID ?? 'fedora').toLowerCase(), releasever, req.arch].filter(Boolean).join(' ') };
+  const headers: Record<string, string> = { distro: [base.osId, releasever, req.arch].filter(Boolean).join(' ') };
   const sde = process.env.SOURCE_DATE_EPOCH;
   const stamps = repos.map((r) => r.timestamp ?? 0).filter(Boolean);
   if (sde && /^\d+$/.test(sde)) headers.snapshot = isoSeconds(Number(sde));

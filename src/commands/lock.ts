@@ -22,12 +22,12 @@ export const lockCommand: CommandModule<object, LockArgs> = {
         .option('snapshot', { type: 'string', requiresArg: true, describe: 'resolve against the snapshot archive as it was at DATE (YYYY-MM-DD or ISO 8601, UTC)' })
         .option('install-recommends', { type: 'boolean', default: true, describe: 'follow Recommends (--no-install-recommends: do not)' })
         .option('target-release', { alias: 't', type: 'string', requiresArg: true, describe: 'default release to take packages from (apt-get -t)' })
-        .option('mirror', repeatable('with --distro NAME:RELEASE: a mirror base URI (default: this host\'s mirrors of that distro); repeatable'))
+        .option('mirror', repeatable('with --distro NAME:RELEASE: a mirror base URI (Debian, Ubuntu default: this host\'s mirrors of that distro; Fedora: an rpm-md repository URL); repeatable'))
         .option('sources', { type: 'boolean', default: false, describe: 'also pin the source packages of what is locked (Debian: each .dsc and its files; rpm: each .src.rpm from the [*-source] repositories)' })
-        .option('keyring', repeatable('with --distro arch:rolling: a FILE of OpenPGP public keys that sign the repositories\' databases; repeatable'))
+        .option('keyring', repeatable('with --distro arch:rolling or fedora:RELEASE: a FILE of OpenPGP public keys that sign the repositories\' databases (Arch) or repomd.xml (Fedora); repeatable'))
         .option('dedupe', repeatable("drop entries a base image's lockfile FILE pins, and record it (dedupe-base header); repeatable"))
         .option('update', { type: 'string', requiresArg: true, describe: 're-resolve the names LOCKFILE was made from; rewrite it only when it changes (exit 1)' })
         .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'write to FILE ({arch} is replaced), or SHA256SUMS-<arch> in a directory' }),
-    ).describe('distro', 'NAME:RELEASE (debian:bookworm, ubuntu:noble, arch:rolling): start from an empty system of that release; a bare id forces the adapter as elsewhere') as unknown as Argv<LockArgs>,
+    ).describe('distro', 'NAME:RELEASE (debian:bookworm, ubuntu:noble, arch:rolling, fedora:40): start from an empty system of that release; a bare id forces the adapter as elsewhere') as unknown as Argv<LockArgs>,
   handler: async (args) => (await import('./lock-run.js')).runLock(args),
 };

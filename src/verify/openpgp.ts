@@ -61,6 +61,15 @@ export async function loadKeys(files: string[], onSkip?: (file: string, reason: 
   return out;
 }
 
+/** The keys of `--keyring FILE` options: every file must hold keys (a typo is exit 2, not a check against nothing). */
+export async function loadKeyringOption(files: string[]): Promise<PublicKey[]> {
+  const skipped: string[] = [];
+  const found = await loadKeys(files, (file, why) => skipped.push(`${file}: ${why}`));
+  if (skipped.length) throw new PingetError('USAGE', `--keyring ${skipped[0]}`);
+  if (found.length === 0) throw new PingetError('USAGE', `--keyring ${files.join(', ')}: no OpenPGP public key in it`);
+  return found;
+}
+
 /** Reads an armored key block given inline (deb822 `Signed-By:` may hold one). */
 export async function keysFromArmored(text: string): Promise<PublicKey[]> {
   return readKeyring(Buffer.from(text, 'utf8'));
