@@ -68,12 +68,12 @@ export async function readApkArch(root: string, records: ApkRecord[] = [], fallb
   return text || records.find((r) => r.arch && r.arch !== 'noarch')?.arch || fallback;
 }
 
-export async function readRepositories(root: string): Promise<ApkRepository[]> {
+export async function readRepositories(root: string, opts: { v3?: boolean } = {}): Promise<ApkRepository[]> {
   const file = resolveInRoot(root, 'etc/apk/repositories');
   const text = await readOptional(file);
   if (!text) return [];
   try {
-    return parseRepositories(text.toString('utf8'), file);
+    return parseRepositories(text.toString('utf8'), file, opts);
   } catch (e) {
     throw new PingetError('BAD_INPUT', reasonOf(e), { cause: e });
   }

@@ -6,20 +6,24 @@
  * hashed. The lockfile lines and the `apk-identity` header are those `hash generate` writes.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PingetError } from '../../src/errors.js';
+import { PingetError, reasonOf } from '../../src/errors.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
 import { formatManual } from '../../src/manual-marks.js';
 import { resolveInRoot } from '../../src/root-path.js';
 import type { ApkRecord } from './apk-db.js';
-import { apkChoose, type Change } from './apk-resolve.js';
+import { packageRelPath, type AdbIndexRecord } from './adb-index.js';
+import { adbPackageIdentity, isAdb, readAdbPackageInfo } from './adb-package.js';
+import { apkChoose, APK_HINT, type Change } from './apk-resolve.js';
 import { installedDbFile, readApkArch, readInstalled, readRepositories, snapshotOf } from './generate.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
+import { requireApk3 } from './install-check.js';
 import { fetchIndexes, type LockRepo } from './lock-repos.js';
 import { worldName } from './manual-marks.js';
-import { apkPath } from './paths.js';
+import { apkPath, inspectApkPath } from './paths.js';
 import { checkIdentity } from './resign.js';
 import { loadApkKeys } from './signature.js';
 
@@ -34,8 +38,49 @@ export function checkDeps(names: string[]): void {
 interface Pin {
   ref: PackageRef;
   path: string;
+  /** v2: the `C:` identity (Q1...); v3: apk 3's `hashes`, hex (SHA-256 of the package's ADB block). */
   identity: string;
+  v3: boolean;
   bases: string[];
+}
+
+/** A v3 package file is the one its Packages.adb record names: its ADB block hashes to the record's `hashes`. */
+async function checkAdbIdentity(path: string, file: string, hash: string): Promise<void> {
+  const bytes = await readFile(file);
+  const reject = (why: string): never => {
+    throw new PingetError('INTEGRITY', `${path}: not the package the repository index names: ${why}`);
+  };
+  if (!isAdb(bytes)) reject('not an apk v3 (ADB) package');
+  let own: string;
+  let info;
+  try {
+    own = adbPackageIdentity(bytes).toString('hex');
+    info = readAdbPackageInfo(bytes);
+  } catch (e) {
+    return reject(`not an apk v3 package (${reasonOf(e)})`);
+  }
+  if (own !== hash) reject(`its ADB block has sha256 ${own}, the index names ${hash}`);
+  const ref = inspectApkPath(path);
+  if (ref && (ref.name !== info.name || ref.version !== info.version)) reject(`it is ${info.name}-${info.version}`);
+}
+
+/** Where apk 3 fetches a package of a Packages.adb repository, as a lockfile path under a base (database.c apk_repo_package_url). */
+function v3Location(lr: LockRepo, rec: AdbIndexRecord): { path: string; base: string } {
+  const kind = lr.repo.kind;
+  const urlBase = kind === 'ndx' ? lr.repo.url.slice(0, lr.repo.url.lastIndexOf('/')) : lr.repo.url;
+  const spec = lr.adb?.pkgnameSpec ?? (kind === 'ndx' ? '${name}-${version}.apk' : '${arch}/${name}-${version}.apk');
+  let rel: string;
+  try {
+    rel = packageRelPath(spec, rec);
+  } catch (e) {
+    throw new PingetError('BAD_INPUT', `${lr.indexUrl}: ${reasonOf(e)}`);
+  }
+  const parts = `${urlBase}/${rel}`.split('/');
+  const path = parts.slice(-4).join('/');
+  if (spec.includes('://') || rel.split('/').some((c) => c === '..' || c === '.' || c === '') || !inspectApkPath(path)) {
+    throw new PingetError('BAD_INPUT', `${lr.indexUrl}: ${rec.name} ${rec.version} is at ${JSON.stringify(rel)} (pkgname-spec ${JSON.stringify(spec)}), not <branch>/<repo>/<arch>/<name>-<version>.apk as a lockfile names it`);
+  }
+  return { path, base: parts.slice(0, -4).join('/') };
 }
 
 /** Where apk's choice is: every repository whose index has that package (same identity), for one lockfile path. */
@@ -51,15 +96,24 @@ function locate(c: Change, repos: LockRepo[], arch: string): Pin {
   }
   if (!first) throw new PingetError('INTERNAL', `apk chose ${c.name} ${c.version}, which no index pinget read has`);
   const { lr, rec } = first;
-  const what = `${lr.repo.url}/${arch}/APKINDEX.tar.gz`;
+  const what = lr.indexUrl;
   if (rec.arch && rec.arch !== arch && rec.arch !== 'noarch') throw new PingetError('USAGE', `${what} has ${c.name} ${c.version} only for ${rec.arch}, not ${arch}: the repository does not serve ${arch}`);
+  if (lr.repo.kind) {
+    const hash = (rec as AdbIndexRecord).hash;
+    // apk 3 writes a v2 package's SHA-1 identity as its hashes: the v2 check proves it
+    const identity = hash.length === 20 ? `Q1${hash.toString('base64')}` : hash.toString('hex');
+    const at = v3Location(lr, rec as AdbIndexRecord);
+    const same = (r: LockRepo) => r.repo.kind && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && (p as AdbIndexRecord).hash.equals(hash));
+    const bases = repos.filter(same).map((r) => v3Location(r, rec as AdbIndexRecord)).filter((l) => l.path === at.path).map((l) => l.base);
+    return { ref: { name: rec.name, version: rec.version, arch }, path: at.path, identity, v3: hash.length !== 20, bases: [...new Set(bases)] };
+  }
   if (!rec.identity) throw new PingetError('INTEGRITY', `${what}: the record of ${c.name} ${c.version} has no C: identity; its file cannot be checked`);
   const path = apkPath(lr.repo.branch, lr.repo.repo, arch, rec.name, rec.version);
   // Mirrors of the same repository (other lines with the same <branch>/<repo>) serve the same path.
   const bases = repos
-    .filter((r) => r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && p.identity === rec.identity))
+    .filter((r) => !r.repo.kind && r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && p.identity === rec.identity))
     .map((r) => r.repo.base.replace(/\/+$/, ''));
-  return { ref: { name: rec.name, version: rec.version, arch }, path, identity: rec.identity, bases: [...new Set(bases)] };
+  return { ref: { name: rec.name, version: rec.version, arch }, path, identity: rec.identity, v3: false, bases: [...new Set(bases)] };
 }
 
 export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult> {
@@ -71,12 +125,14 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
   const root = req.base.root;
   const records = await readInstalled(root); // the base's database, checked as `hash generate` checks it
   const baseArch = await readApkArch(root, records);
-  const repos = await readRepositories(root);
+  const repos = await readRepositories(root, { v3: true });
+  const v3 = repos.find((r) => r.kind);
+  if (v3) await requireApk3(`etc/apk/repositories:${v3.line}: ${v3.url} is an apk v3 repository (Packages.adb index)`, 'read', APK_HINT);
   if (repos.length === 0) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/repositories')}: no repository to resolve against`);
   const keysDir = join(root, 'etc/apk/keys');
   const keys = req.allowUnsigned ? undefined : await loadApkKeys(root);
   if (keys && keys.size === 0) throw new PingetError('INTEGRITY', `${keysDir}: no public key to check the repositories' indexes with; pass --allow-unsigned to skip the check`);
-  const indexes = await fetchIndexes(repos, { arch: req.arch, fetcher: req.fetcher, keys, keysDir, log: req.log });
+  const indexes = await fetchIndexes(repos, { arch: req.arch, fetcher: req.fetcher, keys, keysDir, log: req.log, scratch: join(req.scratch, 'apk-verify'), signal: req.signal });
   const world = resolveInRoot(root, 'etc/apk/world');
   const changes = await apkChoose(
     {
@@ -85,7 +141,7 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
       installed: installedDbFile(root),
       world: existsSync(world) ? world : undefined,
       baseArch,
-      repos: indexes.map((r) => ({ tag: r.repo.tag, data: r.data })),
+      repos: indexes.map((r) => ({ tag: r.repo.tag, data: r.data, v3: !!r.repo.kind })),
       keys,
       names: req.names,
       signal: req.signal,
@@ -106,7 +162,7 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
       path: p.path,
       key: `apk ${p.identity}`,
       bases: p.bases,
-      check: async (file: string) => void (await checkIdentity(p.path, file, p.identity, 'not the package the repository index names', 'the index names')),
+      check: async (file: string) => (p.v3 ? checkAdbIdentity(p.path, file, p.identity) : void (await checkIdentity(p.path, file, p.identity, 'not the package the repository index names', 'the index names'))),
     })),
   );
 
@@ -116,7 +172,9 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
   const snapshot = snapshotOf(process.env, indexes.map((r) => r.index.date));
   if (snapshot) headers.snapshot = snapshot;
   if (pins.length) {
-    headers[IDENTITY_HEADER] = formatIdentityHeader(new Map(pins.map((p) => [p.path, p.identity])));
+    // the header carries v2 identities (re-signing tolerance); a v3 package is pinned by its sha256 alone
+    const v2 = pins.filter((p) => !p.v3);
+    if (v2.length) headers[IDENTITY_HEADER] = formatIdentityHeader(new Map(v2.map((p) => [p.path, p.identity])));
     const asked = new Set(req.names.map(worldName));
     headers.manual = formatManual(pins.filter((p) => asked.has(p.ref.name)).map((p) => p.ref.name));
   }
