@@ -104,7 +104,7 @@ test('v3 repository: lock names exactly what apk 3 add adds, the served bytes; i
     }
     assert.equal(l.headers.distro, `alpine 3.22.0 ${arch}`);
     assert.equal(l.headers.manual, 'alpha');
-    assert.equal(l.headers['apk-identity'], undefined, 'v3 packages are pinned by sha256 alone');
+    assert.equal(l.headers['apk-identity'].split(' ').length, ADDED.length);
   }
 
   const fresh = join(work, 'fresh');
@@ -112,6 +112,20 @@ test('v3 repository: lock names exactly what apk 3 add adds, the served bytes; i
   const inst = await runCli(['install', out.replace('{arch}', 'x86_64'), '--root', fresh, '--cache', join(work, 'cache3'), '--provider', `${server.url}/{{.Name}}`], { env: { PATH: `${paths[3]}:${process.env.PATH}` } });
   assert.equal(inst.code, 0, inst.stderr);
   assert.deepEqual(installed(fresh), installed(oracle));
+  // hash verify of apk's own install: every locked package at its version and build (the apk-identity header,
+  // then the cached file, against the C: apk 3 recorded); only the base's package is unpinned.
+  for (const env of [{ cache: join(work, 'cache3') }, { cache: join(work, 'empty-cache') }]) {
+    const verify = await runCli(['hash', 'verify', out.replace('{arch}', 'x86_64'), '--root', oracle, '--deep', '--cache', env.cache, '--json']);
+    const doc = JSON.parse(verify.stdout) as { pinned: number; drift: { kind: string; name: string }[] };
+    assert.equal(doc.pinned, ADDED.length, verify.stderr);
+    assert.deepEqual(doc.drift.map((d) => `${d.kind} ${d.name}`), ['unpinned gamma'], verify.stderr);
+  }
+  // another build of beta installed (its C: changed): build drift, by the header alone
+  const db = join(oracle, 'lib/apk/db/installed');
+  writeFileSync(db, readFileSync(db, 'utf8').replace(/^C:.*\n(P:beta\n)/m, 'C:Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\n$1'));
+  const drifted = await runCli(['hash', 'verify', out.replace('{arch}', 'x86_64'), '--root', oracle, '--cache', join(work, 'empty-cache'), '--json']);
+  const kinds = (JSON.parse(drifted.stdout) as { drift: { kind: string; name: string }[] }).drift.map((d) => `${d.kind} ${d.name}`);
+  assert.ok(kinds.some((k) => k.endsWith(' beta') && !k.startsWith('unpinned')), kinds.join(', '));
 });
 
 test('v3 repository: apk 2 on PATH is refused with exit 4 naming apk-tools 3; nothing written', async () => {

@@ -38,9 +38,10 @@ export function checkDeps(names: string[]): void {
 interface Pin {
   ref: PackageRef;
   path: string;
-  /** v2: the `C:` identity (Q1...); v3: apk 3's `hashes`, hex (SHA-256 of the package's ADB block). */
+  /** The `C:` identity apk records on install (v3: `Q1` + base64 of the first 20 bytes of `hashes`). */
   identity: string;
-  v3: boolean;
+  /** A v3 package: apk 3's `hashes`, hex (SHA-256 of the package's ADB block). */
+  v3?: string;
   bases: string[];
 }
 
@@ -101,11 +102,12 @@ function locate(c: Change, repos: LockRepo[], arch: string): Pin {
   if (lr.repo.kind) {
     const hash = (rec as AdbIndexRecord).hash;
     // apk 3 writes a v2 package's SHA-1 identity as its hashes: the v2 check proves it
-    const identity = hash.length === 20 ? `Q1${hash.toString('base64')}` : hash.toString('hex');
+    // as apk 3 records it in the installed database (the SHA-256 cut to 160 bits for a v3 package)
+    const identity = `Q1${hash.subarray(0, 20).toString('base64')}`;
     const at = v3Location(lr, rec as AdbIndexRecord);
     const same = (r: LockRepo) => r.repo.kind && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && (p as AdbIndexRecord).hash.equals(hash));
     const bases = repos.filter(same).map((r) => v3Location(r, rec as AdbIndexRecord)).filter((l) => l.path === at.path).map((l) => l.base);
-    return { ref: { name: rec.name, version: rec.version, arch }, path: at.path, identity, v3: hash.length !== 20, bases: [...new Set(bases)] };
+    return { ref: { name: rec.name, version: rec.version, arch }, path: at.path, identity, v3: hash.length === 20 ? undefined : hash.toString('hex'), bases: [...new Set(bases)] };
   }
   if (!rec.identity) throw new PingetError('INTEGRITY', `${what}: the record of ${c.name} ${c.version} has no C: identity; its file cannot be checked`);
   const path = apkPath(lr.repo.branch, lr.repo.repo, arch, rec.name, rec.version);
@@ -113,7 +115,7 @@ function locate(c: Change, repos: LockRepo[], arch: string): Pin {
   const bases = repos
     .filter((r) => !r.repo.kind && r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && p.identity === rec.identity))
     .map((r) => r.repo.base.replace(/\/+$/, ''));
-  return { ref: { name: rec.name, version: rec.version, arch }, path, identity: rec.identity, v3: false, bases: [...new Set(bases)] };
+  return { ref: { name: rec.name, version: rec.version, arch }, path, identity: rec.identity, bases: [...new Set(bases)] };
 }
 
 export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult> {
@@ -160,9 +162,9 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
   const files = await req.fetcher.unpinned(
     pins.map((p) => ({
       path: p.path,
-      key: `apk ${p.identity}`,
+      key: `apk ${p.v3 ?? p.identity}`,
       bases: p.bases,
-      check: async (file: string) => (p.v3 ? checkAdbIdentity(p.path, file, p.identity) : void (await checkIdentity(p.path, file, p.identity, 'not the package the repository index names', 'the index names'))),
+      check: async (file: string) => (p.v3 ? checkAdbIdentity(p.path, file, p.v3) : void (await checkIdentity(p.path, file, p.identity, 'not the package the repository index names', 'the index names'))),
     })),
   );
 
@@ -172,9 +174,7 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
   const snapshot = snapshotOf(process.env, indexes.map((r) => r.index.date));
   if (snapshot) headers.snapshot = snapshot;
   if (pins.length) {
-    // the header carries v2 identities (re-signing tolerance); a v3 package is pinned by its sha256 alone
-    const v2 = pins.filter((p) => !p.v3);
-    if (v2.length) headers[IDENTITY_HEADER] = formatIdentityHeader(new Map(v2.map((p) => [p.path, p.identity])));
+    headers[IDENTITY_HEADER] = formatIdentityHeader(new Map(pins.map((p) => [p.path, p.identity])));
     const asked = new Set(req.names.map(worldName));
     headers.manual = formatManual(pins.filter((p) => asked.has(p.ref.name)).map((p) => p.ref.name));
   }
