@@ -3,7 +3,7 @@
  * signed here by the real `apk mkpkg` + `apk mkndx`, for x86_64 and aarch64, served on 127.0.0.1; the base made by
  * the real apk 3 (`add --initdb`). The oracle is apk 3's own `add` into a copy of the base: lock names exactly what
  * it adds, each file the bytes served, and `pinget install` of the lockfile into a fresh copy gives the same
- * installed set. Hostile: an index signed by another key, garbage for an index, a package with other bytes
+ * installed set; an `ndx` line (the index URL itself) locks the packages beside it. Hostile: an index signed by another key, garbage for an index, a package with other bytes
  * (exit 3); a hanging server (exit 4); apk 2 on PATH with a v3 repository (exit 4 naming apk-tools 3).
  */
 import { after, before, test } from 'node:test';
@@ -126,6 +126,24 @@ test('v3 repository: lock names exactly what apk 3 add adds, the served bytes; i
   const drifted = await runCli(['hash', 'verify', out.replace('{arch}', 'x86_64'), '--root', oracle, '--cache', join(work, 'empty-cache'), '--json']);
   const kinds = (JSON.parse(drifted.stdout) as { drift: { kind: string; name: string }[] }).drift.map((d) => `${d.kind} ${d.name}`);
   assert.ok(kinds.some((k) => k.endsWith(' beta') && !k.startsWith('unpinned')), kinds.join(', '));
+});
+
+test('ndx repository line (the index URL itself, packages beside it): lock names what apk 3 add adds, the served bytes', async () => {
+  await buildApk3Repo(www('ndx/main'), { arch: 'x86_64', packages: [{ name: 'solo', version: '1-r0', depends: ['dep'] }, { name: 'dep', version: '2-r0' }] }, key);
+  const root = join(work, 'ndx-base');
+  copyRoot(base, root);
+  writeFileSync(join(root, 'etc/apk/repositories'), `ndx ${server.url}/ndx/main/x86_64/Packages.adb\n`);
+  const out = join(work, 'ndx.lock');
+  const res = await lock(3, ['solo', '--root', root, '-o', out]);
+  assert.equal(res.code, 0, res.stderr);
+  const oracle = join(work, 'ndx-oracle');
+  copyRoot(root, oracle);
+  const before = installed(oracle);
+  await apk3(oracle, ['add', 'solo']);
+  assert.deepEqual(installed(oracle).filter((p) => !before.includes(p)), ['dep 2-r0', 'solo 1-r0']);
+  const l = parseLockfile(readFileSync(out, 'utf8'), out);
+  assert.deepEqual(l.entries.map((e) => e.path), ['ndx/main/x86_64/dep-2-r0.apk', 'ndx/main/x86_64/solo-1-r0.apk']);
+  for (const e of l.entries) assert.equal(e.sha256, sha(readFileSync(www(e.path))), e.path);
 });
 
 test('v3 repository: apk 2 on PATH is refused with exit 4 naming apk-tools 3; nothing written', async () => {
