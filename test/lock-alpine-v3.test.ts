@@ -3,8 +3,9 @@
  * signed here by the real `apk mkpkg` + `apk mkndx`, for x86_64 and aarch64, served on 127.0.0.1; the base made by
  * the real apk 3 (`add --initdb`). The oracle is apk 3's own `add` into a copy of the base: lock names exactly what
  * it adds, each file the bytes served, and `pinget install` of the lockfile into a fresh copy gives the same
- * installed set; an `ndx` line (the index URL itself) locks the packages beside it. Hostile: an index signed by another key, garbage for an index, a package with other bytes
- * (exit 3); a hanging server (exit 4); apk 2 on PATH with a v3 repository (exit 4 naming apk-tools 3).
+ * installed set; an `ndx` line (the index URL itself) locks the packages beside it. Hostile: an index signed by
+ * another key, garbage for an index, a package with other bytes (exit 3); a hanging server (exit 4); apk 2 on
+ * PATH with a v3 repository (exit 4 naming apk-tools 3).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
