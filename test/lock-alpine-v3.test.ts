@@ -121,6 +121,15 @@ test('v3 repository: lock names exactly what apk 3 add adds, the served bytes; i
     assert.equal(doc.pinned, ADDED.length, verify.stderr);
     assert.deepEqual(doc.drift.map((d) => `${d.kind} ${d.name}`), ['unpinned gamma'], verify.stderr);
   }
+  // hash generate of apk 3's own install (index and packages from the v3 repository, its signature checked by
+  // apk 3): the lockfile's lines and identities, plus the base's gamma.
+  const gen = await runCli(['hash', 'generate', '--root', oracle, '--cache', join(work, 'cache-gen')], { env: { PATH: `${paths[3]}:${process.env.PATH}` } });
+  assert.equal(gen.code, 0, gen.stderr);
+  const generated = parseLockfile(gen.stdout, 'generated');
+  const locked = parseLockfile(readFileSync(out.replace('{arch}', 'x86_64'), 'utf8'), 'lock');
+  assert.deepEqual(generated.entries.filter((e) => !e.path.includes('/gamma-')), locked.entries);
+  assert.equal(generated.entries.find((e) => e.path.includes('/gamma-'))?.path, `${REPO}/x86_64/gamma-1.0-r0.apk`);
+  assert.equal(generated.headers['apk-identity'].split(' ').filter((p) => !p.startsWith('gamma-')).join(' '), locked.headers['apk-identity']);
   // another build of beta installed (its C: changed): build drift, by the header alone
   const db = join(oracle, 'lib/apk/db/installed');
   writeFileSync(db, readFileSync(db, 'utf8').replace(/^C:.*\n(P:beta\n)/m, 'C:Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\n$1'));
@@ -182,4 +191,16 @@ test('v3 repository, lying or hanging server: another key, garbage, other packag
     assert.doesNotMatch(res.stderr, /\n\s+at /, what);
     assert.equal(existsSync(out), false, `${what}: wrote ${out}`);
   }
+  // hash generate reads the same index the same way: another key's index is exit 3; apk 2 cannot check it: exit 4
+  const uncached = join(work, 'uncached');
+  copyRoot(base, uncached);
+  rmSync(join(uncached, 'var/cache/apk'), { recursive: true, force: true }); // apk 3 keeps the index it fetched there
+  server.setHook(lyingHook(cases[0][1]));
+  const gen = await runCli(['hash', 'generate', '--root', uncached, '--cache', join(work, 'cache-gen-h')], { env: { PATH: `${paths[3]}:${process.env.PATH}` } });
+  server.setHook(undefined);
+  assert.equal(gen.code, 3, gen.stderr);
+  assert.match(gen.stderr, /Packages\.adb: apk rejects the index: UNTRUSTED signature/);
+  const gen2 = await runCli(['hash', 'generate', '--root', uncached, '--cache', join(work, 'cache-gen-h2')], { env: { PATH: `${paths[2]}:${process.env.PATH}` } });
+  assert.equal(gen2.code, 4, gen2.stderr);
+  assert.match(gen2.stderr, /is an apk v3 index, which apk-tools 2 cannot check .*install apk-tools 3/);
 });

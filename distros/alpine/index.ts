@@ -80,7 +80,7 @@ export const alpineAdapter: DistroAdapter = {
 
   async providers(root) {
     const specs: ProviderSpec[] = [];
-    for (const repo of await readRepositories(root)) {
+    for (const repo of await readRepositories(root, { v3: true })) {
       const base = isLocalRepository(repo.url) ? `file://${repo.url.replace(/^file:\/\//i, '')}` : repo.base;
       specs.push({ template: `${base.replace(/\/+$/, '')}/{{.Name}}`, label: `repository ${repo.url}` });
     }

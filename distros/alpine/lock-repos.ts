@@ -6,18 +6,15 @@
  * same way; their ADB signature is checked by apk 3 itself (`apk verify` with the base's keys, which fails on an
  * index no key of them signed, or on bytes that are no ADB file) before pinget reads the package list.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PingetError, reasonOf } from '../../src/errors.js';
 import { redactUrl } from '../../src/fetch/http-client.js';
 import type { IndexFetcher } from '../../src/distro/types.js';
 import type { Logger } from '../../src/ui/log.js';
-import { run } from '../../src/exec.js';
 import { readAdbIndex, type AdbIndex } from './adb-index.js';
-import { APK_HINT } from './apk-resolve.js';
 import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import type { ApkRepository } from './repositories.js';
 import type { ApkKeys } from './signature.js';
+import { apkVerifyAdb } from './v3-repo.js';
 
 /** Alpine's community index is a few MB; an index past this is not one. */
 const INDEX_MAX = 256 << 20;
@@ -52,24 +49,9 @@ export function indexUrlOf(repo: ApkRepository, arch: string): string {
   return `${repo.url}/${arch}/${repo.kind === 'v3' ? 'Packages.adb' : 'APKINDEX.tar.gz'}`;
 }
 
-/** apk 3's own verdict on a Packages.adb's signature against the base's keys. */
-async function apkVerify(data: Buffer, n: number, what: string, o: FetchIndexesOptions): Promise<void> {
-  const dir = join(o.scratch, 'verify');
-  await mkdir(join(dir, 'keys'), { recursive: true });
-  for (const [name, key] of o.keys ?? []) await writeFile(join(dir, 'keys', name), key.export({ type: 'spki', format: 'pem' }));
-  const file = join(dir, `${n}.adb`);
-  await writeFile(file, data);
-  await writeFile(join(dir, 'apk.conf'), '');
-  const env = { ...process.env, LC_ALL: 'C', LANG: 'C', APK_CONFIG: join(dir, 'apk.conf') };
-  const res = await run('apk', ['verify', '--verbose', '--keys-dir', join(dir, 'keys'), file], { env, signal: o.signal, missingHint: APK_HINT });
-  if (res.code === 0) return;
-  const why = `${res.stdout}\n${res.stderr}`.split('\n').map((l) => l.trim()).find((l) => l.startsWith(`${file}: `))?.slice(file.length + 2) ?? `apk verify exited ${res.code}`;
-  throw new PingetError('INTEGRITY', `${what}: apk rejects the index: ${why}${/UNTRUSTED/i.test(why) ? ` (keys: ${o.keysDir}; --allow-unsigned skips this check)` : ''}`);
-}
-
-async function readV3(repo: ApkRepository, data: Buffer, n: number, url: string, o: FetchIndexesOptions): Promise<LockRepo> {
+async function readV3(repo: ApkRepository, data: Buffer, url: string, o: FetchIndexesOptions): Promise<LockRepo> {
   const what = redactUrl(url);
-  if (o.keys) await apkVerify(data, n, what, o);
+  if (o.keys) await apkVerifyAdb(data, what, o.keys, o.keysDir, o.scratch, o.signal);
   let adb: AdbIndex;
   try {
     adb = readAdbIndex(data);
@@ -79,7 +61,7 @@ async function readV3(repo: ApkRepository, data: Buffer, n: number, url: string,
   return { repo, data, index: { records: adb.records, description: adb.description }, adb, indexUrl: url };
 }
 
-async function fetchOne(repo: ApkRepository, n: number, o: FetchIndexesOptions): Promise<LockRepo> {
+async function fetchOne(repo: ApkRepository, o: FetchIndexesOptions): Promise<LockRepo> {
   if (!/^https?:\/\//i.test(repo.url)) {
     throw new PingetError('BAD_INPUT', `etc/apk/repositories:${repo.line}: ${repo.url} is not an http(s) repository; lock fetches each repository's index itself`);
   }
@@ -88,7 +70,7 @@ async function fetchOne(repo: ApkRepository, n: number, o: FetchIndexesOptions):
     if (!(e instanceof PingetError && e.code === 'NOT_FOUND')) throw e;
     throw new PingetError('USAGE', `${redactUrl(repo.url)} has no index for architecture ${o.arch} (${redactUrl(url)}: not found): the repository does not serve ${o.arch}`, { cause: e });
   });
-  if (repo.kind) return readV3(repo, data, n, url, o);
+  if (repo.kind) return readV3(repo, data, url, o);
   let index: ApkIndex;
   try {
     index = await parseApkIndex(data, redactUrl(url), o.keys);
@@ -103,7 +85,7 @@ async function fetchOne(repo: ApkRepository, n: number, o: FetchIndexesOptions):
 
 /** Every repository of the base, in etc/apk/repositories order, fetched and checked. */
 export async function fetchIndexes(repos: ApkRepository[], o: FetchIndexesOptions): Promise<LockRepo[]> {
-  const out = await Promise.all(repos.map((r, n) => fetchOne(r, n, o)));
+  const out = await Promise.all(repos.map((r) => fetchOne(r, o)));
   o.log.verbose(`lock: ${out.length} index file(s) fetched for ${o.arch}${o.keys ? ', signatures checked' : ''}`);
   return out;
 }

@@ -15,7 +15,7 @@ import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro
 import { formatManual } from '../../src/manual-marks.js';
 import { resolveInRoot } from '../../src/root-path.js';
 import type { ApkRecord } from './apk-db.js';
-import { packageRelPath, type AdbIndexRecord } from './adb-index.js';
+import type { AdbIndexRecord } from './adb-index.js';
 import { adbPackageIdentity, isAdb, readAdbPackageInfo } from './adb-package.js';
 import { apkChoose, APK_HINT, type Change } from './apk-resolve.js';
 import { installedDbFile, readApkArch, readInstalled, readRepositories, snapshotOf } from './generate.js';
@@ -25,6 +25,7 @@ import { fetchIndexes, type LockRepo } from './lock-repos.js';
 import { worldName } from './manual-marks.js';
 import { apkPath, inspectApkPath } from './paths.js';
 import { checkIdentity } from './resign.js';
+import { identityOfHash, v3Location } from './v3-repo.js';
 import { loadApkKeys } from './signature.js';
 
 /** An apk dependency as `apk add` takes it: name, name=version (or <, >, ~), name@tag, cmd:x, so:x; no files. */
@@ -65,25 +66,6 @@ async function checkAdbIdentity(path: string, file: string, hash: string): Promi
   if (ref && (ref.name !== info.name || ref.version !== info.version)) reject(`it is ${info.name}-${info.version}`);
 }
 
-/** Where apk 3 fetches a package of a Packages.adb repository, as a lockfile path under a base (database.c apk_repo_package_url). */
-function v3Location(lr: LockRepo, rec: AdbIndexRecord): { path: string; base: string } {
-  const kind = lr.repo.kind;
-  const urlBase = kind === 'ndx' ? lr.repo.url.slice(0, lr.repo.url.lastIndexOf('/')) : lr.repo.url;
-  const spec = lr.adb?.pkgnameSpec ?? (kind === 'ndx' ? '${name}-${version}.apk' : '${arch}/${name}-${version}.apk');
-  let rel: string;
-  try {
-    rel = packageRelPath(spec, rec);
-  } catch (e) {
-    throw new PingetError('BAD_INPUT', `${lr.indexUrl}: ${reasonOf(e)}`);
-  }
-  const parts = `${urlBase}/${rel}`.split('/');
-  const path = parts.slice(-4).join('/');
-  if (spec.includes('://') || rel.split('/').some((c) => c === '..' || c === '.' || c === '') || !inspectApkPath(path)) {
-    throw new PingetError('BAD_INPUT', `${lr.indexUrl}: ${rec.name} ${rec.version} is at ${JSON.stringify(rel)} (pkgname-spec ${JSON.stringify(spec)}), not <branch>/<repo>/<arch>/<name>-<version>.apk as a lockfile names it`);
-  }
-  return { path, base: parts.slice(0, -4).join('/') };
-}
-
 /** Where apk's choice is: every repository whose index has that package (same identity), for one lockfile path. */
 function locate(c: Change, repos: LockRepo[], arch: string): Pin {
   const candidates = repos.filter((r) => !c.tag || r.repo.tag === c.tag);
@@ -103,10 +85,10 @@ function locate(c: Change, repos: LockRepo[], arch: string): Pin {
     const hash = (rec as AdbIndexRecord).hash;
     // apk 3 writes a v2 package's SHA-1 identity as its hashes: the v2 check proves it
     // as apk 3 records it in the installed database (the SHA-256 cut to 160 bits for a v3 package)
-    const identity = `Q1${hash.subarray(0, 20).toString('base64')}`;
-    const at = v3Location(lr, rec as AdbIndexRecord);
+    const identity = identityOfHash(hash);
+    const at = v3Location(lr.repo, lr.indexUrl, lr.adb?.pkgnameSpec, rec);
     const same = (r: LockRepo) => r.repo.kind && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && (p as AdbIndexRecord).hash.equals(hash));
-    const bases = repos.filter(same).map((r) => v3Location(r, rec as AdbIndexRecord)).filter((l) => l.path === at.path).map((l) => l.base);
+    const bases = repos.filter(same).map((r) => v3Location(r.repo, r.indexUrl, r.adb?.pkgnameSpec, rec)).filter((l) => l.path === at.path).map((l) => l.base);
     return { ref: { name: rec.name, version: rec.version, arch }, path: at.path, identity, v3: hash.length === 20 ? undefined : hash.toString('hex'), bases: [...new Set(bases)] };
   }
   if (!rec.identity) throw new PingetError('INTEGRITY', `${what}: the record of ${c.name} ${c.version} has no C: identity; its file cannot be checked`);
