@@ -54,6 +54,13 @@ test('repositories: comments, CRLF, trailing slash, @tag, local path', async () 
   assert.equal(parseRepositories('v2 https://m/alpine/edge/main\n', 'r')[0].url, 'https://m/alpine/edge/main');
   assert.throws(() => parseRepositories('v3 https://m/alpine/edge/main\n', 'r'), /r:1: .*apk v3 repository \(Packages\.adb index\)/);
   assert.throws(() => parseRepositories('https://m/alpine/edge/main/x86_64/Packages.adb\n', 'r'), /apk v3 repository/);
+  // lock reads them (apk-tools 3 repoparser.c: keyword, then @tag; a bare URL ending in .adb is an ndx one)
+  const v3 = parseRepositories('v3 @edge https://m/alpine/edge/main/\nndx https://m/alpine/edge/community/x86_64/Packages.adb\nhttps://m/a/b/c/Packages.adb\n', 'r', { v3: true });
+  assert.deepEqual(v3.map((r) => [r.kind, r.tag, r.url, r.base, r.branch, r.repo]), [
+    ['v3', 'edge', 'https://m/alpine/edge/main', 'https://m/alpine', 'edge', 'main'],
+    ['ndx', undefined, 'https://m/alpine/edge/community/x86_64/Packages.adb', 'https://m/alpine/edge', 'community', 'x86_64'],
+    ['ndx', undefined, 'https://m/a/b/c/Packages.adb', 'https://m/a', 'b', 'c'],
+  ]);
 });
 
 test('apk cache names: every apk-tools generation, and 8 hex of the identity for packages', () => {

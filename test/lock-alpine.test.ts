@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDirectory, type TestServer } from './helpers/http-server.js';
+import { lyingHook, serveDirectory, type TestServer } from './helpers/http-server.js';
 import { REPO_ROOT, runCli } from './helpers/cli.js';
 import { assertRefused } from './helpers/refused.js';
 import { treeDigest } from './helpers/tree-digest.js';
@@ -236,12 +236,7 @@ test('a lying or hanging server: exit 3 for wrong package bytes or a bad index, 
     ['hanging index', (rel) => (rel.endsWith('APKINDEX.tar.gz') ? 'hang' : undefined), [], 4, /APKINDEX/],
   ];
   for (const [i, [what, serve, extra, code, reason]] of cases.entries()) {
-    server.setHook((_req, res, rel) => {
-      const body = serve(rel);
-      if (body === undefined) return false;
-      if (body !== 'hang') res.writeHead(200).end(body);
-      return true;
-    });
+    server.setHook(lyingHook(serve));
     const out = join(work, `hostile-${i}`);
     const res = await lock(2, ['alpha', '--root', bases[2], '-o', out, '--timeout', '1', '--retries', '0', ...extra], {}, join(work, `cache-h${i}`));
     server.setHook(undefined);

@@ -6,6 +6,8 @@
  * immediate or offset into the payload. The root object's slot 1 is the package info, whose slots 1, 2 and
  * 5 are name, version and arch (apk-tools 3 src/adb.h, src/adb.c, src/apk_adb.h). Pure.
  */
+import { kMaxLength } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { constants, inflateRawSync, zstdDecompressSync } from 'node:zlib';
 
 export interface AdbPackageInfo {
@@ -24,22 +26,23 @@ export function isAdb(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x41 && bytes[1] === 0x44 && bytes[2] === 0x42;
 }
 
-function inflatePrefix(input: Buffer, limit: number): Buffer {
+function inflatePrefix(input: Buffer, limit: number, maxOutputLength: number): Buffer {
   // a sync flush of a cut input gives what inflates so far
-  return inflateRawSync(input.subarray(0, limit), { finishFlush: constants.Z_SYNC_FLUSH });
+  return inflateRawSync(input.subarray(0, limit), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength });
 }
 
-function uncompressed(bytes: Buffer, limit: number): Buffer {
+/** The ADB stream of the file's first `limit` bytes, at most `maxOut` bytes of it (past that: an Error). */
+export function uncompressed(bytes: Buffer, limit: number, maxOut = kMaxLength): Buffer {
   switch (String.fromCharCode(bytes[3])) {
     case '.':
       return bytes;
     case 'd':
-      return inflatePrefix(bytes.subarray(4), limit);
+      return inflatePrefix(bytes.subarray(4), limit, maxOut);
     case 'c': {
       const alg = bytes[4];
       if (alg === 0) return bytes.subarray(6);
-      if (alg === 1) return inflatePrefix(bytes.subarray(6), limit);
-      if (alg === 2) return zstdDecompressSync(bytes.subarray(6));
+      if (alg === 1) return inflatePrefix(bytes.subarray(6), limit, maxOut);
+      if (alg === 2) return zstdDecompressSync(bytes.subarray(6), { maxOutputLength: maxOut });
       throw new Error(`unknown ADB compression ${alg}`);
     }
     default:
@@ -54,10 +57,10 @@ function blockFits(body: Buffer): boolean {
   return 8 + size <= body.length;
 }
 
-/** The ADB block's payload: where every offset points. */
-function adbPayload(body: Buffer): Buffer {
+/** The ADB block's payload: where every offset points, and what apk 3 hashes for a package's identity. */
+export function adbPayload(body: Buffer, schema = SCHEMA_PACKAGE): Buffer {
   if (body.length < 12 || body.toString('latin1', 0, 4) !== 'ADB.') throw new Error('no ADB. header after decompression');
-  if (body.readUInt32LE(4) !== SCHEMA_PACKAGE) throw new Error(`schema ${body.toString('latin1', 4, 8)} is not a package (pckg)`);
+  if (body.readUInt32LE(4) !== schema) throw new Error(`schema ${body.toString('latin1', 4, 8)} is not ${schema === SCHEMA_PACKAGE ? 'a package (pckg)' : 'an index (indx)'}`);
   const tag = body.readUInt32LE(8);
   let type = tag >>> 30;
   let size = tag & 0x3fffffff;
@@ -73,21 +76,21 @@ function adbPayload(body: Buffer): Buffer {
   return body.subarray(8 + header, 8 + size);
 }
 
-function u32(p: Buffer, off: number): number {
+export function u32(p: Buffer, off: number): number {
   if (off + 4 > p.length) throw new Error(`value offset ${off} outside the ADB block`);
   return p.readUInt32LE(off);
 }
 
-/** The slots of an object value (slot 0 is the count). */
-function objectSlots(p: Buffer, v: number): number[] {
-  if (v >>> 28 !== TYPE_OBJECT) throw new Error(`expected an object, got value type ${v >>> 28}`);
+/** The slots of an object (or array) value (slot 0 is the count). */
+export function objectSlots(p: Buffer, v: number, type = TYPE_OBJECT): number[] {
+  if (v >>> 28 !== type) throw new Error(`expected ${type === TYPE_OBJECT ? 'an object' : 'an array'}, got value type ${v >>> 28}`);
   const off = v & 0x0fffffff;
   const n = u32(p, off);
   if (n === 0 || n > 0x10000) throw new Error(`object with ${n} slots`);
   return Array.from({ length: n }, (_x, i) => u32(p, off + 4 * i));
 }
 
-function blob(p: Buffer, v: number | undefined): string | undefined {
+export function blobBytes(p: Buffer, v: number | undefined): Buffer | undefined {
   if (v === undefined || v === 0) return undefined;
   const off = v & 0x0fffffff;
   const width = { 0x8: 1, 0x9: 2, 0xa: 4 }[v >>> 28];
@@ -95,7 +98,11 @@ function blob(p: Buffer, v: number | undefined): string | undefined {
   if (off + width > p.length) throw new Error(`string offset ${off} outside the ADB block`);
   const len = width === 1 ? p[off] : width === 2 ? p.readUInt16LE(off) : p.readUInt32LE(off);
   if (off + width + len > p.length) throw new Error(`string of ${len} bytes runs past the ADB block`);
-  return p.toString('utf8', off + width, off + width + len);
+  return p.subarray(off + width, off + width + len);
+}
+
+export function blob(p: Buffer, v: number | undefined): string | undefined {
+  return blobBytes(p, v)?.toString('utf8');
 }
 
 /** Reads an apk v3 package's identity fields; throws an Error saying what is wrong (the caller names the file). */
@@ -110,4 +117,15 @@ export function readAdbPackageInfo(bytes: Buffer): AdbPackageInfo {
   const version = blob(p, info[2]);
   if (!name || !version) throw new Error('package info without name or version');
   return { name, version, arch: blob(p, info[5]) };
+}
+
+/**
+ * apk 3's identity of a v3 package: SHA-256 of its ADB block's payload (adb.c, __adb_handle_identity), which the
+ * index's `hashes` field names; the block holds every file's digest, and apk checks the data against them.
+ */
+export function adbPackageIdentity(bytes: Buffer): Buffer {
+  if (!isAdb(bytes)) throw new Error('not an ADB file');
+  let body = uncompressed(bytes, PREFIX);
+  if (bytes.length > PREFIX && !blockFits(body)) body = uncompressed(bytes, bytes.length);
+  return createHash('sha256').update(adbPayload(body)).digest();
 }

@@ -21,7 +21,7 @@ export interface ApkRun {
   /** The base's own architecture, when it is not `arch`. */
   baseArch?: string;
   /** Repositories in etc/apk/repositories order with their verified index bytes. */
-  repos: { tag?: string; data: Buffer }[];
+  repos: { tag?: string; data: Buffer; v3?: boolean }[];
   /** The keys the indexes were checked with; undefined: --allow-unsigned. */
   keys?: ApkKeys;
   names: string[];
@@ -83,8 +83,9 @@ async function writeScratch(o: ApkRun): Promise<string[]> {
   const lines: string[] = [];
   for (const [i, r] of o.repos.entries()) {
     await mkdir(join(dir, 'repos', String(i), o.arch), { recursive: true });
-    await writeFile(join(dir, 'repos', String(i), o.arch, 'APKINDEX.tar.gz'), r.data);
-    lines.push(`${r.tag ? `@${r.tag} ` : ''}${join(dir, 'repos', String(i))}`);
+    // apk 3's repository line: [v3] [@tag] URL (repoparser.c)
+    await writeFile(join(dir, 'repos', String(i), o.arch, r.v3 ? 'Packages.adb' : 'APKINDEX.tar.gz'), r.data);
+    lines.push(`${r.v3 ? 'v3 ' : ''}${r.tag ? `@${r.tag} ` : ''}${join(dir, 'repos', String(i))}`);
   }
   await writeFile(join(dir, 'repositories'), `${lines.join('\n')}\n`);
   for (const [name, key] of o.keys ?? []) await writeFile(join(dir, 'keys', name), key.export({ type: 'spki', format: 'pem' }));

@@ -17,6 +17,7 @@ import type { BuildDrift, FileDrift, PinnedInstalled } from '../../src/distro/ty
 import { parseApk } from './apk-file.js';
 import { installedDbFile, readInstalled } from './generate.js';
 import { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
+import { adbPackageIdentity, isAdb } from './adb-package.js';
 import { parseInstalledFiles } from './installed-files.js';
 
 async function checksumOnDisk(file: string, kind: 'Q1' | 'Q2'): Promise<string | 'missing'> {
@@ -61,7 +62,9 @@ export async function alpineBuildDrift(root: string, pinned: PinnedInstalled[], 
     let want = identityFor(header, p.entry.path);
     if (p.file) {
       try {
-        want = (await parseApk(await readFile(p.file))).identity;
+        const bytes = await readFile(p.file);
+        // apk 3 records a v3 package's C: as its ADB block's SHA-256 cut to 160 bits
+        want = isAdb(bytes) ? `Q1${adbPackageIdentity(bytes).subarray(0, 20).toString('base64')}` : (await parseApk(bytes)).identity;
       } catch (e) {
         log.warn(`${p.file}: the cached ${p.entry.path} is not a readable apk (${reasonOf(e)})`);
       }

@@ -3,6 +3,7 @@
  * record has the same name, version and `C:` identity) -> the .apk (apk cache, else downloaded) ->
  * its control member must have that identity -> sha256 of the whole file.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { resolveInRoot } from '../../src/root-path.js';
 import { decodeDatabase } from '../../src/text-decode.js';
 import type { Logger } from '../../src/ui/log.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
-import { parseApk, sha256Hex } from './apk-file.js';
+import { sha256Hex } from './apk-file.js';
 import { checkInstalledDb, parseApkDb, type ApkRecord } from './apk-db.js';
 import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import { download as defaultDownload, type Downloader } from './download.js';
@@ -22,6 +23,11 @@ import { apkPath } from './paths.js';
 import { resolveAlpineMissing } from './provider-evidence.js';
 import { cacheIndexNames, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
 import { loadApkKeys } from './signature.js';
+import { readAdbIndex } from './adb-index.js';
+import { APK_HINT } from './apk-resolve.js';
+import { requireApk3 } from './install-check.js';
+import { indexUrlOf } from './lock-repos.js';
+import { apkVerifyAdb, fileIdentity, identityOfHash, v3Location } from './v3-repo.js';
 import { worldHeader } from './manual-marks.js';
 
 export const INSTALLED_DB = 'lib/apk/db/installed';
@@ -68,12 +74,12 @@ export async function readApkArch(root: string, records: ApkRecord[] = [], fallb
   return text || records.find((r) => r.arch && r.arch !== 'noarch')?.arch || fallback;
 }
 
-export async function readRepositories(root: string): Promise<ApkRepository[]> {
+export async function readRepositories(root: string, opts: { v3?: boolean } = {}): Promise<ApkRepository[]> {
   const file = resolveInRoot(root, 'etc/apk/repositories');
   const text = await readOptional(file);
   if (!text) return [];
   try {
-    return parseRepositories(text.toString('utf8'), file);
+    return parseRepositories(text.toString('utf8'), file, opts);
   } catch (e) {
     throw new PingetError('BAD_INPUT', reasonOf(e), { cause: e });
   }
@@ -96,6 +102,8 @@ export function snapshotOf(env: NodeJS.ProcessEnv, indexDates: (Date | undefined
 interface Located {
   record: ApkRecord;
   repo: ApkRepository;
+  /** A Packages.adb repository's package: where apk 3 fetches it. */
+  at?: { url: string; path: string };
 }
 
 async function loadIndex(
@@ -107,23 +115,39 @@ async function loadIndex(
   log: Logger,
   apkToolsVersion: string | undefined,
   keep: (name: string) => boolean,
-): Promise<ApkIndex | undefined> {
+): Promise<(ApkIndex & { pkgnameSpec?: string }) | undefined> {
   let bytes: Buffer | undefined;
   let what = '';
+  const indexUrl = indexUrlOf(repo, arch);
+  // apk 3 caches any index as APKINDEX.<sha256 of the index URL, 8 hex>.tar.gz (database.c apk_repo_index_cache_url)
+  const cacheNames = repo.kind ? [`APKINDEX.${createHash('sha256').update(indexUrl).digest('hex').slice(0, 8)}.tar.gz`] : cacheIndexNames(repo, arch, apkToolsVersion);
   search: for (const dir of CACHE_DIRS) {
-    for (const name of cacheIndexNames(repo, arch, apkToolsVersion)) {
+    for (const name of cacheNames) {
       what = join(root, dir, name);
       bytes = await readOptional(what);
       if (bytes) break search;
     }
   }
   if (!bytes) {
-    what = `${repo.url}/${arch}/APKINDEX.tar.gz`;
+    what = indexUrl;
     try {
       bytes = await download(what);
     } catch (e) {
       log.warn(`${repo.url}: no cached index and the download failed (${reasonOf(e)}); its packages cannot be located`);
       return undefined;
+    }
+  }
+  if (repo.kind) {
+    if (keys) {
+      await requireApk3(`${what} is an apk v3 index`, 'check (pass --allow-unsigned to skip the check)', APK_HINT);
+      await apkVerifyAdb(bytes, what, keys, join(root, 'etc/apk/keys'));
+    }
+    try {
+      const adb = readAdbIndex(bytes);
+      const records = adb.records.filter((r) => keep(r.name)).map((r) => ({ ...r, identity: identityOfHash(r.hash) }));
+      return { records, description: adb.description, pkgnameSpec: adb.pkgnameSpec };
+    } catch (e) {
+      throw new PingetError('BAD_INPUT', `${what}: not an apk Packages.adb index: ${reasonOf(e)}`, { cause: e });
     }
   }
   try {
@@ -146,16 +170,16 @@ async function packageBytes(root: string, loc: Located, arch: string, download: 
       const file = join(root, dir, name);
       const bytes = await readOptional(file);
       if (!bytes) continue;
-      const got = await parseApk(bytes).then((p) => p.identity, (e: unknown) => `unreadable (${reasonOf(e)})`);
+      const got = await fileIdentity(bytes).catch((e: unknown) => `unreadable (${reasonOf(e)})`);
       if (got === id) return bytes;
       log.warn(`${file}: control identity ${got} is not the installed ${record.name}-${record.version} (${id}); ignoring this cached file`);
     }
   }
-  const url = `${repo.url}/${arch}/${record.name}-${record.version}.apk`;
+  const url = loc.at?.url ?? `${repo.url}/${arch}/${record.name}-${record.version}.apk`;
   const bytes = await download(url);
   let got: string;
   try {
-    got = (await parseApk(bytes)).identity;
+    got = await fileIdentity(bytes);
   } catch (e) {
     throw new PingetError('INTEGRITY', `${url}: not an apk package: ${reasonOf(e)}`, { cause: e });
   }
@@ -192,27 +216,27 @@ export async function generateAlpine(
   }
   const arch = await readApkArch(root, records, info.arch);
   if (!arch) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/arch')}: cannot tell the architecture; is ${root} an Alpine root?`);
-  const repos = await readRepositories(root);
+  const repos = await readRepositories(root, { v3: true });
   const keys = opts.allowUnsigned ? undefined : await loadApkKeys(root);
 
   // Of each index, only the records of installed names are kept.
   const installedNames = new Set(records.map((r) => r.name));
   const keep = (name: string) => installedNames.has(name);
-  const indexes: (ApkIndex | undefined)[] = [];
+  const indexes: ((ApkIndex & { pkgnameSpec?: string }) | undefined)[] = [];
   for (const repo of repos) indexes.push(await loadIndex(root, repo, arch, keys, download, log, apkTools, keep));
-  const where = new Map<string, ApkRepository>();
+  const where = new Map<string, Omit<Located, 'record'>>();
   repos.forEach((repo, i) => {
     for (const r of indexes[i]?.records ?? []) {
       const k = `${r.name}\0${r.version}\0${r.identity}`;
-      if (!where.has(k)) where.set(k, repo);
+      if (!where.has(k)) where.set(k, { repo, at: repo.kind ? v3Location(repo, indexUrlOf(repo, arch), indexes[i]?.pkgnameSpec, r) : undefined });
     }
   });
 
   const located: Located[] = [];
   const nowhere: ApkRecord[] = [];
   for (const record of records) {
-    const repo = where.get(`${record.name}\0${record.version}\0${record.identity}`);
-    if (repo) located.push({ record, repo });
+    const loc = where.get(`${record.name}\0${record.version}\0${record.identity}`);
+    if (loc) located.push({ record, ...loc });
     else nowhere.push(record);
   }
   const fromProviders = await resolveAlpineMissing(nowhere, repos, arch, opts);
@@ -223,7 +247,7 @@ export async function generateAlpine(
     located.map((loc) =>
       limit(async () => {
         const bytes = await packageBytes(root, loc, arch, download, log);
-        const path = apkPath(loc.repo.branch, loc.repo.repo, arch, loc.record.name, loc.record.version);
+        const path = loc.at?.path ?? apkPath(loc.repo.branch, loc.repo.repo, arch, loc.record.name, loc.record.version);
         identities.set(path, loc.record.identity!);
         return { sha256: sha256Hex(bytes), path };
       }),

@@ -1,4 +1,5 @@
 /** The Alpine adapter: /lib/apk/db/installed + APKINDEX; apk add to install. */
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../src/distro/types.js';
 import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
@@ -10,7 +11,19 @@ import { applyWorldMarks } from './manual-marks.js';
 import { inspectApkPath } from './paths.js';
 import { isLocalRepository } from './repositories.js';
 import { acceptResigned } from './resign.js';
+import { isAdb } from './adb-package.js';
 import { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
+
+
+async function isAdbFile(file: string): Promise<boolean> {
+  const fh = await open(file);
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(4), 0, 4, 0);
+    return isAdb(buffer.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
 
 export { acceptResigned } from './resign.js';
 export { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
@@ -60,13 +73,14 @@ export const alpineAdapter: DistroAdapter = {
 
   async acceptMismatch(path, file, headers) {
     const identity = identityFor(parseIdentityHeader(headers[IDENTITY_HEADER]), path);
-    if (!identity) return undefined;
+    // re-signing tolerance is for v2 packages (a v3 package's signature is outside its ADB block: not handled yet)
+    if (!identity || await isAdbFile(file)) return undefined;
     return (await acceptResigned(path, file, identity)).note;
   },
 
   async providers(root) {
     const specs: ProviderSpec[] = [];
-    for (const repo of await readRepositories(root)) {
+    for (const repo of await readRepositories(root, { v3: true })) {
       const base = isLocalRepository(repo.url) ? `file://${repo.url.replace(/^file:\/\//i, '')}` : repo.base;
       specs.push({ template: `${base.replace(/\/+$/, '')}/{{.Name}}`, label: `repository ${repo.url}` });
     }

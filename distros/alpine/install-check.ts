@@ -38,12 +38,19 @@ export async function checkApkFiles(files: { path: string; file: string }[]): Pr
   return v3;
 }
 
-/** Refuses v3 packages when the apk on PATH is apk-tools 2 (UNAVAILABLE: the tool that can install them is missing). */
-export async function requireApkForV3(v3: string[]): Promise<void> {
-  if (v3.length === 0) return;
-  const { stdout } = await runChecked('apk', ['--version'], 'PACKAGE_MANAGER', { missingHint: APK_MISSING_HINT });
+/**
+ * Refuses when the apk on PATH is older than apk-tools 3 (UNAVAILABLE: the tool that can read `what` is missing):
+ * `what` is said as `<what>, which apk-tools 2 cannot <verb>`.
+ */
+export async function requireApk3(what: string, verb: string, missingHint = APK_MISSING_HINT): Promise<void> {
+  const { stdout } = await runChecked('apk', ['--version'], 'PACKAGE_MANAGER', { missingHint });
   const major = /apk-tools (\d+)\./.exec(stdout)?.[1];
   if (major !== undefined && Number(major) < 3) {
-    throw new PingetError('UNAVAILABLE', `${v3[0]} is an apk v3 package, which apk-tools ${major} cannot install; install apk-tools 3 (apk --version says: ${stdout.trim()})`);
+    throw new PingetError('UNAVAILABLE', `${what}, which apk-tools ${major} cannot ${verb}; install apk-tools 3 (apk --version says: ${stdout.trim()})`);
   }
+}
+
+/** Refuses v3 packages when the apk on PATH is apk-tools 2. */
+export async function requireApkForV3(v3: string[]): Promise<void> {
+  if (v3.length > 0) await requireApk3(`${v3[0]} is an apk v3 package`, 'install');
 }

@@ -2,14 +2,19 @@
  * `lock`: the index of each repository of the base, `<repository>/<arch>/APKINDEX.tar.gz`, fetched by pinget and
  * its signature checked against the base's keys (etc/apk/keys) before apk reads it, as `hash generate` checks the
  * indexes apk fetched. An index names no hash of itself, so it is fetched whole each run, as `apk update` does.
+ * apk 3's Packages.adb repositories (`v3 URL`: `URL/<arch>/Packages.adb`; `ndx URL`: URL itself) are fetched the
+ * same way; their ADB signature is checked by apk 3 itself (`apk verify` with the base's keys, which fails on an
+ * index no key of them signed, or on bytes that are no ADB file) before pinget reads the package list.
  */
 import { PingetError, reasonOf } from '../../src/errors.js';
 import { redactUrl } from '../../src/fetch/http-client.js';
 import type { IndexFetcher } from '../../src/distro/types.js';
 import type { Logger } from '../../src/ui/log.js';
+import { readAdbIndex, type AdbIndex } from './adb-index.js';
 import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import type { ApkRepository } from './repositories.js';
 import type { ApkKeys } from './signature.js';
+import { apkVerifyAdb } from './v3-repo.js';
 
 /** Alpine's community index is a few MB; an index past this is not one. */
 const INDEX_MAX = 256 << 20;
@@ -19,6 +24,10 @@ export interface LockRepo {
   /** The verified index bytes, as served. */
   data: Buffer;
   index: ApkIndex;
+  /** The index as read, for a Packages.adb repository (its records are `index.records`). */
+  adb?: AdbIndex;
+  /** Where the index was fetched from. */
+  indexUrl: string;
 }
 
 export interface FetchIndexesOptions {
@@ -29,17 +38,39 @@ export interface FetchIndexesOptions {
   /** Where the keys were read, for messages. */
   keysDir: string;
   log: Logger;
+  /** A directory of pinget's own, for apk 3 to verify Packages.adb indexes in. */
+  scratch: string;
+  signal?: AbortSignal;
+}
+
+/** The URL of a repository's index for `arch` (apk-tools 3 repoparser.c and database.c add_repository_component). */
+export function indexUrlOf(repo: ApkRepository, arch: string): string {
+  if (repo.kind === 'ndx') return repo.url;
+  return `${repo.url}/${arch}/${repo.kind === 'v3' ? 'Packages.adb' : 'APKINDEX.tar.gz'}`;
+}
+
+async function readV3(repo: ApkRepository, data: Buffer, url: string, o: FetchIndexesOptions): Promise<LockRepo> {
+  const what = redactUrl(url);
+  if (o.keys) await apkVerifyAdb(data, what, o.keys, o.keysDir, o.scratch, o.signal);
+  let adb: AdbIndex;
+  try {
+    adb = readAdbIndex(data);
+  } catch (e) {
+    throw new PingetError('INTEGRITY', `${what}: not an apk Packages.adb index: ${reasonOf(e)}`, { cause: e });
+  }
+  return { repo, data, index: { records: adb.records, description: adb.description }, adb, indexUrl: url };
 }
 
 async function fetchOne(repo: ApkRepository, o: FetchIndexesOptions): Promise<LockRepo> {
   if (!/^https?:\/\//i.test(repo.url)) {
     throw new PingetError('BAD_INPUT', `etc/apk/repositories:${repo.line}: ${repo.url} is not an http(s) repository; lock fetches each repository's index itself`);
   }
-  const url = `${repo.url}/${o.arch}/APKINDEX.tar.gz`;
+  const url = indexUrlOf(repo, o.arch);
   const { data } = await o.fetcher.document([url], INDEX_MAX).catch((e: unknown) => {
     if (!(e instanceof PingetError && e.code === 'NOT_FOUND')) throw e;
     throw new PingetError('USAGE', `${redactUrl(repo.url)} has no index for architecture ${o.arch} (${redactUrl(url)}: not found): the repository does not serve ${o.arch}`, { cause: e });
   });
+  if (repo.kind) return readV3(repo, data, url, o);
   let index: ApkIndex;
   try {
     index = await parseApkIndex(data, redactUrl(url), o.keys);
@@ -49,12 +80,12 @@ async function fetchOne(repo: ApkRepository, o: FetchIndexesOptions): Promise<Lo
     const hint = msg.includes('signature') ? ` (keys: ${o.keysDir}; --allow-unsigned skips this check)` : '';
     throw new PingetError('INTEGRITY', msg + hint, { cause: e });
   }
-  return { repo, data, index };
+  return { repo, data, index, indexUrl: url };
 }
 
 /** Every repository of the base, in etc/apk/repositories order, fetched and checked. */
 export async function fetchIndexes(repos: ApkRepository[], o: FetchIndexesOptions): Promise<LockRepo[]> {
   const out = await Promise.all(repos.map((r) => fetchOne(r, o)));
-  o.log.verbose(`lock: ${out.length} APKINDEX file(s) fetched for ${o.arch}${o.keys ? ', signatures checked' : ''}`);
+  o.log.verbose(`lock: ${out.length} index file(s) fetched for ${o.arch}${o.keys ? ', signatures checked' : ''}`);
   return out;
 }

@@ -18,9 +18,15 @@ export interface ApkRepository {
   repo: string;
   /** 1-based line in the file. */
   line: number;
+  /**
+   * apk-tools 3's Packages.adb repositories: `v3 URL` (index at `URL/<arch>/Packages.adb`, packages under URL)
+   * and `ndx URL` or a URL ending in .adb (the index itself; packages beside it). Absent: an APKINDEX.tar.gz one.
+   */
+  kind?: 'v3' | 'ndx';
 }
 
-export function parseRepositories(text: string, file: string): ApkRepository[] {
+/** With `v3`, Packages.adb lines are read (lock, on apk 3); without, they are refused as not readable. */
+export function parseRepositories(text: string, file: string, opts: { v3?: boolean } = {}): ApkRepository[] {
   const out: ApkRepository[] = [];
   text.split('\n').forEach((raw, i) => {
     let line = raw.trim();
@@ -33,10 +39,22 @@ export function parseRepositories(text: string, file: string): ApkRepository[] {
     }
     // apk-tools 3 lines may start with a repository type: `v2 URL` is the classic kind; `v3` and `ndx`
     // (and URLs ending in .adb) name Packages.adb indexes, a format pinget does not read.
-    const typed = /^(v2|v3|ndx)\s+(\S+)$/.exec(line);
-    if (typed?.[1] === 'v2') line = typed[2];
-    if ((typed && typed[1] !== 'v2') || line.endsWith('.adb')) {
-      throw new Error(`${file}:${i + 1}: "${raw.trim()}" is an apk v3 repository (Packages.adb index), which pinget cannot read; pin a root whose repositories serve APKINDEX.tar.gz`);
+    const typed = /^(v2|v3|ndx)\s+(?:@(\S+)\s+)?(\S+)$/.exec(line);
+    if (typed) {
+      line = typed[3];
+      tag = typed[2] ?? tag;
+    }
+    const kind = typed?.[1] === 'v3' ? 'v3' : typed?.[1] === 'ndx' || (!typed && line.endsWith('.adb')) ? 'ndx' : undefined;
+    if (kind && opts.v3) {
+      // apk 3's url_base: the v3 URL, or the directory of the ndx index (repoparser.c, add_repository_component)
+      const url = line.replace(/\/+$/, '');
+      const parts = (kind === 'ndx' ? url.slice(0, url.lastIndexOf('/')) : url).split('/');
+      if (parts.length < 3 || !parts[parts.length - 1] || !parts[parts.length - 2]) throw new Error(`${file}:${i + 1}: ${url} does not end in <branch>/<repo>`);
+      out.push({ url, written: line, tag, base: parts.slice(0, -2).join('/'), branch: parts[parts.length - 2], repo: parts[parts.length - 1], line: i + 1, kind });
+      return;
+    }
+    if (kind) {
+      throw new Error(`${file}:${i + 1}: "${raw.trim()}" is an apk v3 repository (Packages.adb index), which only pinget lock (with apk-tools 3) reads; pin a root whose repositories serve APKINDEX.tar.gz`);
     }
     if (/\s/.test(line)) throw new Error(`${file}:${i + 1}: expected one repository URL per line`);
     const written = line;

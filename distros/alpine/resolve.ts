@@ -6,21 +6,26 @@
  * hashed. The lockfile lines and the `apk-identity` header are those `hash generate` writes.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PingetError } from '../../src/errors.js';
+import { PingetError, reasonOf } from '../../src/errors.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import type { PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
 import { formatManual } from '../../src/manual-marks.js';
 import { resolveInRoot } from '../../src/root-path.js';
 import type { ApkRecord } from './apk-db.js';
-import { apkChoose, type Change } from './apk-resolve.js';
+import type { AdbIndexRecord } from './adb-index.js';
+import { adbPackageIdentity, isAdb, readAdbPackageInfo } from './adb-package.js';
+import { apkChoose, APK_HINT, type Change } from './apk-resolve.js';
 import { installedDbFile, readApkArch, readInstalled, readRepositories, snapshotOf } from './generate.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
+import { requireApk3 } from './install-check.js';
 import { fetchIndexes, type LockRepo } from './lock-repos.js';
 import { worldName } from './manual-marks.js';
-import { apkPath } from './paths.js';
+import { apkPath, inspectApkPath } from './paths.js';
 import { checkIdentity } from './resign.js';
+import { identityOfHash, v3Location } from './v3-repo.js';
 import { loadApkKeys } from './signature.js';
 
 /** An apk dependency as `apk add` takes it: name, name=version (or <, >, ~), name@tag, cmd:x, so:x; no files. */
@@ -34,8 +39,31 @@ export function checkDeps(names: string[]): void {
 interface Pin {
   ref: PackageRef;
   path: string;
+  /** The `C:` identity apk records on install (v3: `Q1` + base64 of the first 20 bytes of `hashes`). */
   identity: string;
+  /** A v3 package: apk 3's `hashes`, hex (SHA-256 of the package's ADB block). */
+  v3?: string;
   bases: string[];
+}
+
+/** A v3 package file is the one its Packages.adb record names: its ADB block hashes to the record's `hashes`. */
+async function checkAdbIdentity(path: string, file: string, hash: string): Promise<void> {
+  const bytes = await readFile(file);
+  const reject = (why: string): never => {
+    throw new PingetError('INTEGRITY', `${path}: not the package the repository index names: ${why}`);
+  };
+  if (!isAdb(bytes)) reject('not an apk v3 (ADB) package');
+  let own: string;
+  let info;
+  try {
+    own = adbPackageIdentity(bytes).toString('hex');
+    info = readAdbPackageInfo(bytes);
+  } catch (e) {
+    return reject(`not an apk v3 package (${reasonOf(e)})`);
+  }
+  if (own !== hash) reject(`its ADB block has sha256 ${own}, the index names ${hash}`);
+  const ref = inspectApkPath(path);
+  if (ref && (ref.name !== info.name || ref.version !== info.version)) reject(`it is ${info.name}-${info.version}`);
 }
 
 /** Where apk's choice is: every repository whose index has that package (same identity), for one lockfile path. */
@@ -51,13 +79,23 @@ function locate(c: Change, repos: LockRepo[], arch: string): Pin {
   }
   if (!first) throw new PingetError('INTERNAL', `apk chose ${c.name} ${c.version}, which no index pinget read has`);
   const { lr, rec } = first;
-  const what = `${lr.repo.url}/${arch}/APKINDEX.tar.gz`;
+  const what = lr.indexUrl;
   if (rec.arch && rec.arch !== arch && rec.arch !== 'noarch') throw new PingetError('USAGE', `${what} has ${c.name} ${c.version} only for ${rec.arch}, not ${arch}: the repository does not serve ${arch}`);
+  if (lr.repo.kind) {
+    const hash = (rec as AdbIndexRecord).hash;
+    // apk 3 writes a v2 package's SHA-1 identity as its hashes: the v2 check proves it
+    // as apk 3 records it in the installed database (the SHA-256 cut to 160 bits for a v3 package)
+    const identity = identityOfHash(hash);
+    const at = v3Location(lr.repo, lr.indexUrl, lr.adb?.pkgnameSpec, rec);
+    const same = (r: LockRepo) => r.repo.kind && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && (p as AdbIndexRecord).hash.equals(hash));
+    const bases = repos.filter(same).map((r) => v3Location(r.repo, r.indexUrl, r.adb?.pkgnameSpec, rec)).filter((l) => l.path === at.path).map((l) => l.base);
+    return { ref: { name: rec.name, version: rec.version, arch }, path: at.path, identity, v3: hash.length === 20 ? undefined : hash.toString('hex'), bases: [...new Set(bases)] };
+  }
   if (!rec.identity) throw new PingetError('INTEGRITY', `${what}: the record of ${c.name} ${c.version} has no C: identity; its file cannot be checked`);
   const path = apkPath(lr.repo.branch, lr.repo.repo, arch, rec.name, rec.version);
   // Mirrors of the same repository (other lines with the same <branch>/<repo>) serve the same path.
   const bases = repos
-    .filter((r) => r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && p.identity === rec.identity))
+    .filter((r) => !r.repo.kind && r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && p.identity === rec.identity))
     .map((r) => r.repo.base.replace(/\/+$/, ''));
   return { ref: { name: rec.name, version: rec.version, arch }, path, identity: rec.identity, bases: [...new Set(bases)] };
 }
@@ -71,12 +109,14 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
   const root = req.base.root;
   const records = await readInstalled(root); // the base's database, checked as `hash generate` checks it
   const baseArch = await readApkArch(root, records);
-  const repos = await readRepositories(root);
+  const repos = await readRepositories(root, { v3: true });
+  const v3 = repos.find((r) => r.kind);
+  if (v3) await requireApk3(`etc/apk/repositories:${v3.line}: ${v3.url} is an apk v3 repository (Packages.adb index)`, 'read', APK_HINT);
   if (repos.length === 0) throw new PingetError('BAD_INPUT', `${join(root, 'etc/apk/repositories')}: no repository to resolve against`);
   const keysDir = join(root, 'etc/apk/keys');
   const keys = req.allowUnsigned ? undefined : await loadApkKeys(root);
   if (keys && keys.size === 0) throw new PingetError('INTEGRITY', `${keysDir}: no public key to check the repositories' indexes with; pass --allow-unsigned to skip the check`);
-  const indexes = await fetchIndexes(repos, { arch: req.arch, fetcher: req.fetcher, keys, keysDir, log: req.log });
+  const indexes = await fetchIndexes(repos, { arch: req.arch, fetcher: req.fetcher, keys, keysDir, log: req.log, scratch: join(req.scratch, 'apk-verify'), signal: req.signal });
   const world = resolveInRoot(root, 'etc/apk/world');
   const changes = await apkChoose(
     {
@@ -85,7 +125,7 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
       installed: installedDbFile(root),
       world: existsSync(world) ? world : undefined,
       baseArch,
-      repos: indexes.map((r) => ({ tag: r.repo.tag, data: r.data })),
+      repos: indexes.map((r) => ({ tag: r.repo.tag, data: r.data, v3: !!r.repo.kind })),
       keys,
       names: req.names,
       signal: req.signal,
@@ -104,9 +144,9 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
   const files = await req.fetcher.unpinned(
     pins.map((p) => ({
       path: p.path,
-      key: `apk ${p.identity}`,
+      key: `apk ${p.v3 ?? p.identity}`,
       bases: p.bases,
-      check: async (file: string) => void (await checkIdentity(p.path, file, p.identity, 'not the package the repository index names', 'the index names')),
+      check: async (file: string) => (p.v3 ? checkAdbIdentity(p.path, file, p.v3) : void (await checkIdentity(p.path, file, p.identity, 'not the package the repository index names', 'the index names'))),
     })),
   );
 

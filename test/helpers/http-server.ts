@@ -71,3 +71,16 @@ export async function serveDirectory(dir: string, hook?: Hook): Promise<TestServ
     [Symbol.asyncDispose]: close,
   };
 }
+
+/** What a lying server serves for a path: other bytes, a hang (no answer), or undefined for the real file. */
+export type Lie = (relPath: string) => Buffer | 'hang' | undefined;
+
+/** A hook that answers with `lie`'s bytes (or never answers) where it has some, else serves the directory. */
+export function lyingHook(lie: Lie): Hook {
+  return (_req, res, rel) => {
+    const body = lie(rel);
+    if (body === undefined) return false;
+    if (body !== 'hang') res.writeHead(200).end(body);
+    return true;
+  };
+}
