@@ -197,6 +197,9 @@ test('lock: pacman --print lines, its failures in one line, and the targets it t
   assert.equal(missing.exitCode, 2);
   const conflict = pacmanFailure(':: rival and gamma are in conflict. Remove gamma? [y/N] \n:: rival and gamma are in conflict\n', 'error: unresolvable package conflicts detected\nerror: failed to prepare transaction (conflicting dependencies)\n', ['core']);
   assert.equal(conflict.message, 'pacman cannot install the request: unresolvable package conflicts detected: rival and gamma are in conflict');
+  // libalpm's reason for an error that ends in a colon comes on the next line; it must not be lost.
+  const init = pacmanFailure('', 'error: failed to initialize alpm library:\n(database is incorrect version: /x/db/)\n', ['core']);
+  assert.equal(init.message, 'pacman cannot install the request: failed to initialize alpm library: (database is incorrect version: /x/db/)');
   for (const ok of ['glibc', 'core/glibc', 'python>=3.12', 'libstdc++', 'gtk2=2.24.33-1', 'r', '0ad']) checkTargets([ok]);
   for (const bad of ['-Syu', '--config=/x', 'a b', '../etc', 'x;y', '']) assert.throws(() => checkTargets([bad]), /not a pacman target/, bad);
 });

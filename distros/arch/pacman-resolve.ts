@@ -29,6 +29,9 @@ export interface Chosen {
   version: string;
 }
 
+/** libalpm's local database version (pacman >= 5.2; what pacman writes into an empty local database). */
+const ALPM_LOCAL_DB_VERSION = 9;
+
 export const PACMAN_HINT = 'install pacman (Debian: pacman-package-manager)';
 
 /**
@@ -38,7 +41,9 @@ export const PACMAN_HINT = 'install pacman (Debian: pacman-package-manager)';
  */
 async function linkLocal(from: string | undefined, to: string): Promise<void> {
   await mkdir(to, { recursive: true });
-  if (!from) return;
+  // An empty base: written here, because the two pacman runs that open this database at once would otherwise
+  // both create it, and one could read the other's half-written file ("failed to initialize alpm library").
+  if (!from) return writeFile(join(to, 'ALPM_DB_VERSION'), `${ALPM_LOCAL_DB_VERSION}\n`);
   const names = await readdir(from, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
     throw e;
@@ -87,7 +92,8 @@ export function pacmanFailure(stdout: string, stderr: string, repos: string[]): 
   if (missing.length) {
     return new PingetError('BAD_INPUT', `no package ${missing.join(', ')} in the base's repositories (${repos.map((r) => `[${r}]`).join(' ')})`);
   }
-  const errors = lines.filter((l) => l.startsWith('error: ')).map((l) => l.slice(7));
+  // An `error:` line that ends in a colon has its reason on the next line (libalpm's "(could not ...)").
+  const errors = lines.flatMap((l, i) => (l.startsWith('error: ') ? [l.endsWith(':') && lines[i + 1] && !lines[i + 1].startsWith('error: ') ? `${l.slice(7)} ${lines[i + 1]}` : l.slice(7)] : []));
   const why = lines.filter((l) => l.startsWith(':: ') && !/\[[yY]\/[nN]\]$/.test(l)).map((l) => l.slice(3));
   const first = errors[0] ?? lines.pop() ?? 'pacman failed';
   return new PingetError('BAD_INPUT', `pacman cannot install the request: ${first}${why.length ? `: ${why.slice(0, 3).join('; ')}` : ''}`, { details: why.slice(3, 20) });
