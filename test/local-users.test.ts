@@ -27,7 +27,7 @@ import { run } from '../src/exec.js';
 import { judgeDir } from '../src/cache-trust.js';
 import { Cache } from '../src/cache.js';
 import { PingetError } from '../src/errors.js';
-import { sha256Bytes } from '../src/verify/sha256.js';
+import { writeRandomPool } from './helpers/random-pool.js';
 
 const canRun = process.getuid?.() === 0 && existsSync('/usr/sbin/useradd') && existsSync('/usr/bin/setpriv');
 const skip = canRun ? false : 'needs root, useradd and setpriv';
@@ -45,15 +45,8 @@ before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'pinget-local-users-'));
   await chmod(tmp, 0o755);
   const www = join(tmp, 'www');
-  for (let i = 0; i < 6; i++) {
-    const data = randomBytes(50_000 + i);
-    const path = `pool/main/t/test${i}/test${i}_1_all.deb`;
-    await mkdir(join(www, 'pool/main/t', `test${i}`), { recursive: true });
-    await writeFile(join(www, path), data);
-    entries.push({ path, sha256: sha256Bytes(data), data });
-  }
   lockfile = join(tmp, 'SHA256SUMS');
-  await writeFile(lockfile, entries.map((e) => `${e.sha256}  ${e.path}\n`).join(''));
+  entries.push(...(await writeRandomPool(www, lockfile, 6, 50_000)));
   await chmod(lockfile, 0o644);
   server = await serveDirectory(www);
   user = `pgt${randomBytes(5).toString('hex')}`;

@@ -8,7 +8,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { serveDirectory, type TestServer } from './helpers/http-server.js';
 import { run } from '../src/exec.js';
 import { PingetError } from '../src/errors.js';
 import { OutputDir } from '../src/output-dir.js';
-import { sha256Bytes } from '../src/verify/sha256.js';
+import { writeRandomPool } from './helpers/random-pool.js';
 
 let tmp: string;
 let server: TestServer;
@@ -27,15 +26,8 @@ const entries: { path: string; sha256: string; data: Buffer }[] = [];
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'pinget-output-dir-'));
   const www = join(tmp, 'www');
-  for (let i = 0; i < 3; i++) {
-    const data = randomBytes(100_000 + i);
-    const path = `pool/main/t/test${i}/test${i}_1_all.deb`;
-    await mkdir(join(www, 'pool/main/t', `test${i}`), { recursive: true });
-    await writeFile(join(www, path), data);
-    entries.push({ path, sha256: sha256Bytes(data), data });
-  }
   lockfile = join(tmp, 'SHA256SUMS');
-  await writeFile(lockfile, entries.map((e) => `${e.sha256}  ${e.path}\n`).join(''));
+  entries.push(...(await writeRandomPool(www, lockfile, 3, 100_000)));
   server = await serveDirectory(www);
 });
 
