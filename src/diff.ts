@@ -25,6 +25,8 @@ export interface PackageChange {
   security?: boolean;
   /** upgraded, downgraded and rebuilt: what kind of version change. */
   versionChange?: VersionChange;
+  /** A source package (Debian's `.dsc`): the other files of it (tarballs, diffs) that came and went with it. */
+  sourceFiles?: { added: string[]; removed: string[] };
 }
 
 export interface Alert {
@@ -80,7 +82,16 @@ export interface DiffTools {
   distro?: string;
   /** The full pinned version of a package under its lockfile's headers (rpm: the epoch, which Koji paths lack). */
   version?(ref: PackageRef, headers: Record<string, string>): string;
+  /**
+   * A path that inspect() does not read but that pins a source package's file: the source, with its version
+   * where the file is the one that names it (Debian's `.dsc`, shown as the package `NAME (source)`); the other
+   * files (tarballs) are told under their source's change, or as plain files when no change explains them.
+   */
+  sourceFile?(path: string): { name: string; version?: string } | undefined;
 }
+
+/** The architecture a source package is shown with (Debian's own word for it in Sources and purls). */
+export const SOURCE_ARCH = 'source';
 
 const keyOf = (r: PackageRef) => `${r.name}\u0000${r.arch}`;
 
@@ -100,8 +111,14 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
   const index = (lock: Lockfile) => {
     const pkgs = new Map<string, { ref: PackageRef; path: string; sha256: string }[]>();
     const other = new Set<string>();
+    const parts = new Map<string, string>(); // path -> source name
     for (const e of lock.entries) {
-      const seen = tools.inspect(e.path);
+      const src = tools.inspect(e.path) ? undefined : tools.sourceFile?.(e.path);
+      if (src && src.version === undefined) {
+        parts.set(e.path, src.name);
+        continue;
+      }
+      const seen = src ? { name: src.name, version: src.version!, arch: SOURCE_ARCH } : tools.inspect(e.path);
       const ref = seen && tools.version ? { ...seen, version: tools.version(seen, lock.headers) } : seen;
       if (!ref) {
         other.add(e.path);
@@ -110,7 +127,7 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
       const k = keyOf(ref);
       pkgs.set(k, [...(pkgs.get(k) ?? []), { ref, path: e.path, sha256: e.sha256 }]);
     }
-    return { pkgs, other };
+    return { pkgs, other, parts };
   };
   const before = index(oldLock);
   const after = index(newLock);
@@ -152,6 +169,7 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
       }
     } else if (o.path !== n.path) changes.push({ kind: 'moved', ...base });
   }
+  attachSourceParts(changes, before, after);
   changes.sort((a, b) => (a.name === b.name ? (a.arch < b.arch ? -1 : 1) : a.name < b.name ? -1 : 1));
 
   const headers: HeaderChange[] = [];
@@ -170,6 +188,29 @@ export function diffLockfiles(oldLock: Lockfile, newLock: Lockfile, tools: DiffT
     cidsAdded: [...newCids].filter((c) => !oldCids.has(c)).length,
     cidsRemoved: [...oldCids].filter((c) => !newCids.has(c)).length,
   };
+}
+
+/**
+ * A source package's tarballs that came or went are told under its change; one that no change of its source
+ * explains (a tarball dropped while the `.dsc` stayed) is a plain file, so it is not hidden.
+ */
+function attachSourceParts(changes: PackageChange[], before: { parts: Map<string, string>; other: Set<string> }, after: { parts: Map<string, string>; other: Set<string> }): void {
+  const changed = new Map(changes.filter((c) => c.arch === SOURCE_ARCH).map((c) => [c.name, c]));
+  const place = (path: string, name: string, side: 'added' | 'removed', unexplained: Set<string>) => {
+    const c = changed.get(name);
+    if (!c) {
+      unexplained.add(path);
+      return;
+    }
+    c.sourceFiles ??= { added: [], removed: [] };
+    c.sourceFiles[side].push(path);
+  };
+  for (const [path, name] of after.parts) if (!before.parts.has(path)) place(path, name, 'added', after.other);
+  for (const [path, name] of before.parts) if (!after.parts.has(path)) place(path, name, 'removed', before.other);
+  for (const c of changed.values()) {
+    c.sourceFiles?.added.sort();
+    c.sourceFiles?.removed.sort();
+  }
 }
 
 export function isEmptyDiff(d: LockfileDiff): boolean {

@@ -16,6 +16,27 @@ export function inspectDebPath(path: string): PackageRef | undefined {
   return { name: m[1], version: m[2].replace(/%3a/gi, ':'), arch: m[3] };
 }
 
+// pool/<component>/<prefix>/<source>/<file>
+const POOL_FILE = /^pool\/[^/]+\/[^/]+\/([a-z0-9][a-z0-9+.-]+)\/([^/]+)$/;
+const DSC = /^([a-z0-9][a-z0-9+.-]+)_([^_/]+)\.dsc$/;
+// What a Debian source package is made of besides its .dsc (dpkg-source(1): formats 1.0, 3.0 (quilt), 3.0 (native)).
+const SOURCE_PART = /^([a-z0-9][a-z0-9+.-]+)_[^_/]+\.(?:orig(?:-[a-z0-9][a-z0-9-]*)?\.tar\.[a-z0-9]+(?:\.asc)?|debian\.tar\.[a-z0-9]+|diff\.gz|tar\.[a-z0-9]+)$/;
+
+/**
+ * A pool path of a source package's file: the source package, with its version when the file is the `.dsc`
+ * (`pool/main/h/hello/hello_2.10-3.dsc`); a tarball or diff gives the name only (an `.orig.tar.*` is shared by
+ * every revision of one upstream version). Undefined for anything else, and when the file is not under its
+ * source's own pool directory.
+ */
+export function inspectDebSourcePath(path: string): { name: string; version?: string } | undefined {
+  const m = POOL_FILE.exec(path);
+  if (!m) return undefined;
+  const dsc = DSC.exec(m[2]);
+  if (dsc && dsc[1] === m[1]) return { name: m[1], version: dsc[2].replace(/%3a/gi, ':') };
+  const part = SOURCE_PART.exec(m[2]);
+  return part && part[1] === m[1] ? { name: m[1] } : undefined;
+}
+
 /** The pool directory letter(s) of a source package: `libc` -> `libc`-style 4 letters for lib*, else the first one. */
 export function poolPrefix(source: string): string {
   return source.startsWith('lib') && source.length > 3 ? source.slice(0, 4) : source.slice(0, 1);

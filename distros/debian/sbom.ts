@@ -6,6 +6,7 @@
  */
 import type { PackageRef } from '../../src/distro/types.js';
 import type { PackageFacts, PurlParts, SbomHooks, SbomSystem, SourcePackage } from '../../src/distro/sbom-types.js';
+import { inspectDebSourcePath } from './pool-path.js';
 
 function qualifiers(system: SbomSystem, arch: string): Record<string, string> {
   return system.versionId ? { arch, distro: `${system.osId}-${system.versionId}` } : { arch };
@@ -15,9 +16,6 @@ const fullVersion = (ref: PackageRef, epoch?: string) => (epoch && !ref.version.
 
 // pool/<component>/<prefix>/<source>/<file>
 const POOL = /^pool\/[^/]+\/[^/]+\/([a-z0-9][a-z0-9+.-]+)\/([^/]+)$/;
-const DSC = /^([a-z0-9][a-z0-9+.-]+)_([^_/]+)\.dsc$/;
-// What a Debian source package is made of besides its .dsc (dpkg-source(1): formats 1.0, 3.0 (quilt), 3.0 (native)).
-const SOURCE_PART = /^([a-z0-9][a-z0-9+.-]+)_[^_/]+\.(?:orig(?:-[a-z0-9][a-z0-9-]*)?\.tar\.[a-z0-9]+(?:\.asc)?|debian\.tar\.[a-z0-9]+|diff\.gz|tar\.[a-z0-9]+)$/;
 
 export const debianSbom: SbomHooks = {
   purl: (ref, system, epoch): PurlParts => ({
@@ -33,12 +31,5 @@ export const debianSbom: SbomHooks = {
     const m = POOL.exec(path);
     return m ? { source: { name: m[1] } } : {};
   },
-  sourceFile(path): SourcePackage | undefined {
-    const m = POOL.exec(path);
-    if (!m) return undefined;
-    const dsc = DSC.exec(m[2]);
-    if (dsc && dsc[1] === m[1]) return { name: m[1], version: dsc[2] };
-    const part = SOURCE_PART.exec(m[2]);
-    return part && part[1] === m[1] ? { name: m[1] } : undefined;
-  },
+  sourceFile: (path): SourcePackage | undefined => inspectDebSourcePath(path),
 };

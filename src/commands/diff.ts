@@ -52,11 +52,14 @@ export const diffCommand: CommandModule<object, Args> = {
     if (args.distro && !preferred) throw new PingetError('USAGE', `unknown distro "${args.distro}" for --distro`);
     const [{ diffLockfiles, isEmptyDiff }, { formatJson, formatMarkdown, formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);
     const first = newLock.entries[0] ?? oldLock.entries[0];
-    const adapterId = preferred?.id ?? (first ? adapterForPath(first.path)?.id : undefined);
+    const chosen = preferred ?? (first ? adapterForPath(first.path) : undefined);
+    const adapterId = chosen?.id;
     const real = preferred ? await loadAdapter(preferred) : undefined;
+    const sourceFile = (await chosen?.sbomHooks?.())?.sourceFile;
     const d = diffLockfiles(oldLock, newLock, {
       version: real?.pinnedVersion ? (ref, headers) => real.pinnedVersion!(ref, headers) : undefined,
       inspect: (path) => (preferred?.inspect(path) ?? adapterForPath(path)?.inspect(path)),
+      sourceFile,
       compare: versionComparator(adapterId ?? 'debian'),
       // the id as named (ubuntu), not only its adapter's (debian): links and the security archive differ
       distro: (preferred ? id?.toLowerCase() : undefined) ?? adapterId,

@@ -50,7 +50,7 @@ export const hashUpdateCommand: CommandModule<object, Args> = {
     const updated = makeLockfile(result.entries, { ...old.headers, ...result.headers });
     for (const [sha, cid] of old.cids) updated.cids.set(sha, cid); // formatLockfile keeps those whose hash is still listed
     const [{ diffLockfiles }, { formatText }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js')]);
-    const d = diffLockfiles(old, updated, { inspect: (p) => adapter.inspect(p), compare: versionComparator(adapter.id) });
+    const d = diffLockfiles(old, updated, { inspect: (p) => adapter.inspect(p), compare: versionComparator(adapter.id), sourceFile: (await adapter.sbomHooks?.())?.sourceFile });
     if (!args['dry-run']) await writeFileAtomic(args.file, formatLockfile(updated));
     if (args.json) printJson({ file: args.file, written: !args['dry-run'], diff: d });
     else process.stdout.write(formatText(d));

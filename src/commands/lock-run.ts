@@ -168,7 +168,7 @@ async function finishUpdate(args: LockArgs, ctx: CommandContext, old: Lockfile, 
   const before = await readFile(args.update!, 'utf8');
   const after = formatLockfile(updated);
   const [{ diffLockfiles }, { formatText }, { versionComparator }] = await Promise.all([import('../diff.js'), import('../ui/diff-format.js'), import('../distro/version-compare.js')]);
-  const d = diffLockfiles(old, updated, { inspect: (p) => adapter.inspect(p), compare: versionComparator(adapter.id) });
+  const d = diffLockfiles(old, updated, { inspect: (p) => adapter.inspect(p), compare: versionComparator(adapter.id), sourceFile: (await adapter.sbomHooks?.())?.sourceFile });
   const changed = before !== after;
   if (changed) await writeFileAtomic(args.update!, after);
   if (args.json) printJson({ file: args.update, changed, diff: d });

@@ -77,5 +77,7 @@ export function changeNote(c: PackageChange, hash = (s: string) => s, path = (s:
     const sameName = c.oldPath.slice(dir(c.oldPath).length) === c.newPath.slice(dir(c.newPath).length) && dir(c.oldPath) && dir(c.newPath);
     notes.push(`moved: ${path(sameName ? dir(c.oldPath) : c.oldPath)} -> ${path(sameName ? dir(c.newPath) : c.newPath)}`);
   }
+  const files = c.sourceFiles;
+  if (files) notes.push(`source files: ${[files.added.length && `${files.added.length} added`, files.removed.length && `${files.removed.length} removed`].filter(Boolean).join(', ')}`);
   return notes.join('; ');
 }

@@ -103,7 +103,8 @@ function tableRows(rows: Row[], d: LockfileDiff, arch: string | undefined, compa
     const c = cs[0];
     const names = cs.map(name).join(' ') + (cs.length > 1 && c.source ? ` (${code(c.source)} ×${cs.length})` : '');
     const links = compact ? [] : packageLinks(d.distro, c).map((l) => link(l.label, l.url));
-    const note = changeNote(c, (h) => code(h), (p) => code(p)).replace(/ -> /g, ' → ');
+    // a source package grouped with its binaries brings what only it has: its tarballs that came and went
+    const note = changeNote(cs.find((x) => x.sourceFiles) ?? c, (h) => code(h), (p) => code(p)).replace(/ -> /g, ' → ');
     const details = [note, ...links].filter(Boolean).join(' · ');
     const [o, n] = c.oldVersion !== undefined && c.newVersion !== undefined ? markDifference(c.oldVersion, c.newVersion) : [ver(c.oldVersion), ver(c.newVersion)];
     out.push({ line: tableRow([c.kind, names, o, n, details]), packages: cs.length });
