@@ -115,6 +115,29 @@ test('lock from an empty system names exactly what dnf installs into an empty ro
   }
 });
 
+test('the RHEL family by name: --distro almalinux:9 resolves the same repositories as Fedora, with its own release in $releasever and the header; install takes it into an AlmaLinux root', async () => {
+  const out = join(work, 'SHA256SUMS-alma');
+  // libs is served under 40/: this mirror names the directory itself, and $basearch still comes from the architecture
+  const res = await lock(['pinget-app', '--distro', 'almalinux:9', '--mirror', apps.url, '--mirror', `${libs.url}/40/$basearch`, '--keyring', key.publicKey, '-o', out]);
+  assert.equal(res.code, 0, res.stderr);
+  const l = parseLockfile(await readFile(out, 'utf8'), out);
+  assert.equal(l.headers.distro, 'almalinux 9 x86_64');
+  assert.match(l.headers.lock, /--distro almalinux:9/);
+  // $releasever is the release named: 9, where this server has nothing
+  const nine = await lock(['pinget-app', '--distro', 'almalinux:9', '--mirror', apps.url, '--mirror', libsUrl(libs), '--keyring', key.publicKey, '-o', join(work, 'SHA256SUMS-nine')]);
+  assert.equal(nine.code, 4, nine.stderr);
+  assert.match(nine.stderr, /\/9\/x86_64\/repodata\/repomd\.xml/);
+  const fedora = parseLockfile(await readFile(join(work, 'SHA256SUMS-true'), 'utf8'), 'fedora');
+  assert.deepEqual(l.entries, fedora.entries, 'the same repositories give the same transaction');
+  const fresh = join(work, 'fresh-alma');
+  await mkdir(join(fresh, 'etc'), { recursive: true });
+  await writeFile(join(fresh, 'etc', 'os-release'), 'ID="almalinux"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n');
+  await runChecked('rpmkeys', ['--root', fresh, ...DB, '--import', key.publicKey], 'INTERNAL', { env });
+  const inst = await runCli(['install', out, '--root', fresh, '--cache', join(work, 'cache'), '--provider', `${koji.url}/{{.Name}}`]);
+  assert.equal(inst.code, 0, inst.stderr);
+  assert.deepEqual(await rpmQa(fresh), fedora.entries.map((e) => inspectKojiPath(e.path)!).map((r) => `${r.name} ${r.version} ${r.arch}`).sort());
+});
+
 test('refused: no --mirror, no key, a key file that is none, --sources, an architecture the repositories lack, an unknown package; exit 2, one line, nothing written', async () => {
   const out = join(work, 'never-written');
   const garbage = join(work, 'garbage.asc');
