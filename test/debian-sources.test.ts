@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAptRepo, hostArch, makeAptRoot, type AptRepo, type AptRoot } from './helpers/apt-repo.js';
@@ -70,7 +70,7 @@ after(async () => {
 
 test('hash generate --sources: no Sources index is exit 4 naming it; a signed one pins each .dsc and its files; an altered one is exit 3', async () => {
   const out = join(work, 'SHA256SUMS');
-  const none = await runCli(['hash', 'generate', '--root', root.root, '--sources', '-o', out]);
+  const none = await runCli(['hash', 'generate', '--root', root.root, '--sources', '--cache', join(work, 'cache'), '-o', out]);
   assert.equal(none.code, 4, none.stderr);
   assert.match(none.stderr, /no signed Sources index lists 3 source package\(s\)/);
   assert.match(none.stderr, /main\/source\/Sources: not listed in the signed/);
@@ -81,7 +81,7 @@ test('hash generate --sources: no Sources index is exit 4 naming it; a signed on
   const hangList = join(root.root, 'etc/apt/sources.list.d/hang.list');
   try {
     await writeFile(hangList, `deb ${hang.url}/debian stable main\n`);
-    const hung = await runCli(['hash', 'generate', '--root', root.root, '--sources', '--timeout', '2', '--retries', '0', '-o', out], { timeoutMs: 120_000 });
+    const hung = await runCli(['hash', 'generate', '--root', root.root, '--sources', '--cache', join(work, 'cache'), '--timeout', '2', '--retries', '0', '-o', out], { timeoutMs: 120_000 });
     assert.equal(hung.code, 4, hung.stderr);
     assert.ok(hung.stderr.includes(`${hang.url}/debian/dists/stable/InRelease`), hung.stderr);
     await assert.rejects(readFile(out));
@@ -94,9 +94,20 @@ test('hash generate --sources: no Sources index is exit 4 naming it; a signed on
   await buildSource('pinget-lib', '1:2.0-1');
   await buildSource('pinget-data', '1.0-1');
   await publishSources();
-  const ok = await runCli(['hash', 'generate', '--root', root.root, '--sources', '-o', out]);
+  const ok = await runCli(['hash', 'generate', '--root', root.root, '--sources', '--cache', join(work, 'cache'), '-o', out]);
   assert.equal(ok.code, 0, ok.stderr);
   const lock = await readLockfile(out);
+  // A second run takes the verified index from the cache (under the sha256 the signed Release names): the
+  // mirror's Sources are gone.
+  const srcDir = join(repo.dir, 'dists', repo.suite, 'main/source');
+  for (const f of ['Sources.xz', 'Sources']) await rename(join(srcDir, f), join(work, `${f}.aside`));
+  try {
+    const warm = await runCli(['hash', 'generate', '--root', root.root, '--sources', '--cache', join(work, 'cache'), '-o', join(work, 'warm')]);
+    assert.equal(warm.code, 0, warm.stderr);
+    assert.equal(await readFile(join(work, 'warm'), 'utf8'), await readFile(out, 'utf8'));
+  } finally {
+    for (const f of ['Sources.xz', 'Sources']) await rename(join(work, `${f}.aside`), join(srcDir, f));
+  }
   // The reference: what apt-ftparchive wrote into the Sources index, file by file.
   const sources = await readFile(join(repo.dir, 'dists', repo.suite, 'main/source/Sources'), 'utf8');
   const expected: string[] = [];
@@ -121,10 +132,11 @@ test('hash generate --sources: no Sources index is exit 4 naming it; a signed on
   await writeFile(join(work, 'Sources'), text);
   await must('xz', ['-k', '-f', join(work, 'Sources')]);
   await writeFile(srcFile, await readFile(join(work, 'Sources.xz')));
-  const liar = await runCli(['hash', 'generate', '--root', root.root, '--sources', '-o', join(work, 'liar')]);
+  // a cache of its own: the runs before cached the true index under the sha256 the Release names
+  const liar = await runCli(['hash', 'generate', '--root', root.root, '--sources', '--cache', join(work, 'liar-cache'), '-o', join(work, 'liar')]);
   await writeFile(srcFile, good);
   assert.equal(liar.code, 3, liar.stderr);
-  assert.match(liar.stderr, /main\/source\/Sources\.xz does not match/);
+  assert.match(liar.stderr, /main\/source\/Sources\.xz: .* served bytes that do not match/);
   await assert.rejects(readFile(join(work, 'liar')));
 });
 
@@ -153,16 +165,16 @@ test("the source of a real bookworm package from this machine's mirror: pinned, 
   const dir = await mkdtemp(join(tmpdir(), 'pinget-srcreal-'));
   try {
     const lock = join(dir, 'SHA256SUMS');
-    const gen = await runCli(['hash', 'generate', 'hostname', '--sources', '-o', lock]);
+    const gen = await runCli(['hash', 'generate', 'hostname', '--sources', '--cache', join(dir, 'cache'), '-o', lock]);
     assert.equal(gen.code, 0, gen.stderr);
     const entries = (await readLockfile(lock)).entries;
     const dsc = entries.find((e) => e.path.endsWith('.dsc'))!;
     assert.equal(dsc.path.split('/').pop(), `${source}_${version.replace(/^\d+:/, '')}.dsc`);
-    const plain = await runCli(['download', lock, '-o', join(dir, 'bin')]);
+    const plain = await runCli(['download', lock, '--cache', join(dir, 'cache'), '-o', join(dir, 'bin')]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stderr, /leaving out \d+ source package file\(s\)/);
     await assert.rejects(readFile(join(dir, 'bin', dsc.path)));
-    const dl = await runCli(['download', lock, '--sources', '-o', join(dir, 'all')]);
+    const dl = await runCli(['download', lock, '--sources', '--cache', join(dir, 'cache'), '-o', join(dir, 'all')]);
     assert.equal(dl.code, 0, dl.stderr);
     await must('sha256sum', ['-c', lock], { cwd: join(dir, 'all') });
     await must('dpkg-source', ['-x', join(dir, 'all', dsc.path), join(dir, 'unpacked')]);
