@@ -160,12 +160,17 @@ function noDistroError(root: string, os: OsRelease | undefined): PingetError {
  * Finds the adapter for a root. With `forced` (--distro), that adapter is used even when
  * os-release says otherwise; its detect() still fills version and codename when it can.
  */
+/** The one line for a distro id no adapter serves: why, for a family pinget knows and does not serve; else the known ids. */
+export function unknownDistro(id: string, option: string): PingetError {
+  const known = UNSUPPORTED.find((u) => u.ids.includes(id.toLowerCase()));
+  if (known) return new PingetError('USAGE', `${option} ${id}: ${known.why}`);
+  return new PingetError('USAGE', `unknown distro "${id}" for ${option}; known: ${[...ADAPTERS.map((a) => a.id), ...Object.keys(ALIASES)].join(', ')}`);
+}
+
 export async function detectDistro(root: string, forced?: string): Promise<{ adapter: DistroAdapter; info: DistroInfo }> {
   if (forced) {
     const adapter = adapterById(forced);
-    if (!adapter) {
-      throw new PingetError('USAGE', `unknown distro "${forced}" for --distro; known: ${[...ADAPTERS.map((a) => a.id), ...Object.keys(ALIASES)].join(', ')}`);
-    }
+    if (!adapter) throw unknownDistro(forced, '--distro');
     const info = (await adapter.detect(root)) ?? { id: adapter.id, osId: forced, idLike: [] };
     return { adapter, info };
   }

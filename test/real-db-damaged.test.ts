@@ -111,4 +111,13 @@ test('os-release of Amazon Linux, CBL-Mariner, Wolfi are served; openSUSE gets S
   await makeRoot('pacman', root);
   await writeFile(join(root, 'usr/lib/os-release'), await readFile(join(REAL, 'os-release', 'opensuse-leap')));
   await assert.rejects(detectDistro(root), (e: Error) => isPingetError(e) && e.exitCode === 2 && /SUSE is not supported/.test(e.message) && !/--distro/.test(e.message));
+  // named with --distro (a root, or lock's empty system): the same line, not "unknown distro"
+  await assert.rejects(detectDistro(root, 'opensuse-leap'), (e: Error) => isPingetError(e) && e.exitCode === 2 && /^--distro opensuse-leap: SUSE is not supported/.test(e.message));
+  const lock = await runCli(['lock', 'hello', '--distro', 'sles:15', '-o', join(tmp, 'never')]);
+  assert.equal(lock.code, 2, lock.stderr);
+  assert.match(lock.stderr, /^pinget: --distro sles: SUSE is not supported/);
+  await assert.rejects(readFile(join(tmp, 'never')));
+  const typo = await runCli(['lock', 'hello', '--distro', 'debain:bookworm']);
+  assert.equal(typo.code, 2, typo.stderr);
+  assert.match(typo.stderr, /unknown distro "debain" for --distro; known: .*debian/);
 });

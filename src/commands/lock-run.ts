@@ -30,12 +30,12 @@ const MACHINE: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ppc64
 const DPKG_NAMED = new Set(['debian', 'ubuntu']);
 
 async function resolverFor(ctx: CommandContext, base: Base, distroId: string | undefined): Promise<DistroAdapter> {
-  const { adapterById, detectDistro, loadAdapter } = await import('../distro-registry.js');
+  const { adapterById, detectDistro, loadAdapter, unknownDistro } = await import('../distro-registry.js');
   let adapter: DistroAdapter | undefined;
   if ('root' in base) adapter = (await detectDistro(base.root, distroId)).adapter;
   else {
     adapter = adapterById(base.empty.osId);
-    if (!adapter) throw new PingetError('USAGE', `--distro ${base.empty.osId}:${base.empty.release}: unknown distro "${base.empty.osId}"`);
+    if (!adapter) throw unknownDistro(base.empty.osId, '--distro');
   }
   const real = await loadAdapter(adapter);
   if (!real.resolve) throw new PingetError('USAGE', `lock does not resolve ${adapter.id} packages yet; pin an image built with its package manager with \`pinget hash generate\``);
