@@ -6,8 +6,6 @@
  */
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
-import { archiveBase } from '../../src/fetch/archives/index.js';
-import { ARCH_ARCHIVE_NAME, snapshotDays } from '../../src/fetch/archives/arch.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import type { EmptyBase, PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
@@ -32,7 +30,9 @@ export function checkTargets(names: string[]): void {
 }
 
 /** Every repository's servers moved onto the Arch Linux Archive's tree of that UTC day (`repos/YYYY/MM/DD/`). */
-function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<string, string>): PacmanConf {
+async function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<string, string>): Promise<PacmanConf> {
+  // The archives' modules (and the CID code under them) load only for --snapshot.
+  const [{ archiveBase }, { ARCH_ARCHIVE_NAME, snapshotDays }] = await Promise.all([import('../../src/fetch/archives/index.js'), import('../../src/fetch/archives/arch.js')]);
   const base = archiveBase('arch', ARCH_ARCHIVE_NAME, archiveUrls);
   const [ymd] = snapshotDays(day.toISOString());
   return { ...conf, repos: conf.repos.map((r) => ({ ...r, servers: [`${base}/repos/${ymd}/$repo/os/$arch`] })) };
@@ -107,7 +107,7 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
   checkTargets(req.names);
   if (!req.recommends) req.log.verbose('--no-install-recommends: pacman never installs optional dependencies by itself');
   const base = 'root' in req.base ? await rootBase(req.base.root) : emptyBase(req.base.empty, req.allowUnsigned);
-  const conf = req.snapshot ? onArchiveDay(base.conf, req.snapshot, req.archive.archiveUrls ?? {}) : base.conf;
+  const conf = req.snapshot ? await onArchiveDay(base.conf, req.snapshot, req.archive.archiveUrls ?? {}) : base.conf;
   const fetched = await fetchSyncDbs(conf.repos, {
     conf,
     arch: req.arch,
