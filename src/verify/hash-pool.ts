@@ -143,12 +143,16 @@ export function hashFileOffThread(file: string): Promise<FileHash> {
 
 /** Up to this size a file is hashed on the calling thread when no worker runs yet: booting one costs more. */
 export const SMALL_FILE = 1 << 20;
+/** Bytes hashed on the calling thread before the pool takes over (many small files: the workers pay off again). */
+const HERE_BUDGET = 32 << 20;
+let hashedHere = 0;
 
 
 /**
  * As hashFileOffThread, but a file of at most SMALL_FILE bytes is hashed here while the pool is not started
- * (a few small cached packages: each worker's boot is ~0.1 s of CPU, their hashes a few ms). Opened as the
- * worker opens it (O_NOFOLLOW | O_NONBLOCK, then fstat); a larger file goes to the pool.
+ * (a few small cached packages: each worker's boot is ~0.1 s of CPU, their hashes a few ms), up to HERE_BUDGET
+ * bytes in all. Opened as the worker opens it (O_NOFOLLOW | O_NONBLOCK, then fstat); a larger file, or any
+ * file once the budget is spent, goes to the pool.
  */
 export async function hashFile(file: string): Promise<FileHash> {
   if (pool) return pool.hash(file);
@@ -164,7 +168,8 @@ export async function hashFile(file: string): Promise<FileHash> {
   try {
     const st = await fh.stat();
     if (!st.isFile()) return { kind: 'other', what: kindOf(st) };
-    if (st.size > SMALL_FILE) return sharedPool().hash(file);
+    if (st.size > SMALL_FILE || hashedHere + st.size > HERE_BUDGET) return sharedPool().hash(file);
+    hashedHere += st.size;
     // Read to the end, not to the size fstat gave: the bytes hashed are the bytes counted.
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(Math.max(st.size, 1 << 16));
