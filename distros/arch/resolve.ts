@@ -117,8 +117,9 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
     keys: req.allowUnsigned ? undefined : base.keys,
     log: req.log,
   });
-  // pinget reads the records while pacman resolves; a database that is not one fails as such, not as pacman's error.
-  const parsed = Promise.all(fetched.map(async (r): Promise<LockRepo> => ({ ...r, packages: await r.packages })));
+  // pinget reads the records (and maps them by name and version) while pacman resolves; a database that is not one
+  // fails as such, not as pacman's error.
+  const parsed = Promise.all(fetched.map(async (r): Promise<LockRepo> => ({ ...r, packages: await r.packages }))).then((repos) => ({ repos, indexed: indexRepos(repos) }));
   parsed.catch(() => undefined);
   const { chosen, direct, checked } = await pacmanChoose({ scratch: join(req.scratch, 'pacman'), arch: req.arch, localDb: base.localDb, repos: fetched, names: req.names, signal: req.signal }).catch(
     async (e: unknown) => {
@@ -126,10 +127,9 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
       throw e;
     },
   );
-  const repos = await parsed;
+  const { repos, indexed } = await parsed;
 
   if (!checked) req.log.warn('not root: pacman checks conflicts only in a real transaction, which needs root; conflicts with the base are not checked');
-  const indexed = indexRepos(repos);
   const pinned = chosen.map((c) => pin(c, indexed, req.arch));
   const unsigned = pinned.filter((p) => !p.signed).map((p) => `${p.ref.name} ${p.ref.version}`);
   if (unsigned.length) req.log.warn(`no signature in the sync databases for ${unsigned.slice(0, 10).join(', ')}${unsigned.length > 10 ? ', ...' : ''}; installing will need --allow-unsigned or LocalFileSigLevel = Required`);
