@@ -2,7 +2,8 @@
  * `lock`: the index of each repository of the base, `<repository>/<arch>/APKINDEX.tar.gz`, fetched by pinget and
  * its signature checked against the base's keys (etc/apk/keys), as `hash generate` checks the indexes apk fetched.
  * The check runs while apk resolves (resolve.ts); apk, given the same keys, checks the signature itself before it
- * reads an index, and no answer of apk's is used unless pinget's check passed. An index names no hash of itself, so it is fetched whole each run, as `apk update` does.
+ * reads an index, and no answer of apk's is used unless pinget's check passed. An index names no hash of itself,
+ * so it is fetched whole each run, as `apk update` does.
  * apk 3's Packages.adb repositories (`v3 URL`: `URL/<arch>/Packages.adb`; `ndx URL`: URL itself) are fetched the
  * same way; their ADB signature is checked by apk 3 itself (`apk verify` with the base's keys, which fails on an
  * index no key of them signed, or on bytes that are no ADB file) before pinget reads the package list.
