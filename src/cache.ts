@@ -18,7 +18,7 @@ import { copyHashing, openRegular } from './fs-safe.js';
 import { onlyWeCanChange, openCacheDirs, type CacheDirs } from './cache-trust.js';
 import { sweepTempFiles, tempName } from './fs-atomic.js';
 import { SHA256_HEX } from './verify/sha256.js';
-import { hashFileOffThread, hashPoolStarted, type FileHash } from './verify/hash-pool.js';
+import { hashFile, type FileHash } from './verify/hash-pool.js';
 import { writeHashing } from './write-hashing.js';
 import { GroupSync } from './group-sync.js';
 
@@ -188,7 +188,7 @@ export class Cache {
       }
     }
     try {
-      const res = await hashFileOffThread(tmp);
+      const res = await hashFile(tmp);
       if (res.kind === 'missing') throw new PingetError('UNAVAILABLE', `${this.tmpDir}: the temp file of ${sha256} vanished before it was hashed (a concurrent cleanup?)`);
       if (res.kind !== 'file') throw new PingetError('INTEGRITY', `expected sha256 ${sha256}, got ${res.kind === 'symlink' ? 'a symbolic link' : res.what}`);
       if (res.sha256 !== sha256) throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${res.sha256} (${res.bytes} bytes)`);
@@ -248,12 +248,11 @@ export class Cache {
     const dirs = await this.open(false);
     const at = dirs?.blobs?.at(sha256);
     if (!at) return { state: 'miss' };
-    // A miss needs no worker thread (a cold download misses every blob): lstat says so first, unless the
-    // workers run already (an install: mostly hits), which report a missing file themselves.
-    if (!hashPoolStarted() && !(await lstat(at).then(() => true, (e: NodeJS.ErrnoException) => e.code !== 'ENOENT'))) return { state: 'miss' };
+    // A miss or a small blob needs no worker thread (a cold download misses every blob): hashFile answers
+    // those here unless the workers run already (an install: mostly hits).
     let res: FileHash;
     try {
-      res = await hashFileOffThread(at);
+      res = await hashFile(at);
     } catch (e) {
       throw new PingetError('UNAVAILABLE', `${file}: cannot read the cached blob: ${reasonOf(dirs!.blobs!.explain(e))}`, { cause: e });
     }

@@ -1,17 +1,6 @@
 /** The pinget command line: yargs wiring, and the one place errors become exit codes. */
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { clip, EXIT_CODES, isPingetError, PingetError } from './errors.js';
-import { hashCommand } from './commands/hash.js';
-import { installCommand } from './commands/install.js';
-import { downloadCommand } from './commands/download.js';
-import { diffCommand } from './commands/diff.js';
-import { cacheCommand } from './commands/cache.js';
-import { ipfsCommand } from './commands/ipfs.js';
-import { providersCommand } from './commands/providers.js';
-import { dockerfileCommand } from './commands/dockerfile.js';
-import { infoCommand } from './commands/info.js';
-import { lockCommand } from './commands/lock.js';
-import { sbomCommand } from './commands/sbom.js';
 import { checkArchiveUrls, REPEATABLE_OPTIONS } from './commands/context.js';
 import { example, helpWidth } from './commands/help-examples.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
@@ -197,6 +186,34 @@ function refuseSwitchValues(cli: Argv, args: string[]): void {
   }
 }
 
+/** A command module of any argument shape (each command's own types stay in its file). */
+type AnyCommand = CommandModule<any, any>;
+
+/** Each command's module, in the order `pinget --help` lists them. */
+const COMMANDS: Record<string, () => Promise<AnyCommand>> = {
+  lock: async () => (await import('./commands/lock.js')).lockCommand,
+  hash: async () => (await import('./commands/hash.js')).hashCommand,
+  install: async () => (await import('./commands/install.js')).installCommand,
+  download: async () => (await import('./commands/download.js')).downloadCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
+  cache: async () => (await import('./commands/cache.js')).cacheCommand,
+  providers: async () => (await import('./commands/providers.js')).providersCommand,
+  dockerfile: async () => (await import('./commands/dockerfile.js')).dockerfileCommand,
+  info: async () => (await import('./commands/info.js')).infoCommand,
+  sbom: async () => (await import('./commands/sbom.js')).sbomCommand,
+  ipfs: async () => (await import('./commands/ipfs.js')).ipfsCommand,
+};
+
+/**
+ * The commands yargs needs: only the one named when it is the first argument (`pinget lock ...`: the other
+ * commands' modules, a third of the start-up, are not loaded); all of them otherwise (global help, a typo,
+ * options before the command).
+ */
+async function commandsFor(args: string[]): Promise<AnyCommand[]> {
+  const named = Object.hasOwn(COMMANDS, args[0] ?? '') ? COMMANDS[args[0]] : undefined;
+  return Promise.all(named ? [named()] : Object.values(COMMANDS).map((load) => load()));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   handleInterrupts();
@@ -206,18 +223,9 @@ export async function main(argv: string[]): Promise<number> {
   let ranCommand = false;
   const cli: Argv = yargs(args)
     .scriptName('pinget')
-    .usage('pinget: pin OS packages by sha256 and reinstall exactly those bytes\n\nUsage: $0 <command> [options]')
-    .command(lockCommand)
-    .command(hashCommand)
-    .command(installCommand)
-    .command(downloadCommand)
-    .command(diffCommand)
-    .command(cacheCommand)
-    .command(providersCommand)
-    .command(dockerfileCommand)
-    .command(infoCommand)
-    .command(sbomCommand)
-    .command(ipfsCommand)
+    .usage('pinget: pin OS packages by sha256 and reinstall exactly those bytes\n\nUsage: $0 <command> [options]');
+  for (const command of await commandsFor(args)) cli.command(command);
+  cli
     .middleware(async (argv) => {
       ranCommand = true;
       refuseRepeats(cli, argv);

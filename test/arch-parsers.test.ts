@@ -37,6 +37,12 @@ test('desc: CRLF, no final newline, uppercase hash is lowered', () => {
   assert.equal(packageOf(parseDesc('%DESC%\nno name\n')), undefined);
 });
 
+test('desc: only %KEY% of A-Z, 0-9 and _ opens a block; a blank line ends it; lines outside a block are dropped', () => {
+  const rec = parseDesc('stray\n%NAME%\nx\r\n\nlost\n%lower%\nstill-name\n%%\nmore\n%A_1%\n%NOT KEY%\n\n%NAME%\ny');
+  assert.deepEqual(rec, { NAME: ['x', 'y'], A_1: ['%NOT KEY%'] });
+  assert.deepEqual(parseDesc(''), {});
+});
+
 test('sync db: gzip and zstd tars give the same records; garbage is BAD_INPUT', async () => {
   const gz = await parseSyncDb(fixture('tiny.db.tar.gz'), 'tiny.db');
   const zst = await parseSyncDb(fixture('tiny.db.tar.zst'), 'tiny.db');

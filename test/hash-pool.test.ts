@@ -6,9 +6,37 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashFileOffThread, warmHashPool, type FileHash } from '../src/verify/hash-pool.js';
+import { hashFile, hashFileOffThread, hashPoolStarted, SMALL_FILE, warmHashPool, type FileHash } from '../src/verify/hash-pool.js';
+
+// First in this file: the pool is not started yet.
+test('hashFile: small files on the calling thread, no worker booted; the same answers as the workers; a large file starts the pool', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-hash-here-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const small = randomBytes(200_000);
+  const empty = Buffer.alloc(0);
+  await writeFile(join(dir, 'small'), small);
+  await writeFile(join(dir, 'empty'), empty);
+  await symlink(join(dir, 'small'), join(dir, 'link'));
+  await mkdir(join(dir, 'dir'));
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  assert.deepEqual(await hashFile(join(dir, 'small')), { kind: 'file', sha256: sha(small), bytes: small.length });
+  assert.deepEqual(await hashFile(join(dir, 'empty')), { kind: 'file', sha256: sha(empty), bytes: 0 });
+  assert.deepEqual(await hashFile(join(dir, 'missing')), { kind: 'missing' });
+  assert.deepEqual(await hashFile(join(dir, 'link')), { kind: 'symlink' });
+  assert.deepEqual(await hashFile(join(dir, 'dir')), { kind: 'other', what: 'a directory' });
+  // Opened with O_NONBLOCK: a FIFO with no writer is reported, never waited on.
+  assert.deepEqual(await hashFile(join(dir, 'fifo')), { kind: 'other', what: 'a FIFO' });
+  assert.equal(hashPoolStarted(), false);
+  const large = randomBytes(SMALL_FILE + 1);
+  await writeFile(join(dir, 'large'), large);
+  assert.deepEqual(await hashFile(join(dir, 'large')), { kind: 'file', sha256: sha(large), bytes: large.length });
+  assert.equal(hashPoolStarted(), true);
+  assert.deepEqual(await hashFile(join(dir, 'small')), await hashFileOffThread(join(dir, 'small')));
+});
 
 test('many files at once: every answer belongs to its own file', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pinget-hash-pool-'));

@@ -103,11 +103,16 @@ async function writeScratch(o: ApkRun): Promise<string[]> {
   ];
 }
 
-/** What `apk add NAMES` would change on the base, as apk reports it. */
-export async function apkChoose(o: ApkRun, repoNames: string[]): Promise<Change[]> {
+/**
+ * Writes the scratch world and starts apk; `changes` settles with what `apk add NAMES` would change on the base,
+ * as apk reports it, and the caller works meanwhile (apk is running when this returns).
+ */
+export async function startApkChoose(o: ApkRun, repoNames: string[]): Promise<{ changes: Promise<Change[]> }> {
   const options = await writeScratch(o);
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C', APK_CONFIG: join(o.scratch, 'apk.conf') };
-  const res = await run('apk', ['add', '--simulate', ...options, ...o.names], { env, signal: o.signal, missingHint: APK_HINT });
-  if (res.code !== 0) throw apkFailure(res.stdout, res.stderr, repoNames);
-  return parseChanges(res.stdout);
+  const changes = run('apk', ['add', '--simulate', ...options, ...o.names], { env, signal: o.signal, missingHint: APK_HINT }).then((res) => {
+    if (res.code !== 0) throw apkFailure(res.stdout, res.stderr, repoNames);
+    return parseChanges(res.stdout);
+  });
+  return { changes };
 }

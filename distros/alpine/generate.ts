@@ -20,7 +20,6 @@ import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import { download as defaultDownload, type Downloader } from './download.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
 import { apkPath } from './paths.js';
-import { resolveAlpineMissing } from './provider-evidence.js';
 import { cacheIndexNames, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
 import { loadApkKeys } from './signature.js';
 import { readAdbIndex } from './adb-index.js';
@@ -239,6 +238,8 @@ export async function generateAlpine(
     if (loc) located.push({ record, ...loc });
     else nowhere.push(record);
   }
+  // The provider modules load only here: lock reads this file's parsers, never this path.
+  const { resolveAlpineMissing } = await import('./provider-evidence.js');
   const fromProviders = await resolveAlpineMissing(nowhere, repos, arch, opts);
 
   const limit = pLimit(4);

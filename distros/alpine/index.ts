@@ -5,8 +5,6 @@ import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../
 import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
 import { FAMILY } from './family.js';
 import { CACHE_DIRS, generateAlpine, readApkArch, readInstalled, readRepositories } from './generate.js';
-import { alpineBuildDrift, verifyAlpineFiles } from './deep.js';
-import { installApks } from './install.js';
 import { applyWorldMarks } from './manual-marks.js';
 import { inspectApkPath } from './paths.js';
 import { isLocalRepository } from './repositories.js';
@@ -56,6 +54,8 @@ export const alpineAdapter: DistroAdapter = {
   generate: (root, info, opts) => generateAlpine(root, info, opts),
 
   resolve: async (req) => (await import('./resolve.js')).resolveAlpine(req),
+  // lock fetches the indexes whole each run and re-hashes only the chosen packages, most of them small.
+  lockHashWorkers: false,
 
   nativeArch: async (root) => readApkArch(root, await readInstalled(root).catch(() => [])),
 
@@ -90,11 +90,13 @@ export const alpineAdapter: DistroAdapter = {
     return specs.filter((s) => !seen.has(s.template) && seen.add(s.template));
   },
 
-  verifyFiles: (root, _info, pinned, opts) => verifyAlpineFiles(root, pinned, opts),
+  // deep.js and install.js load when used: lock and hash generate need neither.
+  verifyFiles: async (root, _info, pinned, opts) => (await import('./deep.js')).verifyAlpineFiles(root, pinned, opts),
 
-  buildDrift: (root, _info, pinned, headers, opts) => alpineBuildDrift(root, pinned, headers, opts.log),
+  buildDrift: async (root, _info, pinned, headers, opts) => (await import('./deep.js')).alpineBuildDrift(root, pinned, headers, opts.log),
 
   async install(files, root, info, opts) {
+    const { installApks } = await import('./install.js');
     return installApks(files, root, opts.installed ?? (await installedRefs(root, info)), opts);
   },
 

@@ -1,7 +1,9 @@
 /**
  * `lock`: the index of each repository of the base, `<repository>/<arch>/APKINDEX.tar.gz`, fetched by pinget and
- * its signature checked against the base's keys (etc/apk/keys) before apk reads it, as `hash generate` checks the
- * indexes apk fetched. An index names no hash of itself, so it is fetched whole each run, as `apk update` does.
+ * its signature checked against the base's keys (etc/apk/keys), as `hash generate` checks the indexes apk fetched.
+ * The check runs while apk resolves (resolve.ts); apk, given the same keys, checks the signature itself before it
+ * reads an index, and no answer of apk's is used unless pinget's check passed. An index names no hash of itself,
+ * so it is fetched whole each run, as `apk update` does.
  * apk 3's Packages.adb repositories (`v3 URL`: `URL/<arch>/Packages.adb`; `ndx URL`: URL itself) are fetched the
  * same way; their ADB signature is checked by apk 3 itself (`apk verify` with the base's keys, which fails on an
  * index no key of them signed, or on bytes that are no ADB file) before pinget reads the package list.
@@ -61,7 +63,10 @@ async function readV3(repo: ApkRepository, data: Buffer, url: string, o: FetchIn
   return { repo, data, index: { records: adb.records, description: adb.description }, adb, indexUrl: url };
 }
 
-async function fetchOne(repo: ApkRepository, o: FetchIndexesOptions): Promise<LockRepo> {
+/** An index as fetched, not yet checked (readIndexes checks it). */
+export type FetchedIndex = Pick<LockRepo, 'repo' | 'data' | 'indexUrl'>;
+
+async function fetchOne(repo: ApkRepository, o: FetchIndexesOptions): Promise<FetchedIndex> {
   if (!/^https?:\/\//i.test(repo.url)) {
     throw new PingetError('BAD_INPUT', `etc/apk/repositories:${repo.line}: ${repo.url} is not an http(s) repository; lock fetches each repository's index itself`);
   }
@@ -70,6 +75,11 @@ async function fetchOne(repo: ApkRepository, o: FetchIndexesOptions): Promise<Lo
     if (!(e instanceof PingetError && e.code === 'NOT_FOUND')) throw e;
     throw new PingetError('USAGE', `${redactUrl(repo.url)} has no index for architecture ${o.arch} (${redactUrl(url)}: not found): the repository does not serve ${o.arch}`, { cause: e });
   });
+  return { repo, data, indexUrl: url };
+}
+
+/** One fetched index checked (its signature against the base's keys) and read. */
+async function readOne({ repo, data, indexUrl: url }: FetchedIndex, o: FetchIndexesOptions): Promise<LockRepo> {
   if (repo.kind) return readV3(repo, data, url, o);
   let index: ApkIndex;
   try {
@@ -83,9 +93,16 @@ async function fetchOne(repo: ApkRepository, o: FetchIndexesOptions): Promise<Lo
   return { repo, data, index, indexUrl: url };
 }
 
-/** Every repository of the base, in etc/apk/repositories order, fetched and checked. */
-export async function fetchIndexes(repos: ApkRepository[], o: FetchIndexesOptions): Promise<LockRepo[]> {
+/** Every repository of the base, in etc/apk/repositories order, fetched (not yet checked: readIndexes). */
+export async function fetchIndexes(repos: ApkRepository[], o: FetchIndexesOptions): Promise<FetchedIndex[]> {
   const out = await Promise.all(repos.map((r) => fetchOne(r, o)));
-  o.log.verbose(`lock: ${out.length} index file(s) fetched for ${o.arch}${o.keys ? ', signatures checked' : ''}`);
+  o.log.verbose(`lock: ${out.length} index file(s) fetched for ${o.arch}`);
+  return out;
+}
+
+/** The fetched indexes checked and read, in the same order; the first that fails its check rejects. */
+export async function readIndexes(fetched: FetchedIndex[], o: FetchIndexesOptions): Promise<LockRepo[]> {
+  const out = await Promise.all(fetched.map((f) => readOne(f, o)));
+  if (o.keys) o.log.verbose(`lock: the signatures of ${out.length} index file(s) checked`);
   return out;
 }

@@ -17,11 +17,11 @@ import { resolveInRoot } from '../../src/root-path.js';
 import type { ApkRecord } from './apk-db.js';
 import type { AdbIndexRecord } from './adb-index.js';
 import { adbPackageIdentity, isAdb, readAdbPackageInfo } from './adb-package.js';
-import { apkChoose, APK_HINT, type Change } from './apk-resolve.js';
+import { APK_HINT, startApkChoose, type Change } from './apk-resolve.js';
 import { installedDbFile, readApkArch, readInstalled, readRepositories, snapshotOf } from './generate.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
 import { requireApk3 } from './install-check.js';
-import { fetchIndexes, type LockRepo } from './lock-repos.js';
+import { fetchIndexes, readIndexes, type LockRepo } from './lock-repos.js';
 import { worldName } from './manual-marks.js';
 import { apkPath, inspectApkPath } from './paths.js';
 import { checkIdentity } from './resign.js';
@@ -66,12 +66,35 @@ async function checkAdbIdentity(path: string, file: string, hash: string): Promi
   if (ref && (ref.name !== info.name || ref.version !== info.version)) reject(`it is ${info.name}-${info.version}`);
 }
 
+/** A repository's index with the records of apk's chosen names by `name version` (the first of each, as apk's own order has it). */
+type Indexed = LockRepo & { byNameVersion: Map<string, ApkRecord> };
+
+function indexed(repos: LockRepo[], names: Set<string>): Indexed[] {
+  return repos.map((r) => {
+    const byNameVersion = new Map<string, ApkRecord>();
+    for (const p of r.index.records) {
+      if (!names.has(p.name)) continue;
+      const key = `${p.name} ${p.version}`;
+      if (!byNameVersion.has(key)) byNameVersion.set(key, p);
+    }
+    return { ...r, byNameVersion };
+  });
+}
+
+/** Whether a repository has a record of `rec`'s name and version that `same` accepts (its first is usually it). */
+function sameRecord(r: Indexed, rec: ApkRecord, same: (p: ApkRecord) => boolean): boolean {
+  const first = r.byNameVersion.get(`${rec.name} ${rec.version}`);
+  if (!first) return false;
+  return same(first) || r.index.records.some((p) => p.name === rec.name && p.version === rec.version && same(p));
+}
+
 /** Where apk's choice is: every repository whose index has that package (same identity), for one lockfile path. */
-function locate(c: Change, repos: LockRepo[], arch: string): Pin {
+function locate(c: Change, repos: Indexed[], arch: string): Pin {
   const candidates = repos.filter((r) => !c.tag || r.repo.tag === c.tag);
-  let first: { lr: LockRepo; rec: ApkRecord } | undefined;
+  const key = `${c.name} ${c.version}`;
+  let first: { lr: Indexed; rec: ApkRecord } | undefined;
   for (const lr of candidates) {
-    const rec = lr.index.records.find((p) => p.name === c.name && p.version === c.version);
+    const rec = lr.byNameVersion.get(key);
     if (rec) {
       first = { lr, rec };
       break;
@@ -87,7 +110,7 @@ function locate(c: Change, repos: LockRepo[], arch: string): Pin {
     // as apk 3 records it in the installed database (the SHA-256 cut to 160 bits for a v3 package)
     const identity = identityOfHash(hash);
     const at = v3Location(lr.repo, lr.indexUrl, lr.adb?.pkgnameSpec, rec);
-    const same = (r: LockRepo) => r.repo.kind && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && (p as AdbIndexRecord).hash.equals(hash));
+    const same = (r: Indexed) => !!r.repo.kind && sameRecord(r, rec, (p) => (p as AdbIndexRecord).hash.equals(hash));
     const bases = repos.filter(same).map((r) => v3Location(r.repo, r.indexUrl, r.adb?.pkgnameSpec, rec)).filter((l) => l.path === at.path).map((l) => l.base);
     return { ref: { name: rec.name, version: rec.version, arch }, path: at.path, identity, v3: hash.length === 20 ? undefined : hash.toString('hex'), bases: [...new Set(bases)] };
   }
@@ -95,7 +118,7 @@ function locate(c: Change, repos: LockRepo[], arch: string): Pin {
   const path = apkPath(lr.repo.branch, lr.repo.repo, arch, rec.name, rec.version);
   // Mirrors of the same repository (other lines with the same <branch>/<repo>) serve the same path.
   const bases = repos
-    .filter((r) => !r.repo.kind && r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && r.index.records.some((p) => p.name === rec.name && p.version === rec.version && p.identity === rec.identity))
+    .filter((r) => !r.repo.kind && r.repo.branch === lr.repo.branch && r.repo.repo === lr.repo.repo && sameRecord(r, rec, (p) => p.identity === rec.identity))
     .map((r) => r.repo.base.replace(/\/+$/, ''));
   return { ref: { name: rec.name, version: rec.version, arch }, path, identity: rec.identity, bases: [...new Set(bases)] };
 }
@@ -116,28 +139,40 @@ export async function resolveAlpine(req: ResolveRequest): Promise<ResolveResult>
   const keysDir = join(root, 'etc/apk/keys');
   const keys = req.allowUnsigned ? undefined : await loadApkKeys(root);
   if (keys && keys.size === 0) throw new PingetError('INTEGRITY', `${keysDir}: no public key to check the repositories' indexes with; pass --allow-unsigned to skip the check`);
-  const indexes = await fetchIndexes(repos, { arch: req.arch, fetcher: req.fetcher, keys, keysDir, log: req.log, scratch: join(req.scratch, 'apk-verify'), signal: req.signal });
+  const indexOptions = { arch: req.arch, fetcher: req.fetcher, keys, keysDir, log: req.log, scratch: join(req.scratch, 'apk-verify'), signal: req.signal };
+  const fetched = await fetchIndexes(repos, indexOptions);
   const world = resolveInRoot(root, 'etc/apk/world');
-  const changes = await apkChoose(
+  // apk resolves while pinget checks and reads the indexes; apk checks their signatures with the same keys before
+  // it reads them, and its answer is taken only after pinget's own check passed (a failed check stops apk).
+  const stopApk = new AbortController();
+  const apk = await startApkChoose(
     {
       scratch: join(req.scratch, 'apk'),
       arch: req.arch,
       installed: installedDbFile(root),
       world: existsSync(world) ? world : undefined,
       baseArch,
-      repos: indexes.map((r) => ({ tag: r.repo.tag, data: r.data, v3: !!r.repo.kind })),
+      repos: fetched.map((r) => ({ tag: r.repo.tag, data: r.data, v3: !!r.repo.kind })),
       keys,
       names: req.names,
-      signal: req.signal,
+      signal: req.signal ? AbortSignal.any([req.signal, stopApk.signal]) : stopApk.signal,
     },
     repos.map((r) => r.url),
   );
+  apk.changes.catch(() => undefined);
+  const indexes = await readIndexes(fetched, indexOptions).catch(async (e: unknown) => {
+    stopApk.abort();
+    await apk.changes.catch(() => undefined);
+    throw e;
+  });
+  const changes = await apk.changes;
 
   for (const c of changes.filter((x) => x.verb === 'Purging')) req.log.warn(`apk would remove ${c.name} ${c.version} from the base; a lockfile only adds packages`);
+  const byName = indexed(indexes, new Set(changes.map((c) => c.name)));
   const byPath = new Map<string, Pin>();
   for (const c of changes) {
     if (c.verb === 'Purging' || c.verb === 'Reinstalling' || c.verb === 'Updating pinning') continue;
-    const pin = locate(c, indexes, req.arch);
+    const pin = locate(c, byName, req.arch);
     byPath.set(pin.path, pin);
   }
   const pins = [...byPath.values()];

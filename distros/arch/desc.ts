@@ -5,23 +5,30 @@
  */
 export type DescRecord = Record<string, string[]>;
 
+/** `%KEY%` with KEY of A-Z, 0-9 and _ (as /^%([A-Z0-9_]+)%$/, without a match object per line). */
+function isKeyLine(line: string): boolean {
+  const n = line.length;
+  if (n < 3 || line.charCodeAt(0) !== 37 || line.charCodeAt(n - 1) !== 37) return false;
+  for (let i = 1; i < n - 1; i++) {
+    const c = line.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) return false;
+  }
+  return true;
+}
+
 /** Parses one desc file. Values keep their order; CRLF and a missing final newline are accepted. */
 export function parseDesc(text: string): DescRecord {
   const out: DescRecord = {};
-  let key: string | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const header = /^%([A-Z0-9_]+)%$/.exec(line);
-    if (header) {
-      key = header[1];
-      out[key] ??= [];
-      continue;
-    }
-    if (line === '') {
-      key = undefined;
-      continue;
-    }
-    if (key) out[key].push(line);
+  let values: string[] | undefined;
+  // Lines scanned in place: a sync database has thousands of these files.
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    start = end + 1;
+    if (isKeyLine(line)) values = out[line.slice(1, -1)] ??= [];
+    else if (line === '') values = undefined;
+    else values?.push(line);
   }
   return out;
 }

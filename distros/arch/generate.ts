@@ -4,7 +4,6 @@ import { PingetError } from '../../src/errors.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { sha256Bytes, sha256File } from '../../src/verify/sha256.js';
 import type { DistroInfo, GenerateOptions, GenerateResult } from '../../src/distro/types.js';
-import { resolveArchMissing } from './archive-evidence.js';
 import type { PacmanPackage } from './desc.js';
 import { listCache, loadPacmanRoot, readLocalDb, readSyncDbs, type PacmanRoot } from './pacman-root.js';
 import { planPackages, type PlannedPackage } from './plan.js';
@@ -94,6 +93,8 @@ export async function generateArch(root: string, info: DistroInfo, opts: Generat
   if (plan.unknown.length > 0) {
     throw new PingetError('BAD_INPUT', `not installed in ${root}: ${plan.unknown.join(', ')}`);
   }
+  // The archive's modules load only here: lock reads this file's helpers, never this path.
+  const { resolveArchMissing } = await import('./archive-evidence.js');
   const archived = await resolveArchMissing(plan.missing, opts, () => new KeyringLoader(pr).get('a package from the Arch Linux Archive'), pr.cacheDirs[0]);
 
   const keys = opts.allowUnsigned ? undefined : new KeyringLoader(pr);

@@ -2,9 +2,7 @@
 import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
 import { FAMILY } from './family.js';
 import type { DistroAdapter, DistroInfo } from '../../src/distro/types.js';
-import { archBuildDrift, verifyArchFiles } from './deep.js';
 import { generateArch, systemArch } from './generate.js';
-import { installArch } from './install.js';
 import { applyArchMarks } from './manual-marks.js';
 import { mirrorProviders } from './mirrors.js';
 import { loadPacmanRoot, readLocalDb } from './pacman-root.js';
@@ -32,6 +30,8 @@ export const archAdapter: DistroAdapter = {
   generate: (root, info, opts) => generateArch(root, info, opts),
 
   resolve: async (req) => (await import('./resolve.js')).resolveArch(req),
+  // lock fetches the sync databases whole each run and hashes no package (the databases name their sha256).
+  lockHashWorkers: false,
 
   async nativeArch(root: string) {
     const pr = loadPacmanRoot(root);
@@ -55,11 +55,12 @@ export const archAdapter: DistroAdapter = {
     return mirrorProviders(pr.conf, systemArch(pr, installed, info));
   },
 
-  verifyFiles: (root, _info, pinned, opts) => verifyArchFiles(root, pinned, opts),
+  // deep.js and install.js load when used: lock and hash generate need neither.
+  verifyFiles: async (root, _info, pinned, opts) => (await import('./deep.js')).verifyArchFiles(root, pinned, opts),
 
-  buildDrift: (root, _info, pinned, _headers, opts) => archBuildDrift(root, pinned, opts.log),
+  buildDrift: async (root, _info, pinned, _headers, opts) => (await import('./deep.js')).archBuildDrift(root, pinned, opts.log),
 
-  install: installArch,
+  install: async (...args) => (await import('./install.js')).installArch(...args),
 
   applyMarks: (root, _info, packages, headers) => applyArchMarks(root, packages, headers),
 };

@@ -6,18 +6,16 @@
  */
 import { join } from 'node:path';
 import { PingetError } from '../../src/errors.js';
-import { archiveBase } from '../../src/fetch/archives/index.js';
-import { ARCH_ARCHIVE_NAME, snapshotDays } from '../../src/fetch/archives/arch.js';
 import type { LockEntry } from '../../src/lockfile.js';
 import { readOsRelease } from '../../src/distro/os-release.js';
 import type { EmptyBase, PackageRef, ResolveRequest, ResolveResult } from '../../src/distro/types.js';
-import { loadKeyringOption } from '../../src/verify/openpgp.js';
+import { loadKeyringOption, openpgpModule } from '../../src/verify/openpgp.js';
 import { formatManual } from '../../src/manual-marks.js';
 import { sha256Bytes } from '../../src/verify/sha256.js';
 import { KeyringLoader, isoFromEpoch, snapshotOf } from './generate.js';
 import { fetchSyncDbs, type LockRepo } from './lock-dbs.js';
 import type { PacmanPackage } from './desc.js';
-import type { PacmanConf } from './pacman-conf.js';
+import { databaseSigLevel, type PacmanConf } from './pacman-conf.js';
 import type { Keyring } from './signatures.js';
 import { pacmanChoose, type Chosen } from './pacman-resolve.js';
 import { loadPacmanRoot } from './pacman-root.js';
@@ -32,7 +30,9 @@ export function checkTargets(names: string[]): void {
 }
 
 /** Every repository's servers moved onto the Arch Linux Archive's tree of that UTC day (`repos/YYYY/MM/DD/`). */
-function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<string, string>): PacmanConf {
+async function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<string, string>): Promise<PacmanConf> {
+  // The archives' modules (and the CID code under them) load only for --snapshot.
+  const [{ archiveBase }, { ARCH_ARCHIVE_NAME, snapshotDays }] = await Promise.all([import('../../src/fetch/archives/index.js'), import('../../src/fetch/archives/arch.js')]);
   const base = archiveBase('arch', ARCH_ARCHIVE_NAME, archiveUrls);
   const [ymd] = snapshotDays(day.toISOString());
   return { ...conf, repos: conf.repos.map((r) => ({ ...r, servers: [`${base}/repos/${ymd}/$repo/os/$arch`] })) };
@@ -107,7 +107,9 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
   checkTargets(req.names);
   if (!req.recommends) req.log.verbose('--no-install-recommends: pacman never installs optional dependencies by itself');
   const base = 'root' in req.base ? await rootBase(req.base.root) : emptyBase(req.base.empty, req.allowUnsigned);
-  const conf = req.snapshot ? onArchiveDay(base.conf, req.snapshot, req.archive.archiveUrls ?? {}) : base.conf;
+  const conf = req.snapshot ? await onArchiveDay(base.conf, req.snapshot, req.archive.archiveUrls ?? {}) : base.conf;
+  // openpgp.js (~0.1 s to load and set up) loads while the databases download, not after.
+  if (!req.allowUnsigned && conf.repos.some((r) => databaseSigLevel(conf, r) !== 'Never')) openpgpModule().catch(() => undefined);
   const fetched = await fetchSyncDbs(conf.repos, {
     conf,
     arch: req.arch,
@@ -115,8 +117,9 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
     keys: req.allowUnsigned ? undefined : base.keys,
     log: req.log,
   });
-  // pinget reads the records while pacman resolves; a database that is not one fails as such, not as pacman's error.
-  const parsed = Promise.all(fetched.map(async (r): Promise<LockRepo> => ({ ...r, packages: await r.packages })));
+  // pinget reads the records (and maps them by name and version) while pacman resolves; a database that is not one
+  // fails as such, not as pacman's error.
+  const parsed = Promise.all(fetched.map(async (r): Promise<LockRepo> => ({ ...r, packages: await r.packages }))).then((repos) => ({ repos, indexed: indexRepos(repos) }));
   parsed.catch(() => undefined);
   const { chosen, direct, checked } = await pacmanChoose({ scratch: join(req.scratch, 'pacman'), arch: req.arch, localDb: base.localDb, repos: fetched, names: req.names, signal: req.signal }).catch(
     async (e: unknown) => {
@@ -124,10 +127,9 @@ export async function resolveArch(req: ResolveRequest): Promise<ResolveResult> {
       throw e;
     },
   );
-  const repos = await parsed;
+  const { repos, indexed } = await parsed;
 
   if (!checked) req.log.warn('not root: pacman checks conflicts only in a real transaction, which needs root; conflicts with the base are not checked');
-  const indexed = indexRepos(repos);
   const pinned = chosen.map((c) => pin(c, indexed, req.arch));
   const unsigned = pinned.filter((p) => !p.signed).map((p) => `${p.ref.name} ${p.ref.version}`);
   if (unsigned.length) req.log.warn(`no signature in the sync databases for ${unsigned.slice(0, 10).join(', ')}${unsigned.length > 10 ? ', ...' : ''}; installing will need --allow-unsigned or LocalFileSigLevel = Required`);

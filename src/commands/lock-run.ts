@@ -110,8 +110,8 @@ export async function runLock(args: LockArgs): Promise<void> {
     await ctx.cache.prepare();
     if (args['allow-unsigned']) warnUnsigned(ctx.log, `the signatures of the ${adapter.id} indexes lock reads`);
     const fetcher = indexFetcher(ctx, signal);
-    // Cached indexes and packages are re-hashed on the pool's workers: booting them overlaps the resolver's work.
-    warmHashPool();
+    // Cached indexes are re-hashed on the pool's workers: booting them overlaps the resolver's work.
+    if (adapter.lockHashWorkers !== false) warmHashPool();
     const out: { arch: string; file?: string; lock: Lockfile; result: ResolveResult }[] = [];
     for (const [i, arch] of arches.entries()) {
       const scratch = await mkdtemp(join(tmpdir(), `pinget-lock-${process.pid}-`));

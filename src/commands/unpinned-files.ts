@@ -29,11 +29,15 @@ const isIntegrity = (e: unknown) => e instanceof PingetError && e.code === 'INTE
 const why = (e: unknown, path: string) => (e instanceof PingetError ? e.message.replace(`${path}: `, '') : reasonOf(e));
 
 export async function fetchUnpinned(ctx: CommandContext, signal: AbortSignal, targets: Target[]): Promise<{ sha256: string; file: string }[]> {
-  const { createProvider } = await import('../fetch/providers.js');
   const memory = join(ctx.cache.dir, 'resolver', 'unpinned');
   await mkdir(memory, { recursive: true });
   const providers = new Map<string, Provider>();
-  const providerFor = (base: string) => providers.get(base) ?? providers.set(base, createProvider(`${base}/{{.Name}}`, ctx.providerContext)).get(base)!;
+  // The provider modules (about 40) load on the first miss only: a warm run finds every file in the cache.
+  let load: Promise<typeof import('../fetch/providers.js')> | undefined;
+  const providerFor = async (base: string) => {
+    const { createProvider } = await (load ??= import('../fetch/providers.js'));
+    return providers.get(base) ?? providers.set(base, createProvider(`${base}/{{.Name}}`, ctx.providerContext)).get(base)!;
+  };
   const failures: Failure[] = [];
 
   const remembered = async (t: Target, memo: string): Promise<{ sha256: string; file: string } | undefined> => {
@@ -58,7 +62,7 @@ export async function fetchUnpinned(ctx: CommandContext, signal: AbortSignal, ta
     const mine: Failure[] = [];
     for (const base of t.bases) {
       signal.throwIfAborted();
-      const provider = providerFor(base);
+      const provider = await providerFor(base);
       let stored: { sha256: string; file: string; existed: boolean };
       try {
         const body = await provider.open({ path: t.path, sha256: '', headers: {} }, signal);

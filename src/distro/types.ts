@@ -224,6 +224,11 @@ export interface DistroAdapter {
   normalization?: Normalization;
   /** Optional: package names -> the files the distro's own resolver would install on the base (`pinget lock`). */
   resolve?(request: ResolveRequest): Promise<ResolveResult>;
+  /**
+   * false: this resolver re-hashes no large cached files (its indexes are fetched whole each run), so `lock`
+   * boots no hash workers ahead of it; the few files it checks are hashed on the main thread (hashFile).
+   */
+  lockHashWorkers?: boolean;
   /** The native architecture of a root (for `lock --root` without `--arch`). */
   nativeArch?(root: string): Promise<string | undefined>;
   /** Returns info when <root>/etc/os-release names this distro (or one like it). */

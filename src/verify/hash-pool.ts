@@ -5,17 +5,16 @@
  * reads it in 4 MiB chunks. The worker source is inline (eval), so the single-file bundle carries it.
  * Workers are unref'd: an idle pool never keeps the process alive.
  */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 export type FileHash = { kind: 'file'; sha256: string; bytes: number } | { kind: 'missing' } | { kind: 'symlink' } | { kind: 'other'; what: string };
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const { createHash } = require('node:crypto');
-const buf = Buffer.allocUnsafe(4 << 20);
-function kind(st) {
+/** What a path is when it is no regular file (also the worker's, by its source). */
+function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice()) return 'a character device';
@@ -23,6 +22,13 @@ function kind(st) {
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
 }
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const buf = Buffer.allocUnsafe(4 << 20);
+const kind = ${kindOf.toString()};
 parentPort.on('message', ({ file }) => {
   let fd;
   try {
@@ -133,6 +139,46 @@ function sharedPool(): HashPool {
 /** Hashes a file on the shared pool (one worker per core, at most 8). */
 export function hashFileOffThread(file: string): Promise<FileHash> {
   return sharedPool().hash(file);
+}
+
+/** Up to this size a file is hashed on the calling thread when no worker runs yet: booting one costs more. */
+export const SMALL_FILE = 1 << 20;
+/** Bytes hashed on the calling thread before the pool takes over (many small files: the workers pay off again). */
+const HERE_BUDGET = 32 << 20;
+let hashedHere = 0;
+
+
+/**
+ * As hashFileOffThread, but a file of at most SMALL_FILE bytes is hashed here while the pool is not started
+ * (a few small cached packages: each worker's boot is ~0.1 s of CPU, their hashes a few ms), up to HERE_BUDGET
+ * bytes in all. Opened as the worker opens it (O_NOFOLLOW | O_NONBLOCK, then fstat); a larger file, or any
+ * file once the budget is spent, goes to the pool.
+ */
+export async function hashFile(file: string): Promise<FileHash> {
+  if (pool) return pool.hash(file);
+  let fh;
+  try {
+    fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'missing' };
+    if (code === 'ELOOP') return { kind: 'symlink' };
+    throw e;
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { kind: 'other', what: kindOf(st) };
+    if (st.size > SMALL_FILE || hashedHere + st.size > HERE_BUDGET) return sharedPool().hash(file);
+    hashedHere += st.size;
+    // Read to the end, not to the size fstat gave: the bytes hashed are the bytes counted.
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(Math.max(st.size, 1 << 16));
+    let pos = 0;
+    for (let n; (n = (await fh.read(buf, 0, buf.length, pos)).bytesRead) > 0; pos += n) hash.update(buf.subarray(0, n));
+    return { kind: 'file', sha256: hash.digest('hex'), bytes: pos };
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Whether the workers are started already (warmHashPool, or earlier hashes): asking them costs no start-up. */
