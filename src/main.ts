@@ -1,7 +1,7 @@
 /** The pinget command line: yargs wiring, and the one place errors become exit codes. */
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { clip, EXIT_CODES, isPingetError, PingetError } from './errors.js';
-import { checkArchiveUrls, REPEATABLE_OPTIONS } from './commands/context.js';
+import { checkArchiveUrls, REPEATABLE_OPTIONS, sharedOptionArity } from './commands/context.js';
 import { example, helpWidth } from './commands/help-examples.js';
 import { handleInterrupts, interruptExitCode } from './interrupt.js';
 import { closest } from './ui/suggest.js';
@@ -214,12 +214,34 @@ async function commandsFor(args: string[]): Promise<AnyCommand[]> {
   return Promise.all(named ? [named()] : Object.values(COMMANDS).map((load) => load()));
 }
 
+/**
+ * `pinget --verbose lock hello`, `pinget --cache DIR download F`: the shared options are each command's own, so
+ * yargs knows them only behind the command word (and a group's subcommand word). Given before it, they are moved
+ * there; anything else before the command (an unknown option, a value-less --cache) is left for yargs to refuse.
+ */
+export function commandFirst(args: string[]): string[] {
+  const moved: string[] = [];
+  let i = 0;
+  while (i < args.length && args[i].startsWith('-') && args[i] !== '--') {
+    const m = /^--?(?:no-)?([^=]+)(=.*)?$/s.exec(args[i]);
+    const arity = m && (args[i].startsWith('--') || m[1].length === 1) ? sharedOptionArity(m[1]) : undefined;
+    if (!arity || (arity === 'value' && !m![2] && (i + 1 >= args.length || args[i + 1].startsWith('-')))) return args;
+    const width = arity === 'value' && !m![2] ? 2 : 1;
+    moved.push(...args.slice(i, i + width));
+    i += width;
+  }
+  if (moved.length === 0 || !Object.hasOwn(COMMANDS, args[i] ?? '')) return args;
+  const words = GROUP_WORDS.has(args[i]) ? 2 : 1;
+  if (words === 2 && (args[i + 1] === undefined || args[i + 1].startsWith('-'))) return args;
+  return [...args.slice(i, i + words), ...moved, ...args.slice(i + words)];
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   handleInterrupts();
   stdoutClosedQuietly();
   // yargs reads a lone '-' as an unnamed flag; it means stdin wherever pinget takes a lockfile.
-  const args = argv.map((a) => (a === '-' ? STDIN : a));
+  const args = commandFirst(argv.map((a) => (a === '-' ? STDIN : a)));
   let ranCommand = false;
   const cli: Argv = yargs(args)
     .scriptName('pinget')

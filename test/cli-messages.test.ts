@@ -79,3 +79,25 @@ test('dockerfile generate refuses (exit 2) a lockfile or --bundle outside the bu
   assert.equal(inside.code, 0, inside.stderr);
   assert.match(await readFile(out, 'utf8'), /^COPY sub\/SHA256SUMS /m);
 });
+
+test('shared options before the command word are taken as if given after it; anything else there is left to yargs', async () => {
+  const { commandFirst } = await import('../src/main.js');
+  assert.deepEqual(commandFirst(['--verbose', 'lock', 'hello']), ['lock', '--verbose', 'hello']);
+  assert.deepEqual(commandFirst(['-q', '--cache', '/c', '--jobs=4', 'hash', 'generate', '-o', 'F']), ['hash', 'generate', '-q', '--cache', '/c', '--jobs=4', '-o', 'F']);
+  assert.deepEqual(commandFirst(['--no-json', 'info', '--', '-x']), ['info', '--no-json', '--', '-x']);
+  for (const args of [['--nosuch', 'info'], ['--cache', 'info'], ['--cache', '--json', 'info'], ['--json', 'hello'], ['--json', 'hash'], ['--json', 'hash', '--help'], ['info', '--json'], ['-x', 'info'], ['--', 'info']]) {
+    assert.deepEqual(commandFirst(args), args, args.join(' '));
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-cmdfirst-'));
+  try {
+    const res = await runCli(['--json', '--cache', join(dir, 'cache'), 'cache', 'ls']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(JSON.parse(res.stdout), res.stdout);
+    // a shared option the command does not take is still refused, by the command
+    const diff = await runCli(['--root', '/', 'diff', '/dev/null', '/dev/null']);
+    assert.equal(diff.code, 2);
+    assert.match(diff.stderr, /unknown option --root \(see pinget diff --help\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -143,6 +143,20 @@ const FETCH_OPTIONS: Record<string, Options> = {
   'speed-time': { requiresArg: true, describe: 'seconds over which --speed-limit is averaged (default: --timeout)', coerce: numberIn('speed-time', 'a number of seconds > 0', (n) => n > 0) },
 };
 
+/**
+ * Whether a shared option (output, system, fetch; by name or alias, without dashes) is a switch or takes a
+ * value; undefined for any other name. main.ts uses it to move shared options given before the command word.
+ */
+export function sharedOptionArity(name: string): 'switch' | 'value' | undefined {
+  for (const table of [OUTPUT_OPTIONS, SYSTEM_OPTIONS, FETCH_OPTIONS]) {
+    for (const [key, o] of Object.entries(table)) {
+      const aliases = o.alias === undefined ? [] : Array.isArray(o.alias) ? o.alias : [o.alias];
+      if (key === name || aliases.includes(name)) return o.type === 'boolean' ? 'switch' : 'value';
+    }
+  }
+  return undefined;
+}
+
 interface Introspect {
   getGroups(): Record<string, string[]>;
   getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
