@@ -120,6 +120,11 @@ function usageMessage(msg: string, y: Argv, argv: string[]): string {
     });
     return parts.join('; ');
   }
+  // `pinget --nosuch info`: yargs took `info` as the unknown option's value and saw no command
+  const lead = /^--?(?:no-)?([^=]+)/s.exec(argv[0] ?? '');
+  if (msg.startsWith('name a command') && lead && !['help', 'h', 'version', 'V'].includes(lead[1]) && !sharedOptionArity(lead[1])) {
+    return `unknown option ${argv[0].replace(/=.*$/s, '')} before the command (pinget --help lists the commands, pinget COMMAND --help their options)`;
+  }
   const recommend = /^Did you mean (.+)\?$/.exec(msg);
   if (recommend) {
     const typed = argv.find((a) => !a.startsWith('-') && closest(a, [recommend[1]]) === recommend[1]);

@@ -93,6 +93,10 @@ test('shared options before the command word are taken as if given after it; any
     const res = await runCli(['--json', '--cache', join(dir, 'cache'), 'cache', 'ls']);
     assert.equal(res.code, 0, res.stderr);
     assert.ok(JSON.parse(res.stdout), res.stdout);
+    // an unknown option before the command is named as such, not "name a command"
+    const typo = await runCli(['--nosuch', 'info']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^pinget: unknown option --nosuch before the command/);
     // a shared option the command does not take is still refused, by the command
     const diff = await runCli(['--root', '/', 'diff', '/dev/null', '/dev/null']);
     assert.equal(diff.code, 2);
