@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cache } from '../src/cache.js';
 import { PingetError } from '../src/errors.js';
-import { GroupSync } from '../src/group-sync.js';
+import { GroupSync, Syncfs } from '../src/group-sync.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 
 async function tempCache(t: { after: (fn: () => Promise<void>) => void }): Promise<{ dir: string; cache: Cache; staged: string }> {
@@ -118,6 +118,21 @@ test('GroupSync: files wait for a sync and resolve; without sync -f (or with a d
   } finally {
     await fh.close();
   }
+});
+
+test('Syncfs: one long-lived sh answers each sync of a file system (true), a dead descriptor is false, and it keeps nothing alive', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-syncfs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const fh = await open(dir, 'r');
+  try {
+    const s = new Syncfs();
+    assert.deepEqual(await Promise.all([s.sync(fh.fd), s.sync(fh.fd), s.sync(fh.fd)]), [true, true, true]);
+    assert.equal(await s.sync(fh.fd), true);
+    assert.equal(await s.sync(987654), false);
+  } finally {
+    await fh.close();
+  }
+  // The test process ending at all shows the idle sh does not hold the event loop.
 });
 
 test("sweepTemp removes a dead process's staging directory in tmp/ and keeps a live one's", async (t) => {
