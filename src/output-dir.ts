@@ -97,6 +97,9 @@ async function openMade(root: string, made: string[]): Promise<DirHandle> {
 export class OutputDir {
   /** Relative directory -> its identity, once checked (and created); a later open must find the same. */
   private readonly known = new Map<string, Stats>();
+  /** Directories this run made (empty then), and the paths placed so far: a first file there needs no look for what is in the way. */
+  private readonly madeHere = new Set<string>();
+  private readonly placed = new Set<string>();
   /** Open directories, least recently used first; those in use (refs > 0) are never closed. */
   private readonly handles = new Map<string, { handle: Promise<DirHandle>; refs: number }>();
   readonly counts: Record<Placement, number> = { linked: 0, reflinked: 0, copied: 0, kept: 0 };
@@ -198,7 +201,8 @@ export class OutputDir {
       if (!known) {
         this.known.set(rel, dir.st);
         // Made just now, by us: empty, nothing to sweep.
-        if (!made) await sweepTempFiles(dir.at(''));
+        if (made) this.madeHere.add(rel);
+        else await sweepTempFiles(dir.at(''));
       }
       return dir;
     } finally {
@@ -211,9 +215,13 @@ export class OutputDir {
     const slash = relPath.lastIndexOf('/');
     const dirRel = slash < 0 ? '' : relPath.slice(0, slash);
     const dir = await this.acquire(dirRel);
+    // Others do not write into -o meanwhile (the module's premise, checked by finish()), so in a directory
+    // this run made, a name not placed yet is free; elsewhere what is there is looked at first.
+    const free = this.madeHere.has(dirRel) && !this.placed.has(relPath);
+    this.placed.add(relPath);
     let how: Placement;
     try {
-      how = await this.write(src, sha256, dir, relPath.slice(slash + 1), join(this.root, relPath));
+      how = await this.write(src, sha256, dir, relPath.slice(slash + 1), join(this.root, relPath), free);
     } finally {
       this.release(dirRel);
     }
@@ -229,11 +237,16 @@ export class OutputDir {
     try {
       const rootNow = await stat(this.root).catch(() => undefined);
       if (!rootNow || !this.top.is(rootNow)) throw swapped(this.root);
-      for (const [rel, st] of this.known) {
-        // Inside the root through its descriptor: also where root + rel is longer than PATH_MAX.
-        const now = await lstat(this.top.at(rel)).catch(() => undefined);
-        if (!now || !now.isDirectory() || now.dev !== st.dev || now.ino !== st.ino) throw swapped(join(this.root, rel));
-      }
+      const moved = await Promise.all(
+        [...this.known].map(async ([rel, st]) => {
+          // Inside the root through its descriptor: also where root + rel is longer than PATH_MAX.
+          const now = await lstat(this.top.at(rel)).catch(() => undefined);
+          return !now || !now.isDirectory() || now.dev !== st.dev || now.ino !== st.ino ? rel : undefined;
+        }),
+      );
+      // The first in the order the directories were met: the same run gives the same message.
+      const rel = moved.find((r) => r !== undefined);
+      if (rel !== undefined) throw swapped(join(this.root, rel));
     } finally {
       await this.close();
     }
@@ -246,7 +259,7 @@ export class OutputDir {
     await this.top.close();
   }
 
-  private async write(src: string, sha256: string, dir: DirHandle, name: string, dest: string): Promise<Placement> {
+  private async write(src: string, sha256: string, dir: DirHandle, name: string, dest: string, free: boolean): Promise<Placement> {
     let srcSt: Stats;
     try {
       // lstat: a symlink where the blob was is not a file to link or reflink.
@@ -256,7 +269,7 @@ export class OutputDir {
     }
     const trusted = await (this.opts.mayLink ?? onlyWeCanChange)(srcSt);
     const at = dir.at(name);
-    const existing = await lstat(at).catch((e) => {
+    const existing = free ? undefined : await lstat(at).catch((e) => {
       if (errno(e) !== 'ENOENT') throw fsError(dest, 'inspect it', dir.explain(e));
       return undefined;
     });
