@@ -104,13 +104,27 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/**
+ * A group starts no sooner than this after the one before started: files that arrive one by one (a
+ * download that keeps up with oras) share a sync instead of costing a `sync` process each (about 90
+ * groups of 5 at 500 files without it, each a fork and an exec; about 25 with it). The last group waits
+ * at most this long.
+ */
+const MIN_GAP_MS = 100;
+
 export class GroupSync {
   private waiting: Waiter[] = [];
   private running = false;
   private readonly syncfs = new Syncfs();
+  private lastStart = 0;
+  /** Groups flushed so far (what the gap saves shows here). */
+  groups = 0;
 
-  /** `useSyncfs` false: fsync each file (as where there is no `sync -f`). */
-  constructor(private useSyncfs = process.platform === 'linux') {}
+  /** `useSyncfs` false: fsync each file (as where there is no `sync -f`). `minGapMs`: see MIN_GAP_MS. */
+  constructor(
+    private useSyncfs = process.platform === 'linux',
+    private readonly minGapMs = MIN_GAP_MS,
+  ) {}
 
   /**
    * Resolves once the file's bytes are on disk (or rejects with why not). `dirFd`: an open descriptor
@@ -127,6 +141,10 @@ export class GroupSync {
     this.running = true;
     try {
       while (this.waiting.length > 0) {
+        const wait = this.lastStart + this.minGapMs - Date.now();
+        if (wait > 0 && this.useSyncfs) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.lastStart = Date.now();
+        this.groups++;
         const group = this.waiting.splice(0);
         try {
           await this.flush(group);

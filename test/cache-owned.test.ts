@@ -120,6 +120,34 @@ test('GroupSync: files wait for a sync and resolve; without sync -f (or with a d
   }
 });
 
+test('GroupSync: files arriving one by one after a group started wait for the next one together (one sync, not one each)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-group-gap-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const files = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => {
+      const f = join(dir, `f${i}`);
+      await writeFile(f, randomBytes(1000));
+      return f;
+    }),
+  );
+  const fh = await open(dir, 'r');
+  try {
+    // A gap far longer than the arrivals take, so the count does not depend on the machine's speed.
+    const sync = new GroupSync(true, 1500);
+    await sync.durable(files[0], fh.fd);
+    // Each arrives after the one before could have been synced alone (as they were without the gap).
+    const rest: Promise<void>[] = [];
+    for (const f of files.slice(1)) {
+      rest.push(sync.durable(f, fh.fd));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.all(rest);
+    assert.equal(sync.groups, 2);
+  } finally {
+    await fh.close();
+  }
+});
+
 test('Syncfs: one long-lived sh answers each sync of a file system (true), a dead descriptor is false, and it keeps nothing alive', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pinget-syncfs-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
