@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -95,7 +95,8 @@ test('ingestOwned from another file system streams the bytes in (EXDEV) and remo
   assert.equal(existsSync(file), false);
 });
 
-test('GroupSync: files wait for a sync and resolve; without sync -f (or with a dead descriptor) each is fsynced; a missing file rejects', async (t) => {
+/** Eight small files in a fresh directory, removed after the test. */
+async function eightFiles(t: TestContext): Promise<{ dir: string; files: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'pinget-gsync-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const files = await Promise.all(
@@ -105,6 +106,11 @@ test('GroupSync: files wait for a sync and resolve; without sync -f (or with a d
       return f;
     }),
   );
+  return { dir, files };
+}
+
+test('GroupSync: files wait for a sync and resolve; without sync -f (or with a dead descriptor) each is fsynced; a missing file rejects', async (t) => {
+  const { dir, files } = await eightFiles(t);
   const fh = await open(dir, 'r');
   try {
     await Promise.all(files.map((f) => new GroupSync().durable(f, fh.fd)));
@@ -121,15 +127,7 @@ test('GroupSync: files wait for a sync and resolve; without sync -f (or with a d
 });
 
 test('GroupSync: files arriving one by one after a group started wait for the next one together (one sync, not one each)', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'pinget-group-gap-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const files = await Promise.all(
-    Array.from({ length: 8 }, async (_, i) => {
-      const f = join(dir, `f${i}`);
-      await writeFile(f, randomBytes(1000));
-      return f;
-    }),
-  );
+  const { dir, files } = await eightFiles(t);
   const fh = await open(dir, 'r');
   try {
     // A gap far longer than the arrivals take, so the count does not depend on the machine's speed.
