@@ -59,6 +59,9 @@ export interface ProviderFailure {
   code: string;
 }
 
+/** From this many distinct targets the cache is listed once rather than looked up per target. */
+const LIST_CACHE_FROM = 64;
+
 function short(sha256: string): string {
   return sha256.slice(0, 12);
 }
@@ -237,9 +240,10 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
   }
   // Crash-only: what killed runs left in <cache>/tmp goes now (a live process's temp files stay).
   await opts.cache.sweepTemp();
-  // One listing of the cache instead of a lookup per target: a cold download of thousands misses at once.
-  // A blob another process adds meanwhile is fetched again (renamed over identical bytes): harmless.
-  const listed = await opts.cache.names();
+  // Many targets: one listing of the cache instead of a lookup per target (a cold download of thousands
+  // misses at once). A blob another process adds meanwhile is fetched again (renamed over identical
+  // bytes): harmless. A few targets in a large cache: a lookup each is cheaper than the listing.
+  const listed = bySha.size >= LIST_CACHE_FROM ? await opts.cache.names() : undefined;
 
   const failuresOf = new Map([...bySha.keys()].map((sha): [string, ProviderFailure[]] => [sha, []]));
   const failed = new Map<string, { target: FetchTarget; failures: ProviderFailure[] }>();
@@ -275,7 +279,7 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
       if (i > 0 && pending.length > 0) await providers[0].prefetch!(pending, signal);
       pending = await runStage(
         pending,
-        async (target, failures) => (i === 0 && listed.has(target.sha256) ? await fromCache(target, opts, failures) : undefined) ?? tryProviders(target, providers, opts, signal, failures),
+        async (target, failures) => (i === 0 && (!listed || listed.has(target.sha256)) ? await fromCache(target, opts, failures) : undefined) ?? tryProviders(target, providers, opts, signal, failures),
         last,
         // What a batching provider staged is local work (a rename, a hash, a sync shared by many): more at once.
         i > 0 ? Math.max(opts.jobs, providers[0].stagedJobs ?? 0) : opts.jobs,
