@@ -7,7 +7,7 @@
  * Crash-only: temp files are named `<hex>.pinget-tmp-<pid>-<rand>`; sweepTemp() removes those of
  * processes that are gone, and never a live process's.
  */
-import { constants as fsConstants, type Stats } from 'node:fs';
+import { constants as fsConstants, renameSync, type Stats } from 'node:fs';
 import { chmod, copyFile, lstat, mkdtemp, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -108,19 +108,22 @@ export class Cache {
     return tmp ? sweepTempFiles(tmp.at(''), { dirs: true }) : 0;
   }
 
-  /** rename(2) into blobs/, opening blobs/ again if someone removed it meanwhile. */
-  private async moveIntoPlace(tmp: string, dirs: CacheDirs, sha256: string): Promise<void> {
+  /**
+   * rename(2) into blobs/, opening blobs/ again if someone removed it meanwhile. `byName`: the path that
+   * still reaches the file after that (a temp file in the old tmp/ handle: by tmp/'s name, if it stayed).
+   */
+  private async moveIntoPlace(from: string, dirs: CacheDirs, sha256: string, byName = join(this.tmpDir, basename(from))): Promise<void> {
     try {
-      await rename(tmp, dirs.blobs!.at(sha256));
+      // Synchronous: a metadata call of microseconds, where the thread pool's round trip costs more.
+      renameSync(from, dirs.blobs!.at(sha256));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      if (!(await lstat(tmp).catch(() => undefined))) {
-        throw new PingetError('UNAVAILABLE', `${this.tmpDir}: the temp file of ${sha256} vanished before it was renamed into the cache (a concurrent cleanup?)`, { cause: e });
+      if (!(await lstat(from).catch(() => undefined))) {
+        throw new PingetError('UNAVAILABLE', `${byName}: the file of ${sha256} vanished before it was renamed into the cache (a concurrent cleanup?)`, { cause: e });
       }
       this.opened = undefined;
       const again = (await this.open(true))!;
-      // The temp file was in the old tmp/ handle; it is still reachable by name if tmp/ itself stayed.
-      await rename(join(this.tmpDir, basename(tmp)), again.blobs!.at(sha256));
+      await rename(byName, again.blobs!.at(sha256));
     }
   }
 
@@ -169,37 +172,42 @@ export class Cache {
 
   /**
    * Takes a file of the caller's own (a blob a provider staged: nothing else writes it any more) into
-   * the cache under its expected hash: moved into tmp/ (no copy) when on the cache's file system, hashed
-   * there off the main thread, then made durable with the other files ready at the same time (one
-   * syncfs, group-sync.ts) and renamed into place. A mismatch removes it and is an INTEGRITY error, as
-   * for ingest(); on another file system it is streamed in by ingest(). The file is gone afterwards.
+   * the cache under its expected hash: hashed where it is (a small file on this thread, a large one off
+   * it), made durable with the other files ready at the same time (one syncfs of the cache's file system,
+   * group-sync.ts), then renamed into blobs/ (no copy). A mismatch removes it and is an INTEGRITY error,
+   * as for ingest(); a file on another file system than the cache (EXDEV) is streamed in by ingest().
+   * The file is gone afterwards. `onBytes`, as for ingest(): the bytes hashed (all at once here).
    */
-  async ingestOwned(sha256: string, file: string, signal?: AbortSignal): Promise<string> {
+  async ingestOwned(sha256: string, file: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<string> {
     signal?.throwIfAborted();
-    const { path: tmp, dirs } = await this.tempFile(sha256);
+    this.blobPath(sha256);
+    const dirs = (await this.open(true))!;
+    let streamed = false;
+    let placed = false;
     try {
-      await rename(file, tmp);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw dirs.tmp!.explain(e);
-      try {
-        return await this.ingest(sha256, createReadStream(file, { highWaterMark: 1 << 20 }), signal);
-      } finally {
-        await rm(file, { force: true }).catch(() => {});
-      }
-    }
-    try {
-      const res = await hashFile(tmp);
-      if (res.kind === 'missing') throw new PingetError('UNAVAILABLE', `${this.tmpDir}: the temp file of ${sha256} vanished before it was hashed (a concurrent cleanup?)`);
+      const res = await hashFile(file);
+      if (res.kind === 'missing') throw new PingetError('UNAVAILABLE', `${file}: the staged file of ${sha256} vanished before it was hashed (a concurrent cleanup?)`);
       if (res.kind !== 'file') throw new PingetError('INTEGRITY', `expected sha256 ${sha256}, got ${res.kind === 'symlink' ? 'a symbolic link' : res.what}`);
       if (res.sha256 !== sha256) throw new PingetError('INTEGRITY', `hash mismatch: expected sha256 ${sha256}, got ${res.sha256} (${res.bytes} bytes)`);
       signal?.throwIfAborted();
-      if (dirs.shared) await chmod(tmp, 0o644);
-      await this.groupSync.durable(tmp, dirs.tmp!.fd);
-      await this.moveIntoPlace(tmp, dirs, sha256);
+      if (dirs.shared) await chmod(file, 0o644);
+      // syncfs of the cache's file system: covers the file when the rename below can succeed at all.
+      await this.groupSync.durable(file, dirs.tmp!.fd);
+      try {
+        await this.moveIntoPlace(file, dirs, sha256, file);
+        placed = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+        streamed = true;
+        return await this.ingest(sha256, createReadStream(file, { highWaterMark: 1 << 20 }), signal, onBytes);
+      }
+      onBytes?.(res.bytes);
       return this.blobPath(sha256);
     } catch (e) {
-      await rm(tmp, { force: true }).catch(() => {});
+      if (streamed) throw e;
       throw signal?.aborted ? signal.reason : (dirs.tmp?.explain(dirs.blobs?.explain(e) ?? e) ?? e);
+    } finally {
+      if (!placed) await rm(file, { force: true }).catch(() => {});
     }
   }
 
@@ -260,6 +268,19 @@ export class Cache {
     if (res.kind === 'file' && res.sha256 === sha256) return { state: 'hit', file, size: res.bytes };
     await this.remove(sha256);
     return { state: 'corrupt', got: res.kind === 'file' ? res.sha256 : res.kind === 'symlink' ? 'a symbolic link' : res.what };
+  }
+
+  /**
+   * The names in blobs/sha256 now, read once (undefined without a blobs directory): a name not listed is
+   * a miss without a lookup of its own. A snapshot: a blob another process adds meanwhile is missed.
+   */
+  async names(): Promise<Set<string>> {
+    const blobs = (await this.open(false))?.blobs;
+    if (!blobs) return new Set();
+    return new Set(await readdir(blobs.at('')).catch((e) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new PingetError('UNAVAILABLE', `${this.blobDir}: cannot list the cache: ${reasonOf(blobs.explain(e))}`, { cause: e });
+    }));
   }
 
   async list(): Promise<BlobInfo[]> {

@@ -12,8 +12,17 @@ const TEMP_NAME = /\.pinget-tmp-(\d+)-[0-9a-f]+$/;
 /** Names earlier versions wrote, without a pid we can trust: `<sha256>.<pid>.<rand>` in the cache, `<file>.pinget-tmp-<rand>` in -o. */
 const OLD_TEMP = /^(?:[0-9a-f]{64}|unpinned)\.\d+\.[0-9a-f]+$|\.pinget-tmp-[0-9a-f]+$/;
 
+/** Random bytes for temp names, drawn a few KiB at a time (one call per name costs more than the name). */
+let pool = Buffer.alloc(0);
+let used = 0;
+
 export function tempName(stem: string): string {
-  return `${stem}.pinget-tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  if (used + 6 > pool.length) {
+    pool = randomBytes(6 * 512);
+    used = 0;
+  }
+  used += 6;
+  return `${stem}.pinget-tmp-${process.pid}-${pool.toString('hex', used - 6, used)}`;
 }
 
 /** The pid in a temp file's name, or undefined when the name is not one of ours. */

@@ -13,12 +13,15 @@
  *   copy that hashes while it copies. `copy` skips the hard link: the file gets its own inode. A
  *   destination that already holds the right bytes (the blob's inode, or the same hash) is left alone.
  *   Each file is checked after its rename: the name holds the inode that was written.
+ * - Metadata calls of the per-file path (mkdir, open, lstat, link, rename) are synchronous: each is a
+ *   syscall of microseconds on a local file system, where a call through libuv's thread pool costs two
+ *   thread hops (futex, eventfd, epoll) on top; byte copies stay asynchronous.
  * - Atomic and crash-only: each file is written under a temp name carrying the pid in its
  *   destination directory and renamed into place; leftovers of dead processes are swept from every
  *   directory the lockfile touches. No fsync: the cache holds the durable copy.
  */
-import { constants as fsConstants, type Stats } from 'node:fs';
-import { copyFile, link, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants, linkSync, lstatSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { copyFile, lstat, mkdir, open, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { PingetError, reasonOf, type ErrorCode } from './errors.js';
@@ -97,6 +100,9 @@ async function openMade(root: string, made: string[]): Promise<DirHandle> {
 export class OutputDir {
   /** Relative directory -> its identity, once checked (and created); a later open must find the same. */
   private readonly known = new Map<string, Stats>();
+  /** Directories this run made (empty then), and the paths placed so far: a first file there needs no look for what is in the way. */
+  private readonly madeHere = new Set<string>();
+  private readonly placed = new Set<string>();
   /** Open directories, least recently used first; those in use (refs > 0) are never closed. */
   private readonly handles = new Map<string, { handle: Promise<DirHandle>; refs: number }>();
   readonly counts: Record<Placement, number> = { linked: 0, reflinked: 0, copied: 0, kept: 0 };
@@ -172,7 +178,7 @@ export class OutputDir {
       let made = false;
       if (!known) {
         try {
-          await mkdir(parent.at(name), { mode: 0o755 });
+          mkdirSync(parent.at(name), { mode: 0o755 });
           made = true;
         } catch (e) {
           // EEXIST also for a symlink there (mkdir does not follow it): the open below tells.
@@ -181,7 +187,7 @@ export class OutputDir {
       }
       let dir: DirHandle;
       try {
-        dir = await DirHandle.open(abs, { follow: false, through: parent.at(name) });
+        dir = DirHandle.openSync(abs, { follow: false, through: parent.at(name) });
       } catch (e) {
         if (made && errno(e) === 'ENOENT') throw swapped(abs);
         if (errno(e) !== 'ENOTDIR' && errno(e) !== 'ELOOP') throw fsError(abs, 'open the directory', parent.explain(e));
@@ -198,7 +204,8 @@ export class OutputDir {
       if (!known) {
         this.known.set(rel, dir.st);
         // Made just now, by us: empty, nothing to sweep.
-        if (!made) await sweepTempFiles(dir.at(''));
+        if (made) this.madeHere.add(rel);
+        else await sweepTempFiles(dir.at(''));
       }
       return dir;
     } finally {
@@ -211,9 +218,13 @@ export class OutputDir {
     const slash = relPath.lastIndexOf('/');
     const dirRel = slash < 0 ? '' : relPath.slice(0, slash);
     const dir = await this.acquire(dirRel);
+    // Others do not write into -o meanwhile (the module's premise, checked by finish()), so in a directory
+    // this run made, a name not placed yet is free; elsewhere what is there is looked at first.
+    const free = this.madeHere.has(dirRel) && !this.placed.has(relPath);
+    this.placed.add(relPath);
     let how: Placement;
     try {
-      how = await this.write(src, sha256, dir, relPath.slice(slash + 1), join(this.root, relPath));
+      how = await this.write(src, sha256, dir, relPath.slice(slash + 1), join(this.root, relPath), free);
     } finally {
       this.release(dirRel);
     }
@@ -231,7 +242,12 @@ export class OutputDir {
       if (!rootNow || !this.top.is(rootNow)) throw swapped(this.root);
       for (const [rel, st] of this.known) {
         // Inside the root through its descriptor: also where root + rel is longer than PATH_MAX.
-        const now = await lstat(this.top.at(rel)).catch(() => undefined);
+        let now: Stats | undefined;
+        try {
+          now = lstatSync(this.top.at(rel), { throwIfNoEntry: false });
+        } catch {
+          now = undefined;
+        }
         if (!now || !now.isDirectory() || now.dev !== st.dev || now.ino !== st.ino) throw swapped(join(this.root, rel));
       }
     } finally {
@@ -246,20 +262,22 @@ export class OutputDir {
     await this.top.close();
   }
 
-  private async write(src: string, sha256: string, dir: DirHandle, name: string, dest: string): Promise<Placement> {
+  private async write(src: string, sha256: string, dir: DirHandle, name: string, dest: string, free: boolean): Promise<Placement> {
     let srcSt: Stats;
     try {
       // lstat: a symlink where the blob was is not a file to link or reflink.
-      srcSt = await lstat(src);
+      srcSt = lstatSync(src);
     } catch (e) {
       throw fsError(src, 'read the cached file', e);
     }
     const trusted = await (this.opts.mayLink ?? onlyWeCanChange)(srcSt);
     const at = dir.at(name);
-    const existing = await lstat(at).catch((e) => {
-      if (errno(e) !== 'ENOENT') throw fsError(dest, 'inspect it', dir.explain(e));
-      return undefined;
-    });
+    let existing: Stats | undefined;
+    try {
+      existing = free ? undefined : lstatSync(at, { throwIfNoEntry: false });
+    } catch (e) {
+      throw fsError(dest, 'inspect it', dir.explain(e));
+    }
     if (existing) {
       if (!existing.isFile()) throw new PingetError('BAD_INPUT', `${dest}: ${fileKind(existing)} is in the way; refusing to replace it`);
       const sameInode = existing.dev === srcSt.dev && existing.ino === srcSt.ino;
@@ -269,9 +287,9 @@ export class OutputDir {
     const tmp = dir.at(tempName(sha256));
     try {
       const { how, ino } = await this.writeTemp(src, sha256, tmp, srcSt, srcSt.dev === dir.st.dev, trusted);
-      await rename(tmp, at);
+      renameSync(tmp, at);
       // The name holds what was written: the same inode, a regular file.
-      const now = await lstat(at);
+      const now = lstatSync(at);
       if (!now.isFile() || now.ino !== ino || now.dev !== dir.st.dev) throw new PingetError('BAD_INPUT', `${dest}: replaced by something else right after it was written; refusing to go on`);
       return how;
     } catch (e) {
@@ -294,9 +312,9 @@ export class OutputDir {
   private async writeTemp(src: string, sha256: string, tmp: string, srcSt: Stats, sameFs: boolean, trusted: boolean): Promise<{ how: Exclude<Placement, 'kept'>; ino: number }> {
     if (sameFs && trusted && !this.opts.copy) {
       try {
-        await link(src, tmp);
+        linkSync(src, tmp);
         // The inode the link names now (the blob may have been renamed over since it was looked at).
-        return { how: 'linked', ino: (await lstat(tmp)).ino };
+        return { how: 'linked', ino: lstatSync(tmp).ino };
       } catch (e) {
         if (!CANNOT_LINK.has(errno(e) ?? '')) throw e;
       }

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cache } from '../src/cache.js';
 import { PingetError } from '../src/errors.js';
-import { GroupSync } from '../src/group-sync.js';
+import { GroupSync, Syncfs } from '../src/group-sync.js';
 import { sha256Bytes } from '../src/verify/sha256.js';
 
 async function tempCache(t: { after: (fn: () => Promise<void>) => void }): Promise<{ dir: string; cache: Cache; staged: string }> {
@@ -95,7 +95,8 @@ test('ingestOwned from another file system streams the bytes in (EXDEV) and remo
   assert.equal(existsSync(file), false);
 });
 
-test('GroupSync: files wait for a sync and resolve; without sync -f (or with a dead descriptor) each is fsynced; a missing file rejects', async (t) => {
+/** Eight small files in a fresh directory, removed after the test. */
+async function eightFiles(t: TestContext): Promise<{ dir: string; files: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'pinget-gsync-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const files = await Promise.all(
@@ -105,6 +106,11 @@ test('GroupSync: files wait for a sync and resolve; without sync -f (or with a d
       return f;
     }),
   );
+  return { dir, files };
+}
+
+test('GroupSync: files wait for a sync and resolve; without sync -f (or with a dead descriptor) each is fsynced; a missing file rejects', async (t) => {
+  const { dir, files } = await eightFiles(t);
   const fh = await open(dir, 'r');
   try {
     await Promise.all(files.map((f) => new GroupSync().durable(f, fh.fd)));
@@ -118,6 +124,41 @@ test('GroupSync: files wait for a sync and resolve; without sync -f (or with a d
   } finally {
     await fh.close();
   }
+});
+
+test('GroupSync: files arriving one by one after a group started wait for the next one together (one sync, not one each)', async (t) => {
+  const { dir, files } = await eightFiles(t);
+  const fh = await open(dir, 'r');
+  try {
+    // A gap far longer than the arrivals take, so the count does not depend on the machine's speed.
+    const sync = new GroupSync(true, 1500);
+    await sync.durable(files[0], fh.fd);
+    // Each arrives after the one before could have been synced alone (as they were without the gap).
+    const rest: Promise<void>[] = [];
+    for (const f of files.slice(1)) {
+      rest.push(sync.durable(f, fh.fd));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.all(rest);
+    assert.equal(sync.groups, 2);
+  } finally {
+    await fh.close();
+  }
+});
+
+test('Syncfs: one long-lived sh answers each sync of a file system (true), a dead descriptor is false, and it keeps nothing alive', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pinget-syncfs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const fh = await open(dir, 'r');
+  try {
+    const s = new Syncfs();
+    assert.deepEqual(await Promise.all([s.sync(fh.fd), s.sync(fh.fd), s.sync(fh.fd)]), [true, true, true]);
+    assert.equal(await s.sync(fh.fd), true);
+    assert.equal(await s.sync(987654), false);
+  } finally {
+    await fh.close();
+  }
+  // The test process ending at all shows the idle sh does not hold the event loop.
 });
 
 test("sweepTemp removes a dead process's staging directory in tmp/ and keeps a live one's", async (t) => {

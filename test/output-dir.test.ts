@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
@@ -98,6 +98,28 @@ test('the copy hashes what it copies: a source whose bytes changed since verific
   await writeFile(src, entries[0].data);
   assert.equal(await dir.place(src, entries[0].sha256, 'pool/x.deb'), 'copied');
   assert.deepEqual(await readFile(join(out, 'pool/x.deb')), entries[0].data);
+});
+
+test('in a directory the run made, the same path placed twice (two lockfiles naming it) is linked once, then kept: no temp file left', async (t) => {
+  const src = join(tmp, 'src-twice');
+  await mkdir(src, { recursive: true });
+  const file = join(src, 'blob');
+  await writeFile(file, entries[0].data);
+  const out = join(tmp, 'out-twice');
+  t.after(() => rm(out, { recursive: true, force: true }));
+  const dir = await OutputDir.open(out, { mayLink: () => true });
+  assert.equal(await dir.place(file, entries[0].sha256, 'pool/new/x.deb'), 'linked');
+  assert.equal(await dir.place(file, entries[0].sha256, 'pool/new/x.deb'), 'kept');
+  // A name in a directory this run made is not looked at first: a symlink planted there meanwhile is
+  // replaced by the rename (never followed), and what it pointed to is unchanged.
+  const target = join(src, 'target');
+  await writeFile(target, 'outside');
+  await symlink(target, join(out, 'pool/new/y.deb'));
+  assert.equal(await dir.place(file, entries[0].sha256, 'pool/new/y.deb'), 'linked');
+  await dir.finish();
+  assert.equal(await readFile(target, 'utf8'), 'outside');
+  assert.deepEqual((await readdir(join(out, 'pool/new'))).sort(), ['x.deb', 'y.deb']);
+  for (const name of ['x.deb', 'y.deb']) assert.equal((await lstat(join(out, 'pool/new', name))).ino, (await stat(file)).ino, name);
 });
 
 test('a destination that already holds the right bytes is left alone; wrong bytes are replaced', async () => {

@@ -59,6 +59,9 @@ export interface ProviderFailure {
   code: string;
 }
 
+/** From this many distinct targets the cache is listed once rather than looked up per target. */
+const LIST_CACHE_FROM = 64;
+
 function short(sha256: string): string {
   return sha256.slice(0, 12);
 }
@@ -81,14 +84,6 @@ async function fromCache(target: FetchTarget, opts: FetchOptions, failures: Prov
 /** Is this the error of a temp file or blob that vanished under us (another process cleaning the cache)? */
 function vanished(e: unknown): boolean {
   return e instanceof PingetError && e.code === 'UNAVAILABLE' && / vanished /.test(e.message);
-}
-
-async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch (e) {
-    throw new PingetError('UNAVAILABLE', `${file}: the blob vanished right after it was stored (a concurrent cache clean?)`, { cause: e });
-  }
 }
 
 /** Each provider in turn until one serves matching bytes; a blob that vanished under us is fetched from that provider again, once. */
@@ -132,13 +127,17 @@ async function fromProvider(target: FetchTarget, provider: Provider, opts: Fetch
     const opened = await provider.open(target, signal);
     onProgress?.({ kind: 'start', target, total: opened.size, source: provider.label });
     let file: string;
-    if (opened.file) file = await cache.ingestOwned(target.sha256, opened.file, signal);
+    // The bytes hashed on the way in: no stat of the stored blob needed.
+    let bytes = 0;
+    const counted = (n: number) => {
+      bytes += n;
+      onProgress?.({ kind: 'bytes', target, bytes: n });
+    };
+    if (opened.file) file = await cache.ingestOwned(target.sha256, opened.file, signal, counted);
     else {
       body = opened.stream;
-      file = await cache.ingest(target.sha256, body, signal, onProgress && ((n) => onProgress({ kind: 'bytes', target, bytes: n })));
+      file = await cache.ingest(target.sha256, body, signal, counted);
     }
-    const bytes = await sizeOf(file);
-    if (opened.file) onProgress?.({ kind: 'bytes', target, bytes });
     onProgress?.({ kind: 'done', target, bytes, source: provider.label });
     return { target, file, source: provider.label, bytes };
   } catch (e) {
@@ -241,6 +240,10 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
   }
   // Crash-only: what killed runs left in <cache>/tmp goes now (a live process's temp files stay).
   await opts.cache.sweepTemp();
+  // Many targets: one listing of the cache instead of a lookup per target (a cold download of thousands
+  // misses at once). A blob another process adds meanwhile is fetched again (renamed over identical
+  // bytes): harmless. A few targets in a large cache: a lookup each is cheaper than the listing.
+  const listed = bySha.size >= LIST_CACHE_FROM ? await opts.cache.names() : undefined;
 
   const failuresOf = new Map([...bySha.keys()].map((sha): [string, ProviderFailure[]] => [sha, []]));
   const failed = new Map<string, { target: FetchTarget; failures: ProviderFailure[] }>();
@@ -276,7 +279,7 @@ export async function fetchAll(targets: FetchTarget[], opts: FetchOptions): Prom
       if (i > 0 && pending.length > 0) await providers[0].prefetch!(pending, signal);
       pending = await runStage(
         pending,
-        async (target, failures) => (i === 0 ? await fromCache(target, opts, failures) : undefined) ?? tryProviders(target, providers, opts, signal, failures),
+        async (target, failures) => (i === 0 && (!listed || listed.has(target.sha256)) ? await fromCache(target, opts, failures) : undefined) ?? tryProviders(target, providers, opts, signal, failures),
         last,
         // What a batching provider staged is local work (a rename, a hash, a sync shared by many): more at once.
         i > 0 ? Math.max(opts.jobs, providers[0].stagedJobs ?? 0) : opts.jobs,

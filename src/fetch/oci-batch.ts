@@ -238,15 +238,21 @@ export class OciBatch {
     const blobDir = join(layout, 'blobs', 'sha256');
     await mkdir(blobDir, { recursive: true });
     for (const hex of m.blobs.keys()) if (!pending.has(hex)) await writeFile(join(blobDir, hex), '');
+    const prefixCount = new Map<string, number>();
+    for (const hex of m.blobs.keys()) prefixCount.set(hex.slice(0, 12), (prefixCount.get(hex.slice(0, 12)) ?? 0) + 1);
     const byPrefix = new Map<string, string[]>();
     for (const hex of pending.keys()) byPrefix.set(hex.slice(0, 12), [...(byPrefix.get(hex.slice(0, 12)) ?? []), hex]);
-    const settle = async (hex: string) => {
+    /**
+     * Hands a blob on. `reported`: oras said it stored it (it writes a blob in full, checked against its
+     * digest, before saying so): no stat needed. The chain hashes it either way, and a file that is not
+     * there after all fails that file alone.
+     */
+    const settle = async (hex: string, reported: boolean) => {
       const resolve = pending.get(hex);
       if (!resolve) return;
       const file = join(blobDir, hex);
       const size = m.blobs.get(hex)!;
-      const ok = await stat(file).then((s) => s.isFile() && s.size === size, () => false);
-      if (!ok) return;
+      if (!reported && !(await stat(file).then((s) => s.isFile() && s.size === size, () => false))) return;
       pending.delete(hex);
       resolve({ file, size });
     };
@@ -261,7 +267,9 @@ export class OciBatch {
         this.opts.label,
         (line) => {
           const prefix = /^Copied\s+([0-9a-f]{12})\s/.exec(line)?.[1];
-          for (const hex of (prefix && byPrefix.get(prefix)) || []) settling.push(settle(hex));
+          // Two blobs of the manifest sharing the 12 hex digits oras prints: which one it means is not known, so look.
+          const sure = !!prefix && prefixCount.get(prefix) === 1;
+          for (const hex of (prefix && byPrefix.get(prefix)) || []) settling.push(settle(hex, sure));
         },
         this.call(signal),
       );
@@ -269,7 +277,7 @@ export class OciBatch {
       failure = e;
     }
     await Promise.all(settling);
-    for (const hex of [...pending.keys()]) await settle(hex);
+    for (const hex of [...pending.keys()]) await settle(hex, false);
     if (failure === undefined || signal.aborted || pending.size === 0) return;
     // oras stops the whole copy at the first blob that fails its digest check, without naming it: what it
     // stored is used, and the rest is copied again in halves, so one bad blob costs a few processes, not
