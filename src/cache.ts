@@ -180,7 +180,7 @@ export class Cache {
    */
   async ingestOwned(sha256: string, file: string, signal?: AbortSignal, onBytes?: (n: number) => void): Promise<string> {
     signal?.throwIfAborted();
-    this.blobPath(sha256);
+    this.blobPath(sha256); // refuses a sha256 of the wrong form before anything is read
     const dirs = (await this.open(true))!;
     let streamed = false;
     let placed = false;

@@ -3,7 +3,6 @@
  * record has the same name, version and `C:` identity) -> the .apk (apk cache, else downloaded) ->
  * its control member must have that identity -> sha256 of the whole file.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { parseApkIndex, type ApkIndex } from './apkindex.js';
 import { download as defaultDownload, type Downloader } from './download.js';
 import { formatIdentityHeader, IDENTITY_HEADER } from './identity-header.js';
 import { apkPath } from './paths.js';
-import { cacheIndexNames, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
+import { apk3IndexCacheName, cacheIndexNames, cachePackageName, parseRepositories, type ApkRepository } from './repositories.js';
 import { loadApkKeys } from './signature.js';
 import { readAdbIndex } from './adb-index.js';
 import { APK_HINT } from './apk-resolve.js';
@@ -118,8 +117,8 @@ async function loadIndex(
   let bytes: Buffer | undefined;
   let what = '';
   const indexUrl = indexUrlOf(repo, arch);
-  // apk 3 caches any index as APKINDEX.<sha256 of the index URL, 8 hex>.tar.gz (database.c apk_repo_index_cache_url)
-  const cacheNames = repo.kind ? [`APKINDEX.${createHash('sha256').update(indexUrl).digest('hex').slice(0, 8)}.tar.gz`] : cacheIndexNames(repo, arch, apkToolsVersion);
+  // a v3 or ndx repository is apk 3's alone: its cache name only
+  const cacheNames = repo.kind ? [apk3IndexCacheName(indexUrl)] : cacheIndexNames(repo, arch, apkToolsVersion);
   search: for (const dir of CACHE_DIRS) {
     for (const name of cacheNames) {
       what = join(root, dir, name);

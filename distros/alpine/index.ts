@@ -1,6 +1,6 @@
 /** The Alpine adapter: /lib/apk/db/installed + APKINDEX; apk add to install. */
-import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { readHead } from '../../src/fs-safe.js';
 import type { DistroAdapter, DistroInfo, PackageRef, ProviderSpec } from '../../src/distro/types.js';
 import { idLikeOf, inFamily, readOsRelease } from '../../src/distro/os-release.js';
 import { FAMILY } from './family.js';
@@ -12,16 +12,6 @@ import { acceptResigned } from './resign.js';
 import { isAdb } from './adb-package.js';
 import { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
 
-
-async function isAdbFile(file: string): Promise<boolean> {
-  const fh = await open(file);
-  try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(4), 0, 4, 0);
-    return isAdb(buffer.subarray(0, bytesRead));
-  } finally {
-    await fh.close();
-  }
-}
 
 export { acceptResigned } from './resign.js';
 export { IDENTITY_HEADER, identityFor, parseIdentityHeader } from './identity-header.js';
@@ -74,7 +64,7 @@ export const alpineAdapter: DistroAdapter = {
   async acceptMismatch(path, file, headers) {
     const identity = identityFor(parseIdentityHeader(headers[IDENTITY_HEADER]), path);
     // re-signing tolerance is for v2 packages (a v3 package's signature is outside its ADB block: not handled yet)
-    if (!identity || await isAdbFile(file)) return undefined;
+    if (!identity || isAdb(await readHead(file, 4))) return undefined;
     return (await acceptResigned(path, file, identity)).note;
   },
 

@@ -76,6 +76,11 @@ export function isLocalRepository(url: string): boolean {
 /** The apk-tools generations that name cached indexes differently. */
 export type CacheNaming = 'sha1-index-url' | 'sha256-index-url' | 'sha1-repository';
 
+/** apk-tools 3's cache name of any index, by its URL (database.c apk_repo_index_cache_url: `APKINDEX.${hash:8}.tar.gz`). */
+export function apk3IndexCacheName(indexUrl: string): string {
+  return `APKINDEX.${createHash('sha256').update(indexUrl).digest('hex').slice(0, 8)}.tar.gz`;
+}
+
 /**
  * The name apk gives a repository's cached index, `APKINDEX.<8 hex>.tar.gz`: the first 4 bytes
  * (APK_CACHE_CSUM_BYTES) of a digest, lowercase hex, of (apk-tools src/database.c):
@@ -87,12 +92,12 @@ export type CacheNaming = 'sha1-index-url' | 'sha256-index-url' | 'sha1-reposito
  *  - `sha1-repository`: SHA-1 of the repository line as written (tag removed) — apk-tools before those.
  */
 export function cacheIndexName(repo: Pick<ApkRepository, 'written' | 'url'>, arch: string, naming: CacheNaming): string {
+  if (naming === 'sha256-index-url') return apk3IndexCacheName(`${repo.url}/${arch}/APKINDEX.tar.gz`);
   let hex: string;
-  if (naming === 'sha1-repository') hex = createHash('sha1').update(repo.written).digest('hex');
-  else if (naming === 'sha1-index-url') {
+  if (naming === 'sha1-index-url') {
     const sep = repo.written.endsWith('/') ? '' : '/';
     hex = createHash('sha1').update(`${repo.written}${sep}${arch}/APKINDEX.tar.gz`).digest('hex');
-  } else hex = createHash('sha256').update(`${repo.url}/${arch}/APKINDEX.tar.gz`).digest('hex');
+  } else hex = createHash('sha1').update(repo.written).digest('hex');
   return `APKINDEX.${hex.slice(0, 8)}.tar.gz`;
 }
 

@@ -38,7 +38,6 @@ async function onArchiveDay(conf: PacmanConf, day: Date, archiveUrls: Record<str
   return { ...conf, repos: conf.repos.map((r) => ({ ...r, servers: [`${base}/repos/${ymd}/$repo/os/$arch`] })) };
 }
 
-/** The lock lines of one chosen package, from its sync database record. */
 /** Each repository with its records by `name version` (a closure of thousands would otherwise scan each database once per package). */
 type Indexed = Map<string, { repo: LockRepo; byNameVersion: Map<string, PacmanPackage> }>;
 
@@ -46,6 +45,7 @@ function indexRepos(repos: LockRepo[]): Indexed {
   return new Map(repos.map((r) => [r.name, { repo: r, byNameVersion: new Map(r.packages.map((p) => [`${p.name} ${p.version}`, p])) }]));
 }
 
+/** The lock lines of one chosen package, from its sync database record. */
 function pin(c: Chosen, repos: Indexed, arch: string): { ref: PackageRef; entries: LockEntry[]; signed: boolean } {
   const repo = repos.get(c.repo)?.repo;
   const rec = repos.get(c.repo)?.byNameVersion.get(`${c.name} ${c.version}`);

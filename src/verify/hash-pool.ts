@@ -145,7 +145,7 @@ export const SMALL_FILE = 1 << 20;
 /** Bytes hashed on the calling thread before the pool takes over (many small files: the workers pay off again). */
 const HERE_BUDGET = 32 << 20;
 let hashedHere = 0;
-
+let hereBuf: Buffer | undefined;
 
 /**
  * As hashFileOffThread, but a file of at most SMALL_FILE bytes is hashed here while the pool is not started
@@ -181,7 +181,6 @@ export async function hashFile(file: string): Promise<FileHash> {
     closeSync(fd);
   }
 }
-let hereBuf: Buffer | undefined;
 
 /** Whether the workers are started already (warmHashPool, or earlier hashes): asking them costs no start-up. */
 export function hashPoolStarted(): boolean {
