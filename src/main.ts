@@ -292,7 +292,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const COMMAND_WORDS = new Set(['hash', 'install', 'download', 'diff', 'cache', 'providers', 'dockerfile', 'info', 'ipfs', 'sbom']);
 const GROUP_WORDS = new Set(['hash', 'cache', 'dockerfile', 'ipfs']);
 const SUBCOMMAND_WORDS = new Set(['generate', 'verify', 'update', 'inspect', 'ls', 'clean', 'export', 'import', 'push']);
 
@@ -300,7 +299,7 @@ const SUBCOMMAND_WORDS = new Set(['generate', 'verify', 'update', 'inspect', 'ls
 function commandPath(args: string[]): string {
   const words: string[] = [];
   const first = args.find((a) => !a.startsWith('-'));
-  if (!first || !COMMAND_WORDS.has(first)) return '';
+  if (!first || !Object.hasOwn(COMMANDS, first)) return '';
   words.push(first);
   const second = args[args.indexOf(first) + 1];
   if (second && SUBCOMMAND_WORDS.has(second)) words.push(second);

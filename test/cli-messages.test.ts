@@ -97,6 +97,9 @@ test('shared options before the command word are taken as if given after it; any
     const typo = await runCli(['--nosuch', 'info']);
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /^pinget: unknown option --nosuch before the command/);
+    // every command's own help is named, lock's too
+    const lockTypo = await runCli(['lock', '--nosuch']);
+    assert.match(lockTypo.stderr, /unknown option --nosuch \(see pinget lock --help\)/);
     // a shared option the command does not take is still refused, by the command
     const diff = await runCli(['--root', '/', 'diff', '/dev/null', '/dev/null']);
     assert.equal(diff.code, 2);
