@@ -123,7 +123,7 @@ function usageMessage(msg: string, y: Argv, argv: string[]): string {
   // `pinget --nosuch info`: yargs took `info` as the unknown option's value and saw no command
   const lead = /^--?(?:no-)?([^=]+)/s.exec(argv[0] ?? '');
   if (msg.startsWith('name a command') && lead && !['help', 'h', 'version', 'V'].includes(lead[1]) && !sharedOptionArity(lead[1])) {
-    return `unknown option ${argv[0].replace(/=.*$/s, '')} before the command (pinget --help lists the commands, pinget COMMAND --help their options)`;
+    return `unknown option ${argv[0].replace(/=.*$/s, '')} before the command (see pinget --help)`;
   }
   const recommend = /^Did you mean (.+)\?$/.exec(msg);
   if (recommend) {
